@@ -1,0 +1,100 @@
+namespace BeakerHelpers.Core.Config;
+
+/// <summary>
+/// The Beaker session settings of one app (spec §1.2), read under a prefix such as 'beaker.session'.
+/// Secrets (encrypt_key, validate_key, a URL password) are kept but never shown by <see cref="ToString"/>.
+/// </summary>
+public sealed class SessionSettings
+{
+    public const string DefaultPrefix = "beaker.session";
+    public const string DefaultTableName = "beaker_cache";
+
+    public string Prefix { get; init; } = DefaultPrefix;
+
+    /// <summary>Where the settings came from, for messages: 'prod.ini [app:main]'.</summary>
+    public string Source { get; init; } = "parameters";
+
+    public string? Type { get; init; }
+
+    public string? Url { get; init; }
+
+    /// <summary>The setting name the URL came from ('beaker.session.url' or '.sa.url'), for messages.</summary>
+    public string UrlSource { get; init; } = "-Url";
+
+    public string TableName { get; init; } = DefaultTableName;
+
+    public string? SchemaName { get; init; }
+
+    /// <summary>The configured timeout in seconds, or null when the app never expires sessions.</summary>
+    public long? TimeoutSeconds { get; init; }
+
+    public string DataSerializer { get; init; } = "pickle";
+
+    public string? EncryptKey { get; init; }
+
+    public string? ValidateKey { get; init; }
+
+    public string? DataDir { get; init; }
+
+    /// <summary>The directory relative sqlite:/// paths are resolved against (SQLAlchemy uses the process's current directory).</summary>
+    public string BaseDirectory { get; init; } = Environment.CurrentDirectory;
+
+    /// <summary>Reads the settings under <paramref name="prefix"/> from an app's configuration.</summary>
+    public static SessionSettings FromConfig(AppConfig config, string prefix, string baseDirectory)
+    {
+        prefix = NormalizePrefix(prefix);
+        var source = $"'{config.FilePath}' [{config.Section}]";
+
+        string? Setting(string name) => config.TryGet(prefix + "." + name, out var value) ? value : null;
+
+        string? url = Setting("url");
+        var urlSource = prefix + ".url";
+        if (string.IsNullOrWhiteSpace(url))
+        {
+            var saUrl = Setting("sa.url");
+            if (!string.IsNullOrWhiteSpace(saUrl))
+            {
+                url = saUrl;
+                urlSource = prefix + ".sa.url";
+            }
+        }
+
+        var table = Setting("table_name");
+        long? timeout = null;
+        var timeoutText = Setting("timeout");
+        if (timeoutText != null)
+        {
+            timeout = TimeoutParser.ParseConfigSeconds(timeoutText, $"{prefix}.timeout in {source}");
+        }
+
+        return new SessionSettings
+        {
+            Prefix = prefix,
+            Source = source,
+            Type = Blank(Setting("type")),
+            Url = Blank(url),
+            UrlSource = urlSource,
+            TableName = Blank(table) ?? DefaultTableName,
+            SchemaName = Blank(Setting("schema_name")),
+            TimeoutSeconds = timeout,
+            DataSerializer = Blank(Setting("data_serializer")) ?? "pickle",
+            EncryptKey = Blank(Setting("encrypt_key")),
+            ValidateKey = Blank(Setting("validate_key")),
+            DataDir = Blank(Setting("data_dir")),
+            BaseDirectory = baseDirectory,
+        };
+    }
+
+    /// <summary>True when the app section has no setting at all under the prefix (a likely wrong -Prefix).</summary>
+    public static bool HasAnySetting(AppConfig config, string prefix)
+    {
+        prefix = NormalizePrefix(prefix) + ".";
+        return config.Local.Keys.Concat(config.Global.Keys).Any(k => k.StartsWith(prefix, StringComparison.Ordinal));
+    }
+
+    public static string NormalizePrefix(string prefix) => prefix.Trim().TrimEnd('.');
+
+    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    public override string ToString() => $"{Source} prefix '{Prefix}'";
+}

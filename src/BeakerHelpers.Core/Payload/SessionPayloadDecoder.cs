@@ -1,0 +1,277 @@
+using System.Collections;
+using System.Collections.Specialized;
+using System.IO.Compression;
+using System.Text.Json;
+
+namespace BeakerHelpers.Core.Payload;
+
+/// <summary>How a row's payload was laid out (spec §3.1, §3.7).</summary>
+public enum PayloadLayout
+{
+    /// <summary>{'session': dict}: Beaker 1.2 to 1.11 without encryption.</summary>
+    SessionDict,
+
+    /// <summary>{'session': b64(pickle protocol 2)}: Beaker 1.12 and later.</summary>
+    Base64Pickle,
+
+    /// <summary>{'session': b64(zlib(json))}: Beaker 1.12 and later with data_serializer = json.</summary>
+    Base64Json,
+
+    /// <summary>The session keys directly in the namespace dict: Beaker 1.1.3 and earlier.</summary>
+    Flat,
+
+    /// <summary>{}: a session deleted under Beaker 1.10 and earlier.</summary>
+    Empty,
+
+    /// <summary>Not a session: a cache namespace sharing the table (spec §2.5).</summary>
+    NotSession,
+}
+
+/// <summary>A decoded payload: the layout and the session's keys with .NET values, in stored order.</summary>
+public sealed record DecodedPayload(PayloadLayout Layout, IReadOnlyList<KeyValuePair<string, object?>> Values);
+
+/// <summary>Decodes the payload of one stored session (spec §3.7) without running anything from it.</summary>
+public sealed class SessionPayloadDecoder
+{
+    /// <summary>A zlib JSON payload larger than this once inflated is refused (a session is a few KiB).</summary>
+    public const int MaxInflatedBytes = 64 * 1024 * 1024;
+
+    private static readonly DecodedPayload EmptyPayload = new(PayloadLayout.Empty, Array.Empty<KeyValuePair<string, object?>>());
+    private static readonly DecodedPayload NotSessionPayload = new(PayloadLayout.NotSession, Array.Empty<KeyValuePair<string, object?>>());
+
+    private readonly string _prefix;
+
+    /// <param name="prefix">The settings prefix, to name the settings in error messages.</param>
+    public SessionPayloadDecoder(string prefix = Config.SessionSettings.DefaultPrefix)
+    {
+        _prefix = prefix;
+    }
+
+    public DecodedPayload Decode(byte[] data)
+    {
+        if (data.Length == 0)
+        {
+            throw new PayloadException("the stored data is empty");
+        }
+
+        var outer = Unpickle(data, "the stored data");
+        if (outer is not IDictionary namespaceDict)
+        {
+            throw new PayloadException($"the stored data is a pickled {Describe(outer)}, not the dict Beaker stores");
+        }
+
+        if (namespaceDict.Count == 0)
+        {
+            return EmptyPayload;
+        }
+
+        var converter = new PythonValueConverter(IsPython2Protocol(data));
+        if (TryGetSessionValue(namespaceDict, out var value))
+        {
+            if (namespaceDict.Count != 1)
+            {
+                return NotSessionPayload;
+            }
+
+            return value switch
+            {
+                IDictionary sessionDict => new DecodedPayload(PayloadLayout.SessionDict, Entries(sessionDict, converter)),
+                string text => DecodeText(text),
+                byte[] bytes => DecodeText(System.Text.Encoding.Latin1.GetString(bytes)),
+                _ => throw new PayloadException($"the 'session' entry is a {Describe(value)}, neither a dict nor the text Beaker 1.12 stores"),
+            };
+        }
+
+        if (ContainsKey(namespaceDict, "_accessed_time") || ContainsKey(namespaceDict, "_creation_time"))
+        {
+            return new DecodedPayload(PayloadLayout.Flat, Entries(namespaceDict, converter));
+        }
+
+        return NotSessionPayload;
+    }
+
+    private DecodedPayload DecodeText(string text)
+    {
+        byte[] raw;
+        try
+        {
+            raw = Convert.FromBase64String(text);
+        }
+        catch (FormatException)
+        {
+            throw Encrypted();
+        }
+
+        if (raw.Length >= 2 && raw[0] == 0x80 && raw[1] == 0x02)
+        {
+            var inner = Unpickle(raw, "the session pickle");
+            if (inner is IDictionary dict)
+            {
+                return new DecodedPayload(PayloadLayout.Base64Pickle, Entries(dict, new PythonValueConverter(true)));
+            }
+
+            throw new PayloadException($"the session pickle holds a {Describe(inner)}, not a dict");
+        }
+
+        if (raw.Length >= 2 && raw[0] == 0x78 && (raw[0] * 256 + raw[1]) % 31 == 0)
+        {
+            return new DecodedPayload(PayloadLayout.Base64Json, DecodeJson(raw));
+        }
+
+        throw Encrypted();
+    }
+
+    private PayloadException Encrypted() => new(
+        $"the session is encrypted (Beaker's encrypt_key). Reading encrypted sessions needs {_prefix}.encrypt_key and {_prefix}.validate_key, which this version does not use yet",
+        "SessionEncrypted");
+
+    private static IReadOnlyList<KeyValuePair<string, object?>> DecodeJson(byte[] compressed)
+    {
+        byte[] json;
+        try
+        {
+            using var input = new ZLibStream(new MemoryStream(compressed), CompressionMode.Decompress);
+            using var output = new MemoryStream();
+            var buffer = new byte[81920];
+            int read;
+            while ((read = input.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                if (output.Length + read > MaxInflatedBytes)
+                {
+                    throw new PayloadException($"the JSON session inflates to more than {MaxInflatedBytes / (1024 * 1024)} MiB");
+                }
+
+                output.Write(buffer, 0, read);
+            }
+
+            json = output.ToArray();
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new PayloadException("the JSON session is not valid zlib data: " + ex.Message, inner: ex);
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = PythonValueConverter.MaxDepth });
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new PayloadException($"the JSON session is a {document.RootElement.ValueKind}, not an object");
+            }
+
+            return document.RootElement.EnumerateObject()
+                .Select(p => new KeyValuePair<string, object?>(p.Name, JsonValue(p.Value)))
+                .ToList();
+        }
+        catch (JsonException ex)
+        {
+            throw new PayloadException("the JSON session is not valid JSON: " + ex.Message, inner: ex);
+        }
+    }
+
+    private static object? JsonValue(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var dict = new OrderedDictionary();
+                foreach (var property in element.EnumerateObject())
+                {
+                    dict[property.Name] = JsonValue(property.Value);
+                }
+
+                return dict;
+            case JsonValueKind.Array:
+                return element.EnumerateArray().Select(JsonValue).ToArray();
+            case JsonValueKind.String:
+                return element.GetString();
+            case JsonValueKind.Number:
+                if (element.TryGetInt64(out var integer))
+                {
+                    return integer;
+                }
+
+                var text = element.GetRawText();
+                if (!text.Contains('.') && !text.Contains('e') && !text.Contains('E')
+                    && System.Numerics.BigInteger.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var big))
+                {
+                    return big;
+                }
+
+                return element.GetDouble();
+            case JsonValueKind.True:
+                return true;
+            case JsonValueKind.False:
+                return false;
+            default:
+                return null;
+        }
+    }
+
+    private static object? Unpickle(byte[] data, string what)
+    {
+        try
+        {
+            return PickleLoader.Load(data);
+        }
+        catch (PayloadException)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            throw new PayloadException($"{what} is not a readable pickle ({ex.GetBaseException().Message})", inner: ex);
+        }
+    }
+
+    private static List<KeyValuePair<string, object?>> Entries(IDictionary dict, PythonValueConverter converter)
+    {
+        var result = new List<KeyValuePair<string, object?>>(dict.Count);
+        foreach (DictionaryEntry entry in dict)
+        {
+            result.Add(new KeyValuePair<string, object?>(converter.KeyText(entry.Key), converter.Convert(entry.Value)));
+        }
+
+        return result;
+    }
+
+    private static bool TryGetSessionValue(IDictionary dict, out object? value)
+    {
+        foreach (DictionaryEntry entry in dict)
+        {
+            if (entry.Key is string key && key == "session")
+            {
+                value = entry.Value;
+                return true;
+            }
+        }
+
+        value = null;
+        return false;
+    }
+
+    private static bool ContainsKey(IDictionary dict, string key)
+    {
+        foreach (DictionaryEntry entry in dict)
+        {
+            if (entry.Key is string k && k == key)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Protocols 0-2 are what Python 2 wrote; protocol 3 and later are Python 3 only.</summary>
+    private static bool IsPython2Protocol(byte[] data) => data[0] != 0x80 || (data.Length > 1 && data[1] <= 2);
+
+    private static string Describe(object? value) => value switch
+    {
+        null => "None",
+        string => "str",
+        IDictionary => "dict",
+        IEnumerable => "sequence",
+        _ => value.GetType().Name,
+    };
+}

@@ -1,0 +1,63 @@
+using BeakerHelpers.Core.Payload;
+using BeakerHelpers.Core.Stores;
+
+namespace BeakerHelpers.Core.Sessions;
+
+/// <summary>Streams a store's rows and decodes each one; a bad row becomes an error result, never an exception.</summary>
+public sealed class SessionReader
+{
+    private static readonly string[] UnixTimeKeys = { "_accessed_time", "_creation_time" };
+
+    private readonly SessionPayloadDecoder _decoder;
+
+    public SessionReader(SessionPayloadDecoder decoder)
+    {
+        _decoder = decoder;
+    }
+
+    public IEnumerable<SessionReadResult> Read(ISessionStore store, DateTime? accessedSince, CancellationToken cancellationToken)
+    {
+        foreach (var row in store.ReadSessions(accessedSince, cancellationToken))
+        {
+            yield return Decode(row, store.Description);
+        }
+    }
+
+    public SessionReadResult Decode(StoredSession row, string storeDescription)
+    {
+        DecodedPayload payload;
+        try
+        {
+            payload = _decoder.Decode(row.Data);
+        }
+        catch (PayloadException ex)
+        {
+            return new SessionReadResult(row.Id, null, ex);
+        }
+
+        if (payload.Layout == PayloadLayout.NotSession)
+        {
+            return new SessionReadResult(row.Id, null, null);
+        }
+
+        var values = payload.Values.Select(pair => Array.IndexOf(UnixTimeKeys, pair.Key) >= 0 ? new KeyValuePair<string, object?>(pair.Key, FromUnixTime(pair.Value)) : pair).ToList();
+        return new SessionReadResult(row.Id, new SessionRecord(row.Id, row.Accessed, row.Created, storeDescription, payload.Layout, values), null);
+    }
+
+    /// <summary>A UNIX time as local time, like Python's datetime.fromtimestamp; other values are left alone.</summary>
+    public static object? FromUnixTime(object? value)
+    {
+        double? seconds = value switch
+        {
+            double d => d,
+            long l => l,
+            _ => null,
+        };
+        if (seconds is not { } s || double.IsNaN(s) || s < -62135596800 || s > 253402300799)
+        {
+            return value;
+        }
+
+        return DateTime.UnixEpoch.AddTicks((long)Math.Round(s * 1_000_000) * 10).ToLocalTime();
+    }
+}

@@ -1,0 +1,162 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace BeakerHelpers.Core.Stores;
+
+/// <summary>
+/// An ext:database or ext:sqla table in a SQLite file (spec §2.1). The file is opened read-only:
+/// nothing is ever created. SQLAlchemy stores DATETIME as text 'YYYY-MM-DD HH:MM:SS.ffffff', so
+/// cutoffs are compared in that same form.
+/// </summary>
+public sealed class SqliteSessionStore : ISessionStore
+{
+    internal const string TimestampFormat = "yyyy-MM-dd HH:mm:ss.ffffff";
+
+    private static readonly string[] TimestampFormats =
+    {
+        "yyyy-MM-dd HH:mm:ss.FFFFFFF", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd HH:mm", "yyyy-MM-ddTHH:mm:ss.FFFFFFF", "yyyy-MM-dd",
+    };
+
+    private readonly SqliteConnection _connection;
+    private readonly string _qualifiedTable;
+    private readonly string? _schema;
+
+    private SqliteSessionStore(SqliteConnection connection, string path, string table, string? schema)
+    {
+        _connection = connection;
+        FilePath = path;
+        TableName = table;
+        _schema = schema;
+        _qualifiedTable = (schema == null ? string.Empty : QuoteIdentifier(schema) + ".") + QuoteIdentifier(table);
+        Description = $"sqlite '{path}' table {(schema == null ? string.Empty : schema + ".")}{table}";
+    }
+
+    public string FilePath { get; }
+
+    public string TableName { get; }
+
+    public string Description { get; }
+
+    /// <summary>Opens an existing SQLite file read-only and checks that the table has Beaker's columns.</summary>
+    public static SqliteSessionStore Open(string path, string table, string? schema)
+    {
+        if (Directory.Exists(path))
+        {
+            throw new BeakerException("StoreNotFound", BeakerErrorKind.NotFound,
+                $"The SQLite database '{path}' is a folder, not a file. Check the sqlite:/// URL.");
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new BeakerException("StoreNotFound", BeakerErrorKind.NotFound,
+                $"The SQLite database '{path}' does not exist. Check the sqlite:/// URL (a relative path is taken from the current location).");
+        }
+
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadOnly,
+            Pooling = false,
+            DefaultTimeout = 30,
+        };
+        var connection = new SqliteConnection(builder.ToString());
+        try
+        {
+            connection.Open();
+            var store = new SqliteSessionStore(connection, path, table, schema);
+            store.CheckTable();
+            return store;
+        }
+        catch (SqliteException ex)
+        {
+            connection.Dispose();
+            throw new BeakerException("StoreOpenFailed", BeakerErrorKind.ConnectionError,
+                $"The SQLite database '{path}' cannot be read: {ex.Message}", ex);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    public IEnumerable<StoredSession> ReadSessions(DateTime? accessedSince, CancellationToken cancellationToken)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = $"SELECT namespace, accessed, created, data FROM {_qualifiedTable}" +
+            (accessedSince == null ? string.Empty : " WHERE accessed >= $cutoff") +
+            " ORDER BY accessed";
+        if (accessedSince != null)
+        {
+            command.Parameters.AddWithValue("$cutoff", accessedSince.Value.ToString(TimestampFormat, CultureInfo.InvariantCulture));
+        }
+
+        using var registration = cancellationToken.Register(() => command.Cancel());
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var id = reader.IsDBNull(0) ? string.Empty : reader.GetString(0);
+            var data = reader.IsDBNull(3) ? Array.Empty<byte>() : (byte[])reader.GetValue(3);
+            yield return new StoredSession(id, ParseTimestamp(reader, 1), ParseTimestamp(reader, 2), data);
+        }
+    }
+
+    public void Dispose()
+    {
+        _connection.Dispose();
+    }
+
+    internal static string QuoteIdentifier(string name) => "\"" + name.Replace("\"", "\"\"") + "\"";
+
+    private static DateTime ParseTimestamp(SqliteDataReader reader, int ordinal)
+    {
+        if (reader.IsDBNull(ordinal))
+        {
+            return default;
+        }
+
+        var text = reader.GetValue(ordinal) as string;
+        if (text != null && DateTime.TryParseExact(text, TimestampFormats, CultureInfo.InvariantCulture, DateTimeStyles.AllowWhiteSpaces, out var value))
+        {
+            return value;
+        }
+
+        return DateTime.TryParse(Convert.ToString(reader.GetValue(ordinal), CultureInfo.InvariantCulture), CultureInfo.InvariantCulture, DateTimeStyles.None, out value)
+            ? value
+            : default;
+    }
+
+    private void CheckTable()
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT name FROM pragma_table_info($table" + (_schema == null ? ")" : ", $schema)");
+        command.Parameters.AddWithValue("$table", TableName);
+        if (_schema != null)
+        {
+            command.Parameters.AddWithValue("$schema", _schema);
+        }
+
+        var columns = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                columns.Add(reader.GetString(0));
+            }
+        }
+
+        if (columns.Count == 0)
+        {
+            throw new BeakerException("TableNotFound", BeakerErrorKind.NotFound,
+                $"The SQLite database '{FilePath}' has no table '{TableName}'. Set <prefix>.table_name (or -TableName) to the table Beaker writes sessions into.");
+        }
+
+        var missing = new[] { "namespace", "accessed", "created", "data" }.Where(c => !columns.Contains(c)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new BeakerException("TableNotBeaker", BeakerErrorKind.InvalidData,
+                $"The table '{TableName}' in '{FilePath}' lacks the column(s) {string.Join(", ", missing)} that Beaker's ext:database and ext:sqla tables have. Is it the right table?");
+        }
+    }
+}

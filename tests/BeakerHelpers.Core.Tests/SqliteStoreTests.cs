@@ -1,0 +1,144 @@
+using BeakerHelpers.Core.Config;
+using BeakerHelpers.Core.Payload;
+using BeakerHelpers.Core.Sessions;
+using BeakerHelpers.Core.Stores;
+
+namespace BeakerHelpers.Core.Tests;
+
+public class SqliteStoreTests
+{
+    private static List<SessionReadResult> ReadAll(string db, string table, DateTime? since = null)
+    {
+        var settings = new SessionSettings { Type = "ext:database", Url = "sqlite:///" + db, TableName = table, BaseDirectory = FixtureStore.Directory };
+        using var store = SessionStoreFactory.Open(settings);
+        return new SessionReader(new SessionPayloadDecoder()).Read(store, since, CancellationToken.None).ToList();
+    }
+
+    public static IEnumerable<object[]> Tables() => FixtureStore.Expected.GetProperty("rows").EnumerateArray()
+        .Select(r => (r.GetProperty("db").GetString()!, r.GetProperty("table").GetString()!))
+        .Distinct()
+        .Select(t => new object[] { t.Item1, t.Item2 });
+
+    [Theory]
+    [MemberData(nameof(Tables))]
+    public void EveryRowReadsAsTheWriterSavedIt(string db, string table)
+    {
+        var results = ReadAll(db, table);
+        var expectedRows = FixtureStore.Rows(db, table).ToList();
+        Assert.Equal(expectedRows.Count, results.Count);
+        foreach (var row in expectedRows)
+        {
+            var id = row.GetProperty("id").GetString()!;
+            var result = results.Single(r => r.Id == id);
+            switch (row.GetProperty("kind").GetString())
+            {
+                case "session":
+                    Assert.Null(result.Error);
+                    Assert.NotNull(result.Session);
+                    ExpectedValue.AssertSession(row.GetProperty("values"), result.Session!.Values, id);
+                    var layout = row.GetProperty("layout").GetString();
+                    Assert.Equal(layout switch { "A" => PayloadLayout.SessionDict, "B-pickle" => PayloadLayout.Base64Pickle, _ => PayloadLayout.Base64Json }, result.Session.Layout);
+                    break;
+                case "empty":
+                    Assert.Equal(PayloadLayout.Empty, result.Session!.Layout);
+                    Assert.Empty(result.Session.Values);
+                    break;
+                case "encrypted":
+                    Assert.Equal("SessionEncrypted", result.Error!.ErrorId);
+                    Assert.Contains("encrypt_key", result.Error.Message);
+                    break;
+                case "corrupt":
+                    Assert.Equal("SessionCorrupt", result.Error!.ErrorId);
+                    Assert.Null(result.Session);
+                    break;
+                case "cache":
+                    Assert.True(result.IsSkipped);
+                    break;
+                default:
+                    throw new InvalidOperationException("unknown row kind");
+            }
+        }
+    }
+
+    [Fact]
+    public void RowsComeOldestFirstWithTheirRowTimes()
+    {
+        var results = ReadAll("sessions.db", "beaker_cache").Where(r => r.Session != null).Select(r => r.Session!).ToList();
+        Assert.Equal(results.OrderBy(s => s.Accessed).Select(s => s.Id), results.Select(s => s.Id));
+        var rich = results.Single(s => s.Id == FixtureStore.Row("sessions.db", results.Single(r => r.Values.Any(v => v.Key == "cart")).Id).GetProperty("id").GetString());
+        var accessed = DateTimeOffset.FromUnixTimeMilliseconds((long)((FixtureStore.GeneratedAt - 600) * 1000)).LocalDateTime;
+        Assert.InRange((rich.Accessed - accessed).TotalSeconds, -0.01, 0.01);
+        Assert.InRange((rich.Accessed - rich.Created).TotalSeconds, 3599.99, 3600.01);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3600)]
+    [InlineData(36 * 3600)]
+    [InlineData(2 * 86400)]
+    public void ACutoffKeepsOnlyRowsAccessedSinceIt(int seconds)
+    {
+        var generated = DateTimeOffset.FromUnixTimeMilliseconds((long)(FixtureStore.GeneratedAt * 1000)).LocalDateTime;
+        var results = seconds == 0 ? ReadAll("sessions.db", "beaker_cache") : ReadAll("sessions.db", "beaker_cache", generated.AddSeconds(-seconds));
+        var expected = FixtureStore.Rows("sessions.db", "beaker_cache")
+            .Where(r => seconds == 0 || r.GetProperty("age_seconds").GetDouble() <= seconds)
+            .Select(r => r.GetProperty("id").GetString())
+            .OrderBy(id => id, StringComparer.Ordinal);
+        Assert.Equal(expected, results.Select(r => r.Id).OrderBy(id => id, StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void AMissingFileIsNamedAndNotCreated()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "beakerhelpers-missing-" + Guid.NewGuid().ToString("N") + ".db");
+        var ex = Assert.Throws<BeakerException>(() => SqliteSessionStore.Open(path, "beaker_cache", null));
+        Assert.Equal("StoreNotFound", ex.ErrorId);
+        Assert.Contains(path, ex.Message);
+        Assert.False(File.Exists(path));
+    }
+
+    [Fact]
+    public void AMissingTableIsNamedWithTheFile()
+    {
+        var path = Path.Combine(FixtureStore.Directory, "sessions.db");
+        var ex = Assert.Throws<BeakerException>(() => SqliteSessionStore.Open(path, "no_such_table", null));
+        Assert.Equal("TableNotFound", ex.ErrorId);
+        Assert.Contains("no_such_table", ex.Message);
+        Assert.Contains(path, ex.Message);
+    }
+
+    [Fact]
+    public void AnUnsupportedDialectIsNamed()
+    {
+        var settings = new SessionSettings { Type = "ext:database", Url = "oracle://scott:tiger@db/orcl" };
+        var ex = Assert.Throws<BeakerException>(() => SessionStoreFactory.Open(settings));
+        Assert.Equal("DialectNotSupported", ex.ErrorId);
+        Assert.Contains("'oracle'", ex.Message);
+        Assert.Contains("sqlite", ex.Message);
+        Assert.DoesNotContain("tiger", ex.Message);
+    }
+
+    [Fact]
+    public void AnInMemoryUrlIsRefused()
+    {
+        var ex = Assert.Throws<BeakerException>(() => SessionStoreFactory.Open(new SessionSettings { Type = "ext:database", Url = "sqlite://" }));
+        Assert.Equal("StoreInMemory", ex.ErrorId);
+    }
+
+    [Fact]
+    public void QueryOptionsAreIgnoredWithANote()
+    {
+        var notes = new List<string>();
+        var settings = new SessionSettings { Type = "ext:database", Url = "sqlite:///sessions.db?timeout=5", BaseDirectory = FixtureStore.Directory };
+        using var store = SessionStoreFactory.Open(settings, notes.Add);
+        Assert.Contains(notes, n => n.Contains("'timeout'"));
+    }
+
+    [Fact]
+    public void AnotherBackendTypeIsNamed()
+    {
+        var ex = Assert.Throws<BeakerException>(() => SessionStoreFactory.Open(new SessionSettings { Type = "ext:memcached", Url = "127.0.0.1:11211" }));
+        Assert.Equal("StoreTypeNotSupported", ex.ErrorId);
+        Assert.Contains("ext:memcached", ex.Message);
+    }
+}
