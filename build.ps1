@@ -1,0 +1,134 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    Builds, tests and demonstrates the BeakerHelpers module.
+.DESCRIPTION
+    Build  assembles the module folder out/BeakerHelpers (manifest, assemblies, native SQLite, help).
+    Test   builds, runs the xunit tests of the core library, then the Pester tests against the built
+           module in a child pwsh. Installs what the tests need when it is missing (as root, with apt).
+    Demo   builds and lists the sessions of the SQLite demo store in tests/fixtures/stores.
+.EXAMPLE
+    dotnet tool restore; dotnet pwsh -NoProfile -File ./build.ps1 -Task Test
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Demo')]
+    [string] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release'
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+
+$root = $PSScriptRoot
+$out = Join-Path $root 'out'
+$moduleDir = Join-Path $out 'BeakerHelpers'
+$nativeRids = 'linux-x64', 'linux-arm64', 'win-x64', 'win-arm64', 'osx-x64', 'osx-arm64'
+$pesterVersion = '5.7.1'
+
+function Invoke-Native {
+    param([string] $What, [scriptblock] $Command)
+    & $Command
+    if ($LASTEXITCODE -ne 0) { throw "$What failed with exit code $LASTEXITCODE." }
+}
+
+# A fresh pwsh of the same version as this one, without profile, as a user would start it.
+function Invoke-ChildPwsh {
+    param([string] $Script)
+    dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -Command $Script
+}
+
+function Invoke-Build {
+    $publish = Join-Path $out 'publish'
+    Remove-Item -Recurse -Force $publish, $moduleDir -ErrorAction Ignore
+    Invoke-Native 'dotnet publish' {
+        dotnet publish (Join-Path $root 'src/BeakerHelpers.Module/BeakerHelpers.Module.csproj') -c $Configuration -o $publish --nologo -v quiet
+    }
+
+    $lib = New-Item -ItemType Directory -Force (Join-Path $moduleDir 'lib')
+    Copy-Item (Join-Path $root 'BeakerHelpers.psd1') $moduleDir
+    Copy-Item (Join-Path $root 'src/BeakerHelpers.Module/Module/*') $moduleDir -Recurse
+    Copy-Item (Join-Path $root 'LICENSE') $moduleDir
+    Copy-Item (Join-Path $publish 'BeakerHelpers.dll'), (Join-Path $publish 'BeakerHelpers.pdb') $moduleDir
+    Get-ChildItem $publish -Filter *.dll |
+        Where-Object Name -NotIn 'BeakerHelpers.dll', 'System.Management.Automation.dll' |
+        Copy-Item -Destination $lib
+    foreach ($rid in $nativeRids) {
+        $native = Join-Path $publish "runtimes/$rid/native"
+        $target = New-Item -ItemType Directory -Force (Join-Path $lib "runtimes/$rid/native")
+        Copy-Item (Join-Path $native '*') $target
+    }
+
+    $expected = @(
+        'BeakerHelpers.psd1', 'BeakerHelpers.dll', 'BeakerHelpers.types.ps1xml', 'en-US/BeakerHelpers.dll-Help.xml',
+        'lib/BeakerHelpers.Core.dll', 'lib/Microsoft.Data.Sqlite.dll', 'lib/Razorvine.Pickle.dll', 'lib/SQLitePCLRaw.core.dll',
+        'lib/runtimes/linux-x64/native/libe_sqlite3.so', 'lib/runtimes/win-x64/native/e_sqlite3.dll',
+        'lib/runtimes/osx-x64/native/libe_sqlite3.dylib', 'lib/runtimes/osx-arm64/native/libe_sqlite3.dylib'
+    )
+    $missing = $expected | Where-Object { -not (Test-Path (Join-Path $moduleDir $_)) }
+    if ($missing) { throw "The module folder lacks: $($missing -join ', ')" }
+    Write-Host "Built $moduleDir"
+}
+
+function Get-Pester {
+    $pester = Join-Path $root "tools/packages/pester/$pesterVersion/tools/Pester.psd1"
+    if (-not (Test-Path $pester)) {
+        Invoke-Native 'restoring Pester from NuGet' {
+            dotnet restore (Join-Path $root 'tests/tools.proj') --packages (Join-Path $root 'tools/packages') --nologo -v quiet
+        }
+    }
+    if (-not (Test-Path $pester)) { throw "Pester $pesterVersion was restored but $pester is missing." }
+    $pester
+}
+
+function Install-TestPrerequisites {
+    # The Pester tests write fresh stores with the real Beaker library (Debian python3-beaker).
+    $python = '/usr/bin/python3'
+    $check = { & $python -c 'import beaker, sqlalchemy' 2>$null; $LASTEXITCODE -eq 0 }
+    if ((Test-Path $python) -and (& $check)) { return }
+    if (-not (Get-Command apt-get -ErrorAction Ignore)) {
+        throw "The tests need /usr/bin/python3 with Beaker and SQLAlchemy (Debian: python3-beaker, python3-sqlalchemy), and apt-get is not here to install them."
+    }
+    Write-Host 'Installing python3-beaker and python3-sqlalchemy with apt-get'
+    $env:DEBIAN_FRONTEND = 'noninteractive'
+    Invoke-Native 'apt-get update' { apt-get update -qq }
+    Invoke-Native 'apt-get install' { apt-get install -y -qq python3 python3-beaker python3-sqlalchemy }
+    if (-not (& $check)) { throw 'python3-beaker was installed but /usr/bin/python3 still cannot import beaker and sqlalchemy.' }
+}
+
+function Invoke-Test {
+    Invoke-Build
+    Install-TestPrerequisites
+    Invoke-Native 'xunit tests' {
+        dotnet test (Join-Path $root 'tests/BeakerHelpers.Core.Tests/BeakerHelpers.Core.Tests.csproj') -c $Configuration --nologo -v quiet --logger 'console;verbosity=normal'
+    }
+
+    $pester = Get-Pester
+    $script = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$pester'
+`$config = New-PesterConfiguration
+`$config.Run.Path = '$(Join-Path $root 'tests')'
+`$config.Run.Exit = `$true
+`$config.Output.Verbosity = 'Detailed'
+`$config.Should.ErrorAction = 'Continue'
+Invoke-Pester -Configuration `$config
+"@
+    $env:BEAKERHELPERS_MODULE = $moduleDir
+    Invoke-Native 'Pester tests' { Invoke-ChildPwsh $script }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    $ini = Join-Path $root 'tests/fixtures/stores/prod.ini'
+    $script = "Import-Module '$moduleDir'; Get-BeakerSession -ConfigPath '$ini' -Timeout 0 | Format-Table user_name, _accessed_time, _creation_time, BeakerId -AutoSize; exit 0"
+    Invoke-Native 'the demo' { Invoke-ChildPwsh $script }
+}
+
+switch ($Task) {
+    'Build' { Invoke-Build }
+    'Test' { Invoke-Test }
+    'Demo' { Invoke-Demo }
+}

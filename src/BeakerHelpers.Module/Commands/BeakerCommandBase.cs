@@ -1,0 +1,171 @@
+using System.Management.Automation;
+using BeakerHelpers.Core;
+using BeakerHelpers.Core.Config;
+using BeakerHelpers.Core.Stores;
+
+namespace BeakerHelpers.Module.Commands;
+
+/// <summary>
+/// What the BeakerHelpers cmdlets share: where the settings come from (an ini file or a URL), the
+/// timeout, cancellation on Ctrl+C, and turning core failures into error records.
+/// </summary>
+public abstract class BeakerCommandBase : PSCmdlet, IDisposable
+{
+    protected const string ConfigParameterSet = "Config";
+    protected const string UrlParameterSet = "Url";
+
+    private readonly CancellationTokenSource _cancellation = new();
+    private bool _disposed;
+
+    /// <summary>The app's paste.deploy ini file; 'file.ini#name' selects [app:name].</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ConfigParameterSet)]
+    [Alias("Path", "Config")]
+    [ValidateNotNullOrEmpty]
+    public string ConfigPath { get; set; } = string.Empty;
+
+    /// <summary>The prefix of the session settings in the ini file.</summary>
+    [Parameter(ParameterSetName = ConfigParameterSet)]
+    [ValidateNotNullOrEmpty]
+    public string Prefix { get; set; } = SessionSettings.DefaultPrefix;
+
+    /// <summary>A SQLAlchemy URL, for stores without an ini file.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = UrlParameterSet)]
+    [ValidateNotNullOrEmpty]
+    public string Url { get; set; } = string.Empty;
+
+    [Parameter(ParameterSetName = UrlParameterSet)]
+    [ValidateNotNullOrEmpty]
+    public string TableName { get; set; } = SessionSettings.DefaultTableName;
+
+    [Parameter(ParameterSetName = UrlParameterSet)]
+    [ValidateNotNullOrEmpty]
+    public string? SchemaName { get; set; }
+
+    /// <summary>Sessions not accessed for longer than this are old: '3s', '14m', '36h', '2d', seconds or a [TimeSpan].</summary>
+    [Parameter]
+    [TimeoutTransformation]
+    public TimeSpan? Timeout { get; set; }
+
+    protected CancellationToken CancellationToken => _cancellation.Token;
+
+    protected override void StopProcessing()
+    {
+        _cancellation.Cancel();
+    }
+
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            _cancellation.Dispose();
+            GC.SuppressFinalize(this);
+        }
+    }
+
+    /// <summary>Reads the session settings from the ini file or the URL parameters.</summary>
+    protected SessionSettings ResolveSettings()
+    {
+        var baseDirectory = SessionState.Path.CurrentFileSystemLocation.ProviderPath;
+        if (ParameterSetName == UrlParameterSet)
+        {
+            return new SessionSettings
+            {
+                Source = "-Url",
+                Type = "ext:database",
+                Url = Url,
+                UrlSource = "-Url",
+                TableName = TableName,
+                SchemaName = SchemaName,
+                BaseDirectory = baseDirectory,
+            };
+        }
+
+        var (path, appName) = SplitConfigPath(ConfigPath);
+        WriteVerbose($"Reading the settings of [app:{appName ?? "main"}] from '{path}' with prefix '{SessionSettings.NormalizePrefix(Prefix)}'.");
+        var config = PasteDeployLoader.Load(path, appName);
+        var settings = SessionSettings.FromConfig(config, Prefix, baseDirectory);
+        if (!SessionSettings.HasAnySetting(config, Prefix))
+        {
+            throw new BeakerException("SettingMissing", BeakerErrorKind.NotFound,
+                $"{settings.Source} has no setting that starts with '{settings.Prefix}.'. Pass the prefix the app uses with -Prefix (for example -Prefix session).");
+        }
+
+        return settings;
+    }
+
+    /// <summary>
+    /// The age limit in force: -Timeout if given, else &lt;prefix&gt;.timeout, else none. <see cref="TimeSpan.Zero"/>
+    /// from -Timeout means none. The second value says where the limit came from, for messages.
+    /// </summary>
+    protected (TimeSpan? Limit, string Source) ResolveTimeout(SessionSettings settings)
+    {
+        if (Timeout is { } given)
+        {
+            return given == TimeSpan.Zero ? (null, "-Timeout 0") : (given, "-Timeout");
+        }
+
+        if (settings.TimeoutSeconds is { } seconds)
+        {
+            return (TimeSpan.FromSeconds(seconds), $"{settings.Prefix}.timeout");
+        }
+
+        return (null, settings.Source == "-Url" ? "no -Timeout" : $"no -Timeout and no {settings.Prefix}.timeout");
+    }
+
+    /// <summary>Opens the store, writing its notes as verbose output.</summary>
+    protected ISessionStore OpenStore(SessionSettings settings)
+    {
+        var store = SessionStoreFactory.Open(settings, WriteVerbose);
+        WriteVerbose($"Store: {store.Description}.");
+        return store;
+    }
+
+    /// <summary>Throws a core failure as a terminating error with its stable id.</summary>
+    protected void ThrowTerminating(BeakerException ex, object? target)
+    {
+        ThrowTerminatingError(ToErrorRecord(ex, target));
+    }
+
+    protected static ErrorRecord ToErrorRecord(BeakerException ex, object? target)
+    {
+        var category = ex.Kind switch
+        {
+            BeakerErrorKind.InvalidArgument => ErrorCategory.InvalidArgument,
+            BeakerErrorKind.NotFound => ErrorCategory.ObjectNotFound,
+            BeakerErrorKind.InvalidData => ErrorCategory.InvalidData,
+            BeakerErrorKind.ConnectionError => ErrorCategory.ConnectionError,
+            BeakerErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
+            _ => ErrorCategory.NotImplemented,
+        };
+        return new ErrorRecord(ex, ex.ErrorId, category, target);
+    }
+
+    /// <summary>
+    /// Splits 'file.ini#name' and resolves the file as PowerShell resolves paths (current location, ~, drives).
+    /// A path that exists as it is keeps any '#' in its name.
+    /// </summary>
+    private (string Path, string? Name) SplitConfigPath(string value)
+    {
+        var whole = ResolveFileSystemPath(value);
+        if (File.Exists(whole))
+        {
+            return (whole, null);
+        }
+
+        var (path, name) = PasteDeployLoader.SplitConfigUri(value);
+        return (ResolveFileSystemPath(path), name);
+    }
+
+    private string ResolveFileSystemPath(string path)
+    {
+        var resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var provider, out _);
+        if (provider.Name != "FileSystem")
+        {
+            throw new BeakerException("ConfigPathNotFile", BeakerErrorKind.InvalidArgument,
+                $"-ConfigPath '{path}' is on the {provider.Name} provider; it must be a file.");
+        }
+
+        return resolved;
+    }
+}

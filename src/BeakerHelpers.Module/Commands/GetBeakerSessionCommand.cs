@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Management.Automation;
+using BeakerHelpers.Core;
+using BeakerHelpers.Core.Payload;
+using BeakerHelpers.Core.Sessions;
+using BeakerHelpers.Module.Output;
+
+namespace BeakerHelpers.Module.Commands;
+
+/// <summary>Lists the sessions a Beaker app stored, decoded, oldest access first.</summary>
+[Cmdlet(VerbsCommon.Get, "BeakerSession", DefaultParameterSetName = ConfigParameterSet)]
+[OutputType(typeof(BeakerSession))]
+public sealed class GetBeakerSessionCommand : BeakerCommandBase
+{
+    /// <summary>
+    /// Sessions are held back until this many have been read (or the store ends), so that the first one
+    /// already reports the keys of all of them and Format-Table shows a column for each.
+    /// </summary>
+    private const int LookAhead = 1000;
+
+    protected override void EndProcessing()
+    {
+        try
+        {
+            var settings = ResolveSettings();
+            var (limit, limitSource) = ResolveTimeout(settings);
+            DateTime? cutoff = limit is { } age ? DateTime.Now - age : null;
+            WriteVerbose(cutoff is { } c
+                ? $"Showing sessions accessed since {c.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} local time ({limitSource}: {limit})."
+                : $"Showing all sessions ({limitSource}).");
+
+            using var store = OpenStore(settings);
+            var reader = new SessionReader(new SessionPayloadDecoder(settings.Prefix));
+            var properties = new SessionPropertySet();
+            var pending = new List<BeakerSession>(LookAhead);
+            int sessions = 0, skipped = 0, errors = 0;
+            foreach (var result in reader.Read(store, cutoff, CancellationToken))
+            {
+                if (result.Session != null)
+                {
+                    sessions++;
+                    var session = new BeakerSession(result.Session, properties);
+                    if (pending != null)
+                    {
+                        pending.Add(session);
+                        if (pending.Count == LookAhead)
+                        {
+                            Flush(pending);
+                            pending = null;
+                        }
+                    }
+                    else
+                    {
+                        WriteObject(session);
+                    }
+                }
+                else if (result.Error != null)
+                {
+                    errors++;
+                    WriteError(ToErrorRecord(new PayloadException($"Session '{result.Id}' in {store.Description} cannot be read: {result.Error.Message}.", result.Error.ErrorId, result.Error), result.Id));
+                }
+                else
+                {
+                    skipped++;
+                }
+            }
+
+            if (pending != null)
+            {
+                Flush(pending);
+            }
+
+            WriteVerbose($"{sessions} session(s) listed; {skipped} row(s) skipped because they are not sessions (cache namespaces sharing the table); {errors} unreadable.");
+        }
+        catch (BeakerException ex)
+        {
+            ThrowTerminating(ex, ParameterSetName == UrlParameterSet ? null : ConfigPath);
+        }
+        catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
+        {
+            // Ctrl+C: PowerShell stops the pipeline; nothing to report.
+        }
+    }
+
+    private void Flush(List<BeakerSession> pending)
+    {
+        foreach (var session in pending)
+        {
+            WriteObject(session);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+namespace BeakerHelpers.Module.Output;
+
+/// <summary>
+/// The property names shared by every session one command emits: the union of the session keys seen
+/// so far, sorted as the original tool sorted its columns (by key), then the row's own fields.
+/// PowerShell property names ignore case, so a key that differs from a name already taken only by case
+/// (or that matches one of the Beaker* fields) gets a '~2', '~3', ... suffix.
+/// </summary>
+public sealed class SessionPropertySet
+{
+    public const string IdProperty = "BeakerId";
+    public const string AccessedProperty = "BeakerAccessed";
+    public const string CreatedProperty = "BeakerCreated";
+    public const string StoreProperty = "BeakerStore";
+
+    public static readonly IReadOnlyList<string> RowProperties = new[] { IdProperty, AccessedProperty, CreatedProperty, StoreProperty };
+
+    private readonly Dictionary<string, string?> _keyByName = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, string> _nameByKey = new(StringComparer.Ordinal);
+    private readonly List<(string Name, string Key)> _sorted = new();
+
+    public SessionPropertySet()
+    {
+        foreach (var name in RowProperties)
+        {
+            _keyByName[name] = null;
+        }
+    }
+
+    /// <summary>The session-key properties in display order: (property name, session key).</summary>
+    public IReadOnlyList<(string Name, string Key)> KeyProperties => _sorted;
+
+    /// <summary>The property name a session key is shown under; adds the key when it is new.</summary>
+    public string NameOf(string key)
+    {
+        if (_nameByKey.TryGetValue(key, out var name))
+        {
+            return name;
+        }
+
+        name = key.Length == 0 ? "(empty)" : key;
+        for (var n = 2; _keyByName.ContainsKey(name); n++)
+        {
+            name = (key.Length == 0 ? "(empty)" : key) + "~" + n;
+        }
+
+        _keyByName[name] = key;
+        _nameByKey[key] = name;
+        var at = _sorted.FindIndex(p => string.CompareOrdinal(p.Key, key) > 0);
+        _sorted.Insert(at < 0 ? _sorted.Count : at, (name, key));
+        return name;
+    }
+
+    /// <summary>Finds a property by name (ignoring case, as PowerShell does): the session key it shows, or null for a row field.</summary>
+    public bool TryGetKey(string name, out string? key) => _keyByName.TryGetValue(name, out key);
+}
