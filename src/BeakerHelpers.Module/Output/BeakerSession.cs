@@ -5,6 +5,7 @@ namespace BeakerHelpers.Module.Output;
 /// <summary>
 /// One session as Get-BeakerSession emits it. Its PowerShell properties are the session's keys
 /// (through <see cref="BeakerSessionAdapter"/>) plus BeakerId, BeakerAccessed, BeakerCreated and BeakerStore.
+/// Its .NET members are internal so that PowerShell shows only those.
 /// </summary>
 public sealed class BeakerSession
 {
@@ -27,18 +28,15 @@ public sealed class BeakerSession
         }
     }
 
-    public string Id { get; }
+    internal string Id { get; }
 
-    public DateTime Accessed { get; }
+    internal DateTime Accessed { get; }
 
-    public DateTime Created { get; }
+    internal DateTime Created { get; }
 
-    public string Store { get; }
+    internal string Store { get; }
 
     internal SessionPropertySet Properties { get; }
-
-    /// <summary>The session's keys and values, as stored.</summary>
-    public IReadOnlyDictionary<string, object?> Values => _values;
 
     internal object? GetValue(string key) => _values.TryGetValue(key, out var value) ? value : null;
 

@@ -1,0 +1,233 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+    # Fresh stores, so that ages are relative to now; the committed ones test the same reader without Python.
+    $script:Fresh = Join-Path $TestDrive 'fresh'
+    $script:Expected = New-BeakerFixture $script:Fresh
+    $script:Committed = Get-Content -Raw (Join-Path $script:CommittedStores 'expected.json') | ConvertFrom-Json -AsHashtable
+}
+
+Describe 'Get-BeakerSession on a store written by real Beaker' {
+    It 'lists every session row of <_>, skipping the cache row and reporting the bad ones' -ForEach 'fresh', 'committed' {
+        $dir = if ($_ -eq 'fresh') { $script:Fresh } else { $script:CommittedStores }
+        $expected = if ($_ -eq 'fresh') { $script:Expected } else { $script:Committed }
+        $sessions = Get-BeakerSession -ConfigPath (Join-Path $dir 'prod.ini') -Timeout 0 -ErrorVariable bad -ErrorAction SilentlyContinue
+        $wanted = Get-ExpectedRows $expected 'sessions.db' | Where-Object kind -In 'session', 'empty'
+        @($sessions.BeakerId | Sort-Object) | Should -Be @($wanted.id | Sort-Object)
+        $bad.Count | Should -Be 2
+        ($bad | Where-Object { $_.TargetObject -eq (Get-ExpectedRows $expected 'sessions.db' -Kind encrypted).id }).FullyQualifiedErrorId | Should -Be 'SessionEncrypted,BeakerHelpers.Module.Commands.GetBeakerSessionCommand'
+        ($bad | Where-Object { $_.TargetObject -eq (Get-ExpectedRows $expected 'sessions.db' -Kind corrupt).id }).FullyQualifiedErrorId | Should -Be 'SessionCorrupt,BeakerHelpers.Module.Commands.GetBeakerSessionCommand'
+    }
+
+    It 'gives each session key as a typed property' {
+        $rich = Get-BeakerSession -ConfigPath (Join-Path $script:Fresh 'prod.ini') -Timeout 0 -ErrorAction SilentlyContinue | Where-Object user_name -eq 'alice@example.com'
+        $rich.pstypenames[0] | Should -Be 'BeakerHelpers.Session'
+        $rich.user_id | Should -BeOfType [long]
+        $rich.user_id | Should -Be 1001
+        $rich.display_name | Should -BeExactly "J$([char]0xfc)rgen $([char]0x65e5)$([char]0x672c) $([char]::ConvertFromUtf32(0x1F600))"
+        $rich.roles | Should -Be @('admin', 'editor')
+        $rich.big | Should -Be ([bigint]::Pow(2, 80))
+        $rich.ratio | Should -Be 0.1
+        $rich.active | Should -BeTrue
+        $rich.banned | Should -BeFalse
+        $rich.nothing | Should -BeNullOrEmpty
+        $rich.token | Should -Be ([byte[]](0, 255) + [Text.Encoding]::ASCII.GetBytes('csrf'))
+        $rich.last_login | Should -Be ([datetime]'2024-02-29T13:45:30.123456')
+        $rich.tz_login | Should -BeOfType [DateTimeOffset]
+        $rich.tz_login.Offset | Should -Be ([timespan]'02:00:00')
+        $rich.price | Should -Be ([decimal]'19.99')
+        $rich.request_id | Should -Be ([guid]'12345678-1234-5678-1234-567812345678')
+        $rich.prefs.theme | Should -Be 'dark'
+        $rich.prefs.nested.deep[0] | Should -Be 1
+        $rich.cart.__class__ | Should -Be '__main__.Cart'
+        $rich.cart.items | Should -Be @('apple', 'pear')
+        $rich._accessed_time | Should -BeOfType [datetime]
+        $row = Get-ExpectedRows $script:Expected 'sessions.db' | Where-Object id -eq $rich.BeakerId
+        $accessed = [DateTimeOffset]::FromUnixTimeMilliseconds([long]([double]$row.values._accessed_time[1] * 1000)).LocalDateTime
+        [math]::Abs(($rich._accessed_time - $accessed).TotalMilliseconds) | Should -BeLessThan 1
+        ($rich.BeakerAccessed - $rich.BeakerCreated).TotalHours | Should -BeGreaterThan 0.99
+    }
+
+    It 'gives every session of one call the same columns, the sorted union of the keys' {
+        $sessions = Get-BeakerSession (Join-Path $script:Fresh 'prod.ini') -Timeout 0 -ErrorAction SilentlyContinue
+        $names = @($sessions[0].psobject.Properties.Name)
+        $keys = @($names | Where-Object { $_ -notlike 'Beaker*' })
+        $keys | Should -Contain 'cart'
+        $keys | Should -Contain 'visits'
+        $keys | Should -Contain 'list'
+        $sorted = [string[]]$keys.Clone()
+        [Array]::Sort($sorted, [StringComparer]::Ordinal)
+        $keys | Should -Be $sorted
+        $names[-4..-1] | Should -Be 'BeakerId', 'BeakerAccessed', 'BeakerCreated', 'BeakerStore'
+        foreach ($session in $sessions) { @($session.psobject.Properties.Name) | Should -Be $names }
+        # PowerShell's Format-Table shows at most 10 columns unless told which: '*' asks for all of them.
+        $table = $sessions | Format-Table -Property * | Out-String -Width 4000
+        $table | Should -Match 'user_name'
+        $table | Should -Match 'cart'
+        $table | Should -Match '\{admin, editor\}'
+    }
+
+    It 'lists oldest access first' {
+        $sessions = Get-BeakerSession (Join-Path $script:Fresh 'prod.ini') -Timeout 0 -ErrorAction SilentlyContinue
+        @($sessions.BeakerAccessed) | Should -Be @($sessions.BeakerAccessed | Sort-Object)
+    }
+
+    It 'filters by -Timeout <_> in the database' -ForEach '3600s', '36h', '2d', '3600', '0' {
+        $timeout = $_
+        $seconds = switch -Regex ($timeout) { '^0$' { [double]::MaxValue } 's$' { 3600 } 'h$' { 36 * 3600 } 'd$' { 2 * 86400 } default { 3600 } }
+        $wanted = Get-ExpectedRows $script:Expected 'sessions.db' | Where-Object { $_.kind -in 'session', 'empty' -and $_.age_seconds -lt $seconds - 60 }
+        $sessions = Get-BeakerSession (Join-Path $script:Fresh 'prod.ini') -Timeout $timeout -ErrorAction SilentlyContinue
+        @($sessions.BeakerId | Sort-Object) | Should -Be @($wanted.id | Sort-Object)
+    }
+
+    It 'takes a [TimeSpan] timeout' {
+        $sessions = Get-BeakerSession (Join-Path $script:Fresh 'prod.ini') -Timeout ([timespan]::FromHours(1)) -ErrorAction SilentlyContinue
+        $wanted = Get-ExpectedRows $script:Expected 'sessions.db' | Where-Object { $_.kind -in 'session', 'empty' -and $_.age_seconds -lt 3540 }
+        @($sessions.BeakerId | Sort-Object) | Should -Be @($wanted.id | Sort-Object)
+    }
+
+    It 'uses beaker.session.timeout from the ini when -Timeout is not given' {
+        $sessions = Get-BeakerSession (Join-Path $script:Fresh 'prod.ini') -ErrorAction SilentlyContinue
+        $wanted = Get-ExpectedRows $script:Expected 'sessions.db' | Where-Object { $_.kind -in 'session', 'empty' -and $_.age_seconds -le 3600 }
+        @($sessions.BeakerId | Sort-Object) | Should -Be @($wanted.id | Sort-Object)
+    }
+
+    It 'shows a deleted session with empty times' {
+        $gone = Get-BeakerSession (Join-Path $script:Fresh 'prod.ini') -Timeout 0 -ErrorAction SilentlyContinue |
+            Where-Object BeakerId -eq (Get-ExpectedRows $script:Expected 'sessions.db' | Where-Object { $_.values -and $_.values.Count -eq 2 }).id
+        $gone | Should -Not -BeNullOrEmpty
+        $gone._accessed_time | Should -BeNullOrEmpty
+        $gone._path | Should -Be '/'
+    }
+
+    It 'reads every pickle protocol from 0 to 5 with -Url' -ForEach 0, 1, 2, 3, 4, 5 {
+        $session = Get-BeakerSession -Url ('sqlite:///' + (Join-Path $script:Fresh 'protocols.db')) -TableName "beaker_p$_" -Timeout 0
+        $session.user_name | Should -Be "p$_@example.com"
+        $session.display_name | Should -BeExactly "J$([char]0xfc)rgen"
+        $session.when | Should -Be ([datetime]'2023-01-02T03:04:05')
+        $session.ids | Should -Be @(1, [long][math]::Pow(2, 40))
+    }
+
+    It 'resolves a relative sqlite:/// URL against the current location' {
+        Push-Location $script:Fresh
+        try { @(Get-BeakerSession -Url 'sqlite:///custom.db' -TableName web_sessions -Timeout 0).Count | Should -Be 2 }
+        finally { Pop-Location }
+    }
+}
+
+Describe 'Reading settings as paste.deploy does' {
+    It 'selects [app:admin] with #admin and another prefix' {
+        $sessions = Get-BeakerSession ((Join-Path $script:Fresh 'multi.ini') + '#admin') -Prefix bkr.session -Timeout 0
+        @($sessions.user_name | Sort-Object) | Should -Be 'admin1', 'admin2'
+        $sessions[0].is_admin | Should -BeTrue
+    }
+
+    It 'reads the other prefix of the same section' {
+        $sessions = Get-BeakerSession ((Join-Path $script:Fresh 'multi.ini') + '#admin') -Timeout 0 -ErrorAction SilentlyContinue
+        $sessions.BeakerStore | Select-Object -First 1 | Should -Match 'sessions\.db'
+    }
+
+    It 'follows use = config: with the included file''s own %(here)s' {
+        $sessions = Get-BeakerSession (Join-Path $script:Fresh 'include.ini') -Timeout 0
+        @($sessions.user_name | Sort-Object) | Should -Be 'admin1', 'admin2'
+    }
+
+    It 'takes a path relative to the current location' {
+        Push-Location $script:Fresh
+        try { @(Get-BeakerSession ./prod.ini -Timeout 0 -ErrorAction SilentlyContinue).Count | Should -BeGreaterThan 5 }
+        finally { Pop-Location }
+    }
+
+    It 'lets [DEFAULT] win over the app section, as paste.deploy does' {
+        $ini = Join-Path $TestDrive 'defaults.ini'
+        Set-Content $ini @"
+[DEFAULT]
+beaker.session.table_name = web_sessions
+
+[app:main]
+beaker.session.type = ext:database
+beaker.session.url = sqlite:///$(Join-Path $script:Fresh 'custom.db')
+beaker.session.table_name = no_such_table
+"@
+        @(Get-BeakerSession $ini -Timeout 0).Count | Should -Be 2
+    }
+}
+
+Describe 'Bad input gets a clear error' {
+    It '<Name>' -ForEach @(
+        @{ Name = 'a missing ini file'; Ini = $null; Path = 'nope.ini'; Id = 'ConfigFileNotFound'; Text = 'nope.ini' }
+        @{ Name = 'a missing app section'; Path = 'prod.ini#nothere'; Id = 'ConfigSectionNotFound'; Text = 'app:nothere' }
+        @{ Name = 'a composite without #name'; Path = 'multi.ini'; Id = 'ConfigCompositeApp'; Text = '#<name>' }
+        @{ Name = 'a prefix with no settings'; Path = 'prod.ini'; Prefix = 'nothing.here'; Id = 'SettingMissing'; Text = 'nothing.here' }
+    ) {
+        $params = @{ ConfigPath = (Join-Path $script:Fresh $Path) }
+        if ($Prefix) { $params.Prefix = $Prefix }
+        $err = { Get-BeakerSession @params } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -Be "$Id,BeakerHelpers.Module.Commands.GetBeakerSessionCommand"
+        $err.Exception.Message | Should -BeLike "*$Text*"
+    }
+
+    It 'a missing database file, which it does not create' {
+        $ini = Join-Path $TestDrive 'missing-db.ini'
+        $db = Join-Path $TestDrive 'absent.db'
+        Set-Content $ini "[app:main]`nbeaker.session.type = ext:database`nbeaker.session.url = sqlite:///$db"
+        { Get-BeakerSession $ini } | Should -Throw -ErrorId 'StoreNotFound,BeakerHelpers.Module.Commands.GetBeakerSessionCommand'
+        Test-Path $db | Should -BeFalse
+    }
+
+    It 'a missing table, named with its file' {
+        $err = { Get-BeakerSession -Url ('sqlite:///' + (Join-Path $script:Fresh 'sessions.db')) -TableName ghosts } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'TableNotFound,*'
+        $err.Exception.Message | Should -BeLike "*'ghosts'*"
+        $err.Exception.Message | Should -BeLike '*sessions.db*'
+    }
+
+    It 'a timeout of <_>, quoted with the accepted forms' -ForEach '2x', '-5', 'soon', '1.5h' {
+        $err = { Get-BeakerSession (Join-Path $script:Fresh 'prod.ini') -Timeout $_ } | Should -Throw -PassThru
+        $err.Exception.Message | Should -BeLike "*'$_'*36h*"
+    }
+
+    It 'an unsupported dialect, without its password' {
+        $err = { Get-BeakerSession -Url 'oracle://scott:tiger@db.example.com/orcl' } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'DialectNotSupported,*'
+        $err.Exception.Message | Should -BeLike "*oracle*sqlite*"
+        $err.Exception.Message | Should -Not -BeLike '*tiger*'
+    }
+
+    It 'a bad timeout in the ini file, naming the setting' {
+        $ini = Join-Path $TestDrive 'bad-timeout.ini'
+        Set-Content $ini "[app:main]`nbeaker.session.type = ext:database`nbeaker.session.url = sqlite:///x.db`nbeaker.session.timeout = 1h"
+        $err = { Get-BeakerSession $ini } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'ConfigTimeoutInvalid,*'
+        $err.Exception.Message | Should -BeLike '*beaker.session.timeout*1h*'
+    }
+}
+
+Describe 'The module as a user meets it' {
+    It 'imports in a fresh pwsh and lists sessions there' {
+        $ini = Join-Path $script:Fresh 'prod.ini'
+        $output = dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -Command "Import-Module '$script:ModuleDir'; (Get-BeakerSession '$ini' -Timeout 0 -ErrorAction SilentlyContinue | Measure-Object).Count"
+        $LASTEXITCODE | Should -Be 0
+        [int]($output | Select-Object -Last 1) | Should -Be @(Get-ExpectedRows $script:Expected 'sessions.db' | Where-Object kind -In 'session', 'empty').Count
+    }
+
+    It 'runs the README demo (build.ps1 -Task Demo)' {
+        $output = dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -File (Join-Path $PSScriptRoot '../build.ps1') -Task Demo 2>&1 | Out-String
+        $LASTEXITCODE | Should -Be 0
+        $output | Should -Match 'alice@example.com'
+        $output | Should -Match 'grace@example.com'
+    }
+
+    It 'has full help with at least four examples' {
+        $help = Get-Help Get-BeakerSession -Full
+        $help.Synopsis | Should -Match 'Beaker'
+        @($help.Examples.Example).Count | Should -BeGreaterOrEqual 4
+        foreach ($name in 'ConfigPath', 'Prefix', 'Url', 'TableName', 'SchemaName', 'Timeout') {
+            ($help.parameters.parameter | Where-Object name -eq $name).description | Should -Not -BeNullOrEmpty
+        }
+    }
+
+    It 'never shows the password of a URL in verbose output or objects' {
+        $verbose = Get-BeakerSession -Url ('sqlite:///' + (Join-Path $script:Fresh 'custom.db') + '?password=hunter2') -TableName web_sessions -Timeout 0 -Verbose 4>&1
+        ($verbose | Out-String) | Should -Not -BeLike '*hunter2*'
+    }
+}
