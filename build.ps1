@@ -16,7 +16,10 @@ param(
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+
+    # Use the module already in out/BeakerHelpers (the tests run the demo this way).
+    [switch] $NoBuild
 )
 
 $ErrorActionPreference = 'Stop'
@@ -101,27 +104,41 @@ function Install-TestPrerequisites {
 function Invoke-Test {
     Invoke-Build
     Install-TestPrerequisites
-    Invoke-Native 'xunit tests' {
-        dotnet test (Join-Path $root 'tests/BeakerHelpers.Core.Tests/BeakerHelpers.Core.Tests.csproj') -c $Configuration --nologo -v quiet --logger 'console;verbosity=normal'
-    }
+
+    dotnet test (Join-Path $root 'tests/BeakerHelpers.Core.Tests/BeakerHelpers.Core.Tests.csproj') -c $Configuration --nologo -v quiet --logger 'console;verbosity=normal' |
+        Tee-Object -Variable xunitLog | Out-Host
+    $xunitExit = $LASTEXITCODE
+    $count = { param($label) $line = $xunitLog | Select-String "^\s*${label}:\s+(\d+)" | Select-Object -Last 1; if ($line) { [int]$line.Matches[0].Groups[1].Value } else { 0 } }
+    $xunitPassed, $xunitFailed = (& $count 'Passed'), (& $count 'Failed')
+    if ($xunitPassed + $xunitFailed -eq 0) { throw "The xunit run (exit code $xunitExit) printed no result lines." }
 
     $pester = Get-Pester
+    $resultFile = Join-Path $out 'pester-result.txt'
+    Remove-Item $resultFile -ErrorAction Ignore
     $script = @"
 `$ErrorActionPreference = 'Stop'
 Import-Module '$pester'
 `$config = New-PesterConfiguration
 `$config.Run.Path = '$(Join-Path $root 'tests')'
-`$config.Run.Exit = `$true
+`$config.Run.PassThru = `$true
 `$config.Output.Verbosity = 'Detailed'
-`$config.Should.ErrorAction = 'Continue'
-Invoke-Pester -Configuration `$config
+`$result = Invoke-Pester -Configuration `$config
+"`$(`$result.PassedCount) `$(`$result.FailedCount + `$result.FailedBlocksCount + `$result.FailedContainersCount) `$(`$result.SkippedCount + `$result.NotRunCount)" | Set-Content '$resultFile'
 "@
     $env:BEAKERHELPERS_MODULE = $moduleDir
-    Invoke-Native 'Pester tests' { Invoke-ChildPwsh $script }
+    Invoke-ChildPwsh $script
+    if (-not (Test-Path $resultFile)) { throw 'The Pester run ended without a result.' }
+    $pesterPassed, $pesterFailed, $pesterSkipped = (Get-Content $resultFile).Split(' ') | ForEach-Object { [int]$_ }
+
+    $passed = $xunitPassed + $pesterPassed
+    $failed = $xunitFailed + $pesterFailed + $pesterSkipped
+    Write-Host "xunit: $xunitPassed passed, $xunitFailed failed; Pester: $pesterPassed passed, $pesterFailed failed, $pesterSkipped skipped or not run"
+    Write-Host "Test: $passed passed, $failed failed"
+    if ($failed -gt 0 -or $xunitExit -ne 0 -or $passed -eq 0) { throw "Tests failed." }
 }
 
 function Invoke-Demo {
-    Invoke-Build
+    if (-not $NoBuild) { Invoke-Build }
     $ini = Join-Path $root 'tests/fixtures/stores/prod.ini'
     $script = "Import-Module '$moduleDir'; Get-BeakerSession -ConfigPath '$ini' -Timeout 0 | Format-Table user_name, _accessed_time, _creation_time, BeakerId -AutoSize; exit 0"
     Invoke-Native 'the demo' { Invoke-ChildPwsh $script }
