@@ -1,0 +1,154 @@
+using BeakerHelpers.Core.Config;
+using BeakerHelpers.Core.Stores;
+
+namespace BeakerHelpers.Core.Tests;
+
+public sealed class ConfigTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("beakerhelpers-config-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Write(string name, string text)
+    {
+        var path = Path.Combine(_dir, name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    [Fact]
+    public void HereFileAndInterpolationFollowPasteDeploy()
+    {
+        var path = Write("app.ini", "[DEFAULT]\nroot = %(here)s/data\n\n[app:main]\nurl = sqlite:///%(root)s/s.db\nfile = %(__file__)s\npct = 100%%\nmulti = first\n  second\n\n  third\nKey = upper\nkey = lower\n");
+        var config = PasteDeployLoader.Load(path);
+        Assert.Equal($"sqlite:///{_dir}/data/s.db", config.Local["url"]);
+        Assert.Equal(path, config.Local["file"]);
+        Assert.Equal("100%", config.Local["pct"]);
+        Assert.Equal("first\nsecond\n\nthird", config.Local["multi"]);
+        Assert.Equal("upper", config.Local["Key"]);
+        Assert.Equal("lower", config.Local["key"]);
+        Assert.Equal($"{_dir}/data", config.Global["root"]);
+    }
+
+    [Fact]
+    public void DefaultWinsOverAPlainAppKeyButSetOverridesIt()
+    {
+        var path = Write("app.ini", "[DEFAULT]\nbeaker.session.timeout = 100\ndebug = true\ndb = sqlite:///x.db\n\n[app:main]\nbeaker.session.timeout = 200\nset debug = false\nget beaker.session.url = db\n");
+        var config = PasteDeployLoader.Load(path);
+        Assert.False(config.Local.ContainsKey("beaker.session.timeout"));
+        Assert.True(config.TryGet("beaker.session.timeout", out var timeout));
+        Assert.Equal("100", timeout);
+        Assert.Equal("false", config.Global["debug"]);
+        Assert.Equal("sqlite:///x.db", config.Local["beaker.session.url"]);
+    }
+
+    [Fact]
+    public void UseConfigIncludesWithTheirOwnHereAndLocalKeysWin()
+    {
+        Write("sub/base.ini", "[app:main]\nbeaker.session.data_dir = %(here)s/data\nbeaker.session.url = sqlite:///%(here)s/base.db\n");
+        var path = Write("app.ini", "[app:main]\nuse = config:sub/base.ini\nbeaker.session.data_dir = /srv/mine\n");
+        var config = PasteDeployLoader.Load(path);
+        Assert.Equal($"sqlite:///{_dir}/sub/base.db", config.Local["beaker.session.url"]);
+        Assert.Equal("/srv/mine", config.Local["beaker.session.data_dir"]);
+        Assert.Equal(path, config.Global["__file__"]);
+    }
+
+    [Fact]
+    public void APipelineLeadsToItsLastApp()
+    {
+        var path = Write("app.ini", "[pipeline:main]\npipeline = egg:Paste#cgitb tm myapp\n\n[filter:tm]\nuse = egg:x\n\n[app:myapp]\nbeaker.session.url = sqlite:///p.db\n");
+        var config = PasteDeployLoader.Load(path);
+        Assert.Equal("app:myapp", config.Section);
+        Assert.Equal("sqlite:///p.db", config.Local["beaker.session.url"]);
+    }
+
+    [Fact]
+    public void ANamedAppAndBareAppSectionAreFound()
+    {
+        var path = Write("app.ini", "[app]\na = 1\n\n[app: admin ]\na = 2\n");
+        Assert.Equal("1", PasteDeployLoader.Load(path).Local["a"]);
+        Assert.Equal("2", PasteDeployLoader.Load(path, "admin").Local["a"]);
+    }
+
+    [Theory]
+    [InlineData("[app:main]\na = %(missing)s\n", "ConfigInterpolationMissing")]
+    [InlineData("[app:main]\na = 50%\n", "ConfigInterpolationSyntax")]
+    [InlineData("[app:main]\na = %(b)s\nb = %(a)s\n", "ConfigInterpolationTooDeep")]
+    [InlineData("[app:main]\na = 1\na = 2\n", "ConfigSyntax")]
+    [InlineData("a = 1\n[app:main]\n", "ConfigSyntax")]
+    [InlineData("[app:other]\na = 1\n", "ConfigSectionNotFound")]
+    [InlineData("[app:main]\na = 1\n[application:main]\na = 2\n[pipeline:main]\npipeline = x\n", "ConfigSectionAmbiguous")]
+    [InlineData("[app:main]\nget a = nothere\n", "ConfigGetMissing")]
+    public void BadFilesAreRefusedWithAStableId(string text, string errorId)
+    {
+        var path = Write("bad.ini", text);
+        var ex = Assert.Throws<BeakerException>(() => PasteDeployLoader.Load(path).Local.Select(p => p.Value).ToList());
+        Assert.Equal(errorId, ex.ErrorId);
+        Assert.Contains(path, ex.Message);
+    }
+
+    [Fact]
+    public void SettingsComeFromThePrefixWithSaUrlAsFallback()
+    {
+        var path = Write("app.ini", "[app:main]\nsession.type = ext:sqla\nsession.sa.url = sqlite:///a.db\nsession.table_name = t\nsession.timeout = 60\n");
+        var settings = SessionSettings.FromConfig(PasteDeployLoader.Load(path), "session.", _dir);
+        Assert.Equal("ext:sqla", settings.Type);
+        Assert.Equal("sqlite:///a.db", settings.Url);
+        Assert.Equal("session.sa.url", settings.UrlSource);
+        Assert.Equal("t", settings.TableName);
+        Assert.Equal(60, settings.TimeoutSeconds);
+    }
+
+    [Theory]
+    [InlineData("3s", 3)]
+    [InlineData("14m", 840)]
+    [InlineData("36h", 129600)]
+    [InlineData("2d", 172800)]
+    [InlineData("3600", 3600)]
+    [InlineData(" 2D ", 172800)]
+    [InlineData("0", 0)]
+    public void TimeoutsParse(string text, int seconds)
+    {
+        Assert.Equal(TimeSpan.FromSeconds(seconds), TimeoutParser.Parse(text));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("-5")]
+    [InlineData("1.5h")]
+    [InlineData("2w")]
+    [InlineData("99999999999999999999d")]
+    public void BadTimeoutsQuoteTheValue(string text)
+    {
+        var ex = Assert.Throws<BeakerException>(() => TimeoutParser.Parse(text));
+        Assert.Equal("TimeoutInvalid", ex.ErrorId);
+        Assert.Contains($"'{text}'", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("sqlite:///relative.db", "sqlite", null, "relative.db")]
+    [InlineData("sqlite:////abs/path.db", "sqlite", null, "/abs/path.db")]
+    [InlineData(@"sqlite:///C:\path.db", "sqlite", null, @"C:\path.db")]
+    [InlineData("postgresql+psycopg2://u:p@db:5433/app", "postgresql", "psycopg2", "app")]
+    public void UrlsSplitAsSqlAlchemySplitsThem(string text, string dialect, string? driver, string database)
+    {
+        var url = SqlAlchemyUrl.Parse(text, "test");
+        Assert.Equal(dialect, url.Dialect);
+        Assert.Equal(driver, url.Driver);
+        Assert.Equal(database, url.Database);
+    }
+
+    [Fact]
+    public void UrlPasswordsAreDecodedButNeverShown()
+    {
+        var url = SqlAlchemyUrl.Parse("mysql+pymysql://bob:s3cr%3At%2Fpw%40x@[::1]:3307/sessions?charset=utf8mb4", "test");
+        Assert.Equal("bob", url.Username);
+        Assert.Equal("s3cr:t/pw@x", url.Password);
+        Assert.Equal("::1", url.Host);
+        Assert.Equal(3307, url.Port);
+        Assert.Equal("utf8mb4", url.Query.Single(q => q.Key == "charset").Value);
+        Assert.DoesNotContain("s3cr", url.ToString());
+        Assert.DoesNotContain("s3cr", SqlAlchemyUrl.Mask("mysql://bob:s3cr%3At@host/db"));
+    }
+}
