@@ -79,6 +79,18 @@ Describe 'Get-BeakerSession on a store written by real Beaker' {
         @($sessions.BeakerId | Sort-Object) | Should -Be @($wanted.id | Sort-Object)
     }
 
+    It 'takes timeouts typed as PowerShell literals (2d is a [decimal], 3s a [short] to PowerShell)' {
+        $ini = Join-Path $script:Fresh 'prod.ini'
+        $all = Get-ExpectedRows $script:Expected 'sessions.db' | Where-Object kind -In 'session', 'empty'
+        @(Get-BeakerSession $ini -Timeout 2d -ErrorAction SilentlyContinue).Count | Should -Be @($all | Where-Object age_seconds -lt (2 * 86400 - 60)).Count
+        @(Get-BeakerSession $ini -Timeout 36h -ErrorAction SilentlyContinue).Count | Should -Be @($all | Where-Object age_seconds -lt (36 * 3600 - 60)).Count
+        @(Get-BeakerSession $ini -Timeout 3600s -ErrorAction SilentlyContinue).Count | Should -Be @($all | Where-Object age_seconds -lt 3540).Count
+        @(Get-BeakerSession $ini -Timeout 120m -ErrorAction SilentlyContinue).Count | Should -Be @($all | Where-Object age_seconds -lt 7140).Count
+        @(Get-BeakerSession $ini -Timeout 86400 -ErrorAction SilentlyContinue).Count | Should -Be @($all | Where-Object age_seconds -lt 86340).Count
+        $seconds = 60
+        @(Get-BeakerSession $ini -Timeout $seconds -ErrorAction SilentlyContinue).Count | Should -Be @($all | Where-Object age_seconds -lt 60).Count
+    }
+
     It 'takes a [TimeSpan] timeout' {
         $sessions = Get-BeakerSession (Join-Path $script:Fresh 'prod.ini') -Timeout ([timespan]::FromHours(1)) -ErrorAction SilentlyContinue
         $wanted = Get-ExpectedRows $script:Expected 'sessions.db' | Where-Object { $_.kind -in 'session', 'empty' -and $_.age_seconds -lt 3540 }
