@@ -3,6 +3,9 @@ namespace BeakerHelpers.Core.Stores;
 /// <summary>One stored row: the session id (namespace), the row's times (naive local time of the app server) and the payload.</summary>
 public sealed record StoredSession(string Id, DateTime Accessed, DateTime Created, byte[] Data);
 
+/// <summary>What one cleanup did: rows removed, in how many batches, and the longest batch.</summary>
+public sealed record RemovalResult(long Removed, int Batches, TimeSpan LongestBatch, TimeSpan Duration);
+
 /// <summary>A place Beaker keeps sessions in. One implementation per backend, under Stores/.</summary>
 public interface ISessionStore : IDisposable
 {
@@ -14,4 +17,15 @@ public interface ISessionStore : IDisposable
     /// whose accessed time is at or after it (naive local time, as the rows hold).
     /// </summary>
     IEnumerable<StoredSession> ReadSessions(DateTime? accessedSince, CancellationToken cancellationToken);
+
+    /// <summary>How many rows were last accessed before <paramref name="cutoff"/>.</summary>
+    long CountAccessedBefore(DateTime cutoff, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Removes the rows last accessed before <paramref name="cutoff"/>, at most <paramref name="batchSize"/>
+    /// per statement, each batch its own short transaction that re-checks the age, so a session saved
+    /// meanwhile stays. Cancellation stops between batches. <paramref name="progress"/> gets the running total.
+    /// The store must have been opened for writing.
+    /// </summary>
+    RemovalResult RemoveAccessedBefore(DateTime cutoff, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null);
 }

@@ -9,8 +9,11 @@ public static class SessionStoreFactory
 
     private static readonly string[] DatabaseTypes = { "ext:database", "ext:sqla" };
 
-    /// <summary>Opens the store. <paramref name="notes"/> receives remarks for verbose output (ignored options and such).</summary>
-    public static ISessionStore Open(SessionSettings settings, Action<string>? notes = null)
+    /// <summary>
+    /// Opens the store, read-only unless <paramref name="writable"/> (for removal). <paramref name="notes"/>
+    /// receives remarks for verbose output (ignored options and such).
+    /// </summary>
+    public static ISessionStore Open(SessionSettings settings, Action<string>? notes = null, bool writable = false)
     {
         var type = settings.Type;
         if (type != null && !DatabaseTypes.Contains(type, StringComparer.OrdinalIgnoreCase))
@@ -37,14 +40,14 @@ public static class SessionStoreFactory
         switch (url.Dialect)
         {
             case "sqlite":
-                return SqliteStore(url, settings, notes);
+                return SqliteStore(url, settings, notes, writable);
             default:
                 throw new BeakerException("DialectNotSupported", BeakerErrorKind.NotImplemented,
                     $"{settings.UrlSource} uses the database dialect '{url.Dialect}', which BeakerHelpers does not read yet. Supported: {SupportedDialects}.");
         }
     }
 
-    private static ISessionStore SqliteStore(SqlAlchemyUrl url, SessionSettings settings, Action<string>? notes)
+    private static ISessionStore SqliteStore(SqlAlchemyUrl url, SessionSettings settings, Action<string>? notes, bool writable)
     {
         if (string.IsNullOrEmpty(url.Database) || url.Database == ":memory:")
         {
@@ -54,10 +57,10 @@ public static class SessionStoreFactory
 
         foreach (var option in url.Query)
         {
-            notes?.Invoke($"Ignoring the SQLite URL option '{option.Key}': the file is always opened read-only.");
+            notes?.Invoke($"Ignoring the SQLite URL option '{option.Key}'.");
         }
 
         var path = Path.GetFullPath(Path.Combine(settings.BaseDirectory, url.Database));
-        return SqliteSessionStore.Open(path, settings.TableName, settings.SchemaName);
+        return SqliteSessionStore.Open(path, settings.TableName, settings.SchemaName, writable);
     }
 }

@@ -37,8 +37,11 @@ public sealed class SqliteSessionStore : ISessionStore
 
     public string Description { get; }
 
-    /// <summary>Opens an existing SQLite file read-only and checks that the table has Beaker's columns.</summary>
-    public static SqliteSessionStore Open(string path, string table, string? schema)
+    /// <summary>
+    /// Opens an existing SQLite file and checks that the table has Beaker's columns: read-only unless
+    /// <paramref name="writable"/>, and never creating anything either way.
+    /// </summary>
+    public static SqliteSessionStore Open(string path, string table, string? schema, bool writable = false)
     {
         if (Directory.Exists(path))
         {
@@ -55,7 +58,7 @@ public sealed class SqliteSessionStore : ISessionStore
         var builder = new SqliteConnectionStringBuilder
         {
             DataSource = path,
-            Mode = SqliteOpenMode.ReadOnly,
+            Mode = writable ? SqliteOpenMode.ReadWrite : SqliteOpenMode.ReadOnly,
             Pooling = false,
             DefaultTimeout = 30,
         };
@@ -100,6 +103,90 @@ public sealed class SqliteSessionStore : ISessionStore
             var data = reader.IsDBNull(3) ? Array.Empty<byte>() : (byte[])reader.GetValue(3);
             yield return new StoredSession(id, ParseTimestamp(reader, 1), ParseTimestamp(reader, 2), data);
         }
+    }
+
+    public long CountAccessedBefore(DateTime cutoff, CancellationToken cancellationToken)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = $"SELECT count(*) FROM {_qualifiedTable} WHERE accessed < $cutoff";
+        command.Parameters.AddWithValue("$cutoff", cutoff.ToString(TimestampFormat, CultureInfo.InvariantCulture));
+        using var registration = cancellationToken.Register(() => command.Cancel());
+        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Walks the table once in rowid order (Beaker's tables have no index on accessed): each batch takes the
+    /// next old rowids after the last batch and deletes them, re-checking the age, in one IMMEDIATE
+    /// transaction; the connection's busy timeout waits for the app's write lock instead of failing.
+    /// </summary>
+    public RemovalResult RemoveAccessedBefore(DateTime cutoff, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null)
+    {
+        if (batchSize < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "A batch holds at least one row.");
+        }
+
+        var cutoffText = cutoff.ToString(TimestampFormat, CultureInfo.InvariantCulture);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var longest = TimeSpan.Zero;
+        long removed = 0, last = long.MinValue;
+        var batches = 0;
+        var ids = new List<long>(batchSize);
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var batchStarted = started.Elapsed;
+            ids.Clear();
+            using (var transaction = _connection.BeginTransaction(deferred: false))
+            {
+                using (var select = _connection.CreateCommand())
+                {
+                    select.Transaction = transaction;
+                    select.CommandText = $"SELECT rowid FROM {_qualifiedTable} WHERE rowid > $last AND accessed < $cutoff ORDER BY rowid LIMIT $limit";
+                    select.Parameters.AddWithValue("$last", last);
+                    select.Parameters.AddWithValue("$cutoff", cutoffText);
+                    select.Parameters.AddWithValue("$limit", batchSize);
+                    using var reader = select.ExecuteReader();
+                    while (reader.Read())
+                    {
+                        ids.Add(reader.GetInt64(0));
+                    }
+                }
+
+                if (ids.Count == 0)
+                {
+                    transaction.Commit();
+                    break;
+                }
+
+                using (var delete = _connection.CreateCommand())
+                {
+                    delete.Transaction = transaction;
+                    delete.CommandText = $"DELETE FROM {_qualifiedTable} WHERE accessed < $cutoff AND rowid IN ({string.Join(",", ids.Select((_, i) => "$r" + i))})";
+                    delete.Parameters.AddWithValue("$cutoff", cutoffText);
+                    for (var i = 0; i < ids.Count; i++)
+                    {
+                        delete.Parameters.AddWithValue("$r" + i, ids[i]);
+                    }
+
+                    removed += delete.ExecuteNonQuery();
+                }
+
+                transaction.Commit();
+            }
+
+            batches++;
+            last = ids[^1];
+            var took = started.Elapsed - batchStarted;
+            if (took > longest)
+            {
+                longest = took;
+            }
+
+            progress?.Invoke(removed);
+        }
+
+        return new RemovalResult(removed, batches, longest, started.Elapsed);
     }
 
     public void Dispose()

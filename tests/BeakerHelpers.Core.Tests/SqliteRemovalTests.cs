@@ -1,0 +1,95 @@
+using BeakerHelpers.Core.Config;
+using BeakerHelpers.Core.Payload;
+using BeakerHelpers.Core.Sessions;
+using BeakerHelpers.Core.Stores;
+
+namespace BeakerHelpers.Core.Tests;
+
+/// <summary>Batched removal on a copy of the store real Beaker wrote.</summary>
+public sealed class SqliteRemovalTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("beakerhelpers-remove-").FullName;
+    private readonly string _db;
+
+    public SqliteRemovalTests()
+    {
+        _db = Path.Combine(_dir, "sessions.db");
+        File.Copy(Path.Combine(FixtureStore.Directory, "sessions.db"), _db);
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static DateTime Generated => DateTimeOffset.FromUnixTimeMilliseconds((long)(FixtureStore.GeneratedAt * 1000)).LocalDateTime;
+
+    private SqliteSessionStore Open(bool writable = true) => SqliteSessionStore.Open(_db, "beaker_cache", null, writable);
+
+    private List<string> RemainingIds()
+    {
+        using var store = Open(writable: false);
+        return store.ReadSessions(null, CancellationToken.None).Select(r => r.Id).OrderBy(i => i, StringComparer.Ordinal).ToList();
+    }
+
+    private static List<string> ExpectedAfter(double maxAgeSeconds) => FixtureStore.Rows("sessions.db", "beaker_cache")
+        .Where(r => r.GetProperty("age_seconds").GetDouble() <= maxAgeSeconds)
+        .Select(r => r.GetProperty("id").GetString()!)
+        .OrderBy(i => i, StringComparer.Ordinal)
+        .ToList();
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(1000)]
+    public void RemovesExactlyTheRowsAccessedBeforeTheCutoff(int batchSize)
+    {
+        var cutoff = Generated.AddDays(-2);
+        using (var store = Open())
+        {
+            var before = store.CountAccessedBefore(cutoff, CancellationToken.None);
+            Assert.Equal(2, before);
+            var totals = new List<long>();
+            var result = store.RemoveAccessedBefore(cutoff, batchSize, CancellationToken.None, totals.Add);
+            Assert.Equal(before, result.Removed);
+            Assert.Equal((int)Math.Ceiling(before / (double)batchSize), result.Batches);
+            Assert.Equal(result.Removed, totals[^1]);
+            Assert.Equal(0, store.CountAccessedBefore(cutoff, CancellationToken.None));
+        }
+
+        Assert.Equal(ExpectedAfter(2 * 86400), RemainingIds());
+    }
+
+    [Fact]
+    public void RemainingSessionsStillDecode()
+    {
+        using (var store = Open())
+        {
+            store.RemoveAccessedBefore(Generated.AddHours(-1), 3, CancellationToken.None);
+        }
+
+        using var reader = Open(writable: false);
+        var results = new SessionReader(new SessionPayloadDecoder()).Read(reader, null, CancellationToken.None).ToList();
+        Assert.Equal(ExpectedAfter(3600), results.Select(r => r.Id).OrderBy(i => i, StringComparer.Ordinal));
+        Assert.Contains(results, r => r.Session?.Values.Any(v => v.Key == "cart") == true);
+    }
+
+    [Fact]
+    public void CancellingStopsBetweenBatchesLeavingWholeBatchesRemoved()
+    {
+        using var cancellation = new CancellationTokenSource();
+        using (var store = Open())
+        {
+            Assert.Throws<OperationCanceledException>(() =>
+                store.RemoveAccessedBefore(Generated.AddHours(-1), 2, cancellation.Token, removed => cancellation.Cancel()));
+        }
+
+        var remaining = RemainingIds();
+        Assert.Equal(FixtureStore.Rows("sessions.db", "beaker_cache").Count() - 2, remaining.Count);
+    }
+
+    [Fact]
+    public void AReadOnlyStoreCannotRemove()
+    {
+        using var store = Open(writable: false);
+        Assert.ThrowsAny<Exception>(() => store.RemoveAccessedBefore(Generated, 10, CancellationToken.None));
+        Assert.Equal(FixtureStore.Rows("sessions.db", "beaker_cache").Count(), RemainingIds().Count);
+    }
+}
