@@ -66,7 +66,7 @@ public sealed class SessionPayloadDecoder
         }
 
         var converter = new PythonValueConverter(IsPython2Protocol(data));
-        if (TryGetSessionValue(namespaceDict, out var value))
+        if (TryGetStringKey(namespaceDict, "session", out var value))
         {
             if (namespaceDict.Count != 1)
             {
@@ -82,7 +82,7 @@ public sealed class SessionPayloadDecoder
             };
         }
 
-        if (ContainsKey(namespaceDict, "_accessed_time") || ContainsKey(namespaceDict, "_creation_time"))
+        if (TryGetStringKey(namespaceDict, "_accessed_time", out _) || TryGetStringKey(namespaceDict, "_creation_time", out _))
         {
             return new DecodedPayload(PayloadLayout.Flat, Entries(namespaceDict, converter));
         }
@@ -235,11 +235,12 @@ public sealed class SessionPayloadDecoder
         return result;
     }
 
-    private static bool TryGetSessionValue(IDictionary dict, out object? value)
+    /// <summary>Looks a key up by its text: Python 2 writes keys as byte strings, Python 3 as str; both arrive as .NET strings.</summary>
+    private static bool TryGetStringKey(IDictionary dict, string key, out object? value)
     {
         foreach (DictionaryEntry entry in dict)
         {
-            if (entry.Key is string key && key == "session")
+            if (entry.Key is string k && k == key)
             {
                 value = entry.Value;
                 return true;
@@ -247,19 +248,6 @@ public sealed class SessionPayloadDecoder
         }
 
         value = null;
-        return false;
-    }
-
-    private static bool ContainsKey(IDictionary dict, string key)
-    {
-        foreach (DictionaryEntry entry in dict)
-        {
-            if (entry.Key is string k && k == key)
-            {
-                return true;
-            }
-        }
-
         return false;
     }
 
