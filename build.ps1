@@ -64,8 +64,14 @@ function Invoke-Build {
         Copy-Item (Join-Path $native '*') $target
     }
 
+    New-Item -ItemType Directory -Force (Join-Path $moduleDir 'en-US') | Out-Null
+    Invoke-Native 'writing the help' {
+        dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -File (Join-Path $root 'src/BeakerHelpers.Module/Help/New-MamlHelp.ps1') `
+            -ModuleDir $moduleDir -SourceDir (Join-Path $root 'src/BeakerHelpers.Module/Help/en-US') -Destination (Join-Path $moduleDir 'en-US/BeakerHelpers.dll-Help.xml')
+    }
+
     $expected = @(
-        'BeakerHelpers.psd1', 'BeakerHelpers.dll', 'BeakerHelpers.types.ps1xml', 'en-US/BeakerHelpers.dll-Help.xml',
+        'BeakerHelpers.psd1', 'BeakerHelpers.dll', 'BeakerHelpers.types.ps1xml', 'BeakerHelpers.format.ps1xml', 'en-US/BeakerHelpers.dll-Help.xml',
         'lib/BeakerHelpers.Core.dll', 'lib/Microsoft.Data.Sqlite.dll', 'lib/Razorvine.Pickle.dll', 'lib/SQLitePCLRaw.core.dll',
         'lib/runtimes/linux-x64/native/libe_sqlite3.so', 'lib/runtimes/win-x64/native/e_sqlite3.dll',
         'lib/runtimes/osx-x64/native/libe_sqlite3.dylib', 'lib/runtimes/osx-arm64/native/libe_sqlite3.dylib'

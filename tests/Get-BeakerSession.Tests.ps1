@@ -229,12 +229,15 @@ Describe 'The module as a user meets it' {
         $output | Should -Match 'grace@example.com'
     }
 
-    It 'has full help with at least four examples' {
-        $help = Get-Help Get-BeakerSession -Full
+    It 'has full help for <_>: synopsis, every parameter described, at least four examples' -ForEach 'Get-BeakerSession', 'Remove-BeakerSession' {
+        $help = Get-Help $_ -Full
         $help.Synopsis | Should -Match 'Beaker'
         @($help.Examples.Example).Count | Should -BeGreaterOrEqual 4
-        foreach ($name in 'ConfigPath', 'Prefix', 'Url', 'TableName', 'SchemaName', 'Timeout') {
-            ($help.parameters.parameter | Where-Object name -eq $name).description | Should -Not -BeNullOrEmpty
+        $common = [System.Management.Automation.Cmdlet]::CommonParameters
+        $names = @((Get-Command $_).Parameters.Keys | Where-Object { $_ -notin $common })
+        $names | Should -Contain 'TimeZone'
+        foreach ($name in $names) {
+            ($help.parameters.parameter | Where-Object name -eq $name).description | Should -Not -BeNullOrEmpty -Because "-$name needs a description"
         }
     }
 

@@ -89,7 +89,61 @@ public sealed class SqliteRemovalTests : IDisposable
     public void AReadOnlyStoreCannotRemove()
     {
         using var store = Open(writable: false);
-        Assert.ThrowsAny<Exception>(() => store.RemoveAccessedBefore(Generated, 10, CancellationToken.None));
+        var error = Assert.Throws<BeakerException>(() => store.RemoveAccessedBefore(Generated, 10, CancellationToken.None));
+        Assert.Equal("RemovalFailed", error.ErrorId);
+        Assert.Contains("after 0 session(s) were removed", error.Message);
         Assert.Equal(FixtureStore.Rows("sessions.db", "beaker_cache").Count(), RemainingIds().Count);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(1000)]
+    public void RemovesExactlyTheGivenIdsWhateverTheirAge(int batchSize)
+    {
+        var all = RemainingIds();
+        var chosen = new[] { all[0], all[3], all[^1] };
+        var asked = chosen.Concat(new[] { "no-such-id", "it's \"quoted\"" }).ToList();
+        using (var store = Open())
+        {
+            var totals = new List<long>();
+            var result = store.RemoveIds(asked, batchSize, CancellationToken.None, totals.Add);
+            Assert.Equal(3, result.Removed);
+            Assert.Equal((int)Math.Ceiling(asked.Count / (double)batchSize), result.Batches);
+            Assert.Equal(3, totals[^1]);
+        }
+
+        Assert.Equal(all.Except(chosen), RemainingIds());
+    }
+
+    [Fact]
+    public void ASessionSavedDuringRemovalIsKept()
+    {
+        var cutoff = Generated.AddHours(-1);
+        string refreshed;
+        using (var store = Open())
+        {
+            var old = store.ReadSessions(null, CancellationToken.None).Where(r => r.Accessed < cutoff).Select(r => r.Id).ToList();
+            refreshed = old[^1];
+
+            // After the first batch, the app saves one of the old sessions (as a request would).
+            var first = true;
+            store.RemoveAccessedBefore(cutoff, 1, CancellationToken.None, _ =>
+            {
+                if (first)
+                {
+                    first = false;
+                    using var app = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_db};Pooling=False");
+                    app.Open();
+                    using var update = app.CreateCommand();
+                    update.CommandText = "UPDATE beaker_cache SET accessed = $now WHERE namespace = $id";
+                    update.Parameters.AddWithValue("$now", Generated.ToString("yyyy-MM-dd HH:mm:ss.ffffff", System.Globalization.CultureInfo.InvariantCulture));
+                    update.Parameters.AddWithValue("$id", refreshed);
+                    Assert.Equal(1, update.ExecuteNonQuery());
+                }
+            });
+        }
+
+        Assert.Contains(refreshed, RemainingIds());
+        Assert.Equal(ExpectedAfter(3600).Append(refreshed).OrderBy(i => i, StringComparer.Ordinal), RemainingIds());
     }
 }

@@ -28,4 +28,10 @@ public interface ISessionStore : IDisposable
     /// The store must have been opened for writing.
     /// </summary>
     RemovalResult RemoveAccessedBefore(DateTime cutoff, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null);
+
+    /// <summary>
+    /// Removes the sessions with these ids whatever their age (the caller chose them), at most
+    /// <paramref name="batchSize"/> per batch, each batch its own transaction. Ids not in the store are not counted.
+    /// </summary>
+    RemovalResult RemoveIds(IReadOnlyList<string> ids, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null);
 }

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using Microsoft.Data.Sqlite;
 
 namespace BeakerHelpers.Core.Stores;
@@ -115,68 +117,118 @@ public sealed class SqliteSessionStore : ISessionStore
     }
 
     /// <summary>
-    /// Walks the table once in rowid order (Beaker's tables have no index on accessed): each batch takes the
-    /// next old rowids after the last batch and deletes them, re-checking the age, in one IMMEDIATE
-    /// transaction; the connection's busy timeout waits for the app's write lock instead of failing.
+    /// Walks the table once in rowid order (Beaker's tables have no index on accessed, so a query per batch
+    /// that searched the whole table would cost a scan per batch). Each batch finds the rowid of the
+    /// batchSize-th old row after the previous batch and deletes the old rows up to it, re-checking the age,
+    /// in one IMMEDIATE transaction; the connection's busy timeout waits for the app's write lock instead of failing.
     /// </summary>
     public RemovalResult RemoveAccessedBefore(DateTime cutoff, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null)
+    {
+        CheckBatchSize(batchSize);
+        var cutoffText = cutoff.ToString(TimestampFormat, CultureInfo.InvariantCulture);
+        var last = long.MinValue;
+        return RunBatches(cancellationToken, progress, transaction =>
+        {
+            using var bound = Command(transaction,
+                $"SELECT max(rowid) FROM (SELECT rowid FROM {_qualifiedTable} WHERE rowid > $last AND accessed < $cutoff ORDER BY rowid LIMIT $limit)");
+            bound.Parameters.AddWithValue("$last", last);
+            bound.Parameters.AddWithValue("$cutoff", cutoffText);
+            bound.Parameters.AddWithValue("$limit", batchSize);
+            if (bound.ExecuteScalar() is not long upTo)
+            {
+                return null;
+            }
+
+            using var delete = Command(transaction,
+                $"DELETE FROM {_qualifiedTable} WHERE rowid > $last AND rowid <= $upTo AND accessed < $cutoff");
+            delete.Parameters.AddWithValue("$last", last);
+            delete.Parameters.AddWithValue("$upTo", upTo);
+            delete.Parameters.AddWithValue("$cutoff", cutoffText);
+            var removed = delete.ExecuteNonQuery();
+            last = upTo;
+            return removed;
+        });
+    }
+
+    public RemovalResult RemoveIds(IReadOnlyList<string> ids, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null)
+    {
+        CheckBatchSize(batchSize);
+        var next = 0;
+        return RunBatches(cancellationToken, progress, transaction =>
+        {
+            if (next >= ids.Count)
+            {
+                return null;
+            }
+
+            var batch = ids.Skip(next).Take(batchSize).ToArray();
+            next += batch.Length;
+
+            // One JSON parameter instead of one parameter per id: binding thousands of named parameters is quadratic.
+            using var delete = Command(transaction,
+                $"DELETE FROM {_qualifiedTable} WHERE namespace IN (SELECT value FROM json_each($ids))");
+            delete.Parameters.AddWithValue("$ids", JsonSerializer.Serialize(batch));
+            return delete.ExecuteNonQuery();
+        });
+    }
+
+    public void Dispose()
+    {
+        _connection.Dispose();
+    }
+
+    internal static string QuoteIdentifier(string name) => "\"" + name.Replace("\"", "\"\"") + "\"";
+
+    private static void CheckBatchSize(int batchSize)
     {
         if (batchSize < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "A batch holds at least one row.");
         }
+    }
 
-        var cutoffText = cutoff.ToString(TimestampFormat, CultureInfo.InvariantCulture);
-        var started = System.Diagnostics.Stopwatch.StartNew();
+    private SqliteCommand Command(SqliteTransaction transaction, string text)
+    {
+        var command = _connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = text;
+        return command;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="batch"/> in one IMMEDIATE transaction after another until it returns null. A failing
+    /// batch rolls back alone; the error says how much the earlier batches removed.
+    /// </summary>
+    private RemovalResult RunBatches(CancellationToken cancellationToken, Action<long>? progress, Func<SqliteTransaction, int?> batch)
+    {
+        var started = Stopwatch.StartNew();
         var longest = TimeSpan.Zero;
-        long removed = 0, last = long.MinValue;
+        long removed = 0;
         var batches = 0;
-        var ids = new List<long>(batchSize);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var batchStarted = started.Elapsed;
-            ids.Clear();
-            using (var transaction = _connection.BeginTransaction(deferred: false))
+            try
             {
-                using (var select = _connection.CreateCommand())
+                using var transaction = _connection.BeginTransaction(deferred: false);
+                var count = batch(transaction);
+                transaction.Commit();
+                if (count is not { } done)
                 {
-                    select.Transaction = transaction;
-                    select.CommandText = $"SELECT rowid FROM {_qualifiedTable} WHERE rowid > $last AND accessed < $cutoff ORDER BY rowid LIMIT $limit";
-                    select.Parameters.AddWithValue("$last", last);
-                    select.Parameters.AddWithValue("$cutoff", cutoffText);
-                    select.Parameters.AddWithValue("$limit", batchSize);
-                    using var reader = select.ExecuteReader();
-                    while (reader.Read())
-                    {
-                        ids.Add(reader.GetInt64(0));
-                    }
-                }
-
-                if (ids.Count == 0)
-                {
-                    transaction.Commit();
                     break;
                 }
 
-                using (var delete = _connection.CreateCommand())
-                {
-                    delete.Transaction = transaction;
-                    delete.CommandText = $"DELETE FROM {_qualifiedTable} WHERE accessed < $cutoff AND rowid IN ({string.Join(",", ids.Select((_, i) => "$r" + i))})";
-                    delete.Parameters.AddWithValue("$cutoff", cutoffText);
-                    for (var i = 0; i < ids.Count; i++)
-                    {
-                        delete.Parameters.AddWithValue("$r" + i, ids[i]);
-                    }
-
-                    removed += delete.ExecuteNonQuery();
-                }
-
-                transaction.Commit();
+                removed += done;
+            }
+            catch (SqliteException ex)
+            {
+                throw new BeakerException("RemovalFailed", BeakerErrorKind.ConnectionError,
+                    $"Removing sessions from {Description} failed after {removed} session(s) were removed in {batches} batch(es): {ex.Message}. " +
+                    "The store is consistent (the failed batch was rolled back); run the command again to finish.", ex);
             }
 
             batches++;
-            last = ids[^1];
             var took = started.Elapsed - batchStarted;
             if (took > longest)
             {
@@ -188,13 +240,6 @@ public sealed class SqliteSessionStore : ISessionStore
 
         return new RemovalResult(removed, batches, longest, started.Elapsed);
     }
-
-    public void Dispose()
-    {
-        _connection.Dispose();
-    }
-
-    internal static string QuoteIdentifier(string name) => "\"" + name.Replace("\"", "\"\"") + "\"";
 
     private static DateTime ParseTimestamp(SqliteDataReader reader, int ordinal)
     {

@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Management.Automation;
 using BeakerHelpers.Core;
 using BeakerHelpers.Core.Config;
+using BeakerHelpers.Core.Sessions;
 using BeakerHelpers.Core.Stores;
 
 namespace BeakerHelpers.Module.Commands;
@@ -45,6 +47,16 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
     [Parameter]
     [TimeoutTransformation]
     public TimeSpan? Timeout { get; set; }
+
+    /// <summary>
+    /// The app server's time zone, when it differs from this machine's: Beaker stores row times as that
+    /// server's local time without a zone. An IANA or Windows id, 'UTC', or a [TimeZoneInfo].
+    /// </summary>
+    [Parameter]
+    [TimeZoneTransformation]
+    public TimeZoneInfo? TimeZone { get; set; }
+
+    protected TimeZoneInfo AppTimeZone => TimeZone ?? TimeZoneInfo.Local;
 
     protected CancellationToken CancellationToken => _cancellation.Token;
 
@@ -113,10 +125,15 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
         return (null, settings.Source == "-Url" ? "no -Timeout" : $"no -Timeout and no {settings.Prefix}.timeout");
     }
 
-    /// <summary>Opens the store, writing its notes as verbose output.</summary>
-    protected ISessionStore OpenStore(SessionSettings settings)
+    /// <summary>The app server's wall-clock time below which a row is older than <paramref name="age"/>.</summary>
+    protected DateTime CutoffFor(TimeSpan age) => SessionCutoff.OlderThan(age, AppTimeZone, DateTimeOffset.UtcNow);
+
+    protected static string Show(DateTime wallClock) => wallClock.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+
+    /// <summary>Opens the store (read-only unless <paramref name="writable"/>), writing its notes as verbose output.</summary>
+    protected ISessionStore OpenStore(SessionSettings settings, bool writable = false)
     {
-        var store = SessionStoreFactory.Open(settings, WriteVerbose);
+        var store = SessionStoreFactory.Open(settings, WriteVerbose, writable);
         WriteVerbose($"Store: {store.Description}.");
         return store;
     }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Management.Automation;
 using BeakerHelpers.Core;
 using BeakerHelpers.Core.Payload;
@@ -24,12 +23,13 @@ public sealed class GetBeakerSessionCommand : BeakerCommandBase
         {
             var settings = ResolveSettings();
             var (limit, limitSource) = ResolveTimeout(settings);
-            DateTime? cutoff = limit is { } age ? DateTime.Now - age : null;
+            DateTime? cutoff = limit is { } age ? CutoffFor(age) : null;
             WriteVerbose(cutoff is { } c
-                ? $"Showing sessions accessed since {c.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} local time ({limitSource}: {limit})."
+                ? $"Showing sessions accessed since {Show(c)} ({AppTimeZone.Id}; {limitSource}: {limit})."
                 : $"Showing all sessions ({limitSource}).");
 
             using var store = OpenStore(settings);
+            var storeInfo = new BeakerStoreInfo(settings, store.Description);
             var reader = new SessionReader(new SessionPayloadDecoder(settings.Prefix));
             var properties = new SessionPropertySet();
             var pending = new List<BeakerSession>(LookAhead);
@@ -39,7 +39,7 @@ public sealed class GetBeakerSessionCommand : BeakerCommandBase
                 if (result.Session != null)
                 {
                     sessions++;
-                    var session = new BeakerSession(result.Session, properties);
+                    var session = new BeakerSession(result.Session, storeInfo, properties);
                     if (pending != null)
                     {
                         pending.Add(session);

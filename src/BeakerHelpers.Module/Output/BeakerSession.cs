@@ -13,12 +13,12 @@ public sealed class BeakerSession
 
     private readonly Dictionary<string, object?> _values;
 
-    internal BeakerSession(SessionRecord record, SessionPropertySet properties)
+    internal BeakerSession(SessionRecord record, BeakerStoreInfo store, SessionPropertySet properties)
     {
         Id = record.Id;
         Accessed = record.Accessed;
         Created = record.Created;
-        Store = record.Store;
+        Store = store;
         Properties = properties;
         _values = new Dictionary<string, object?>(record.Values.Count, StringComparer.Ordinal);
         foreach (var pair in record.Values)
@@ -34,7 +34,7 @@ public sealed class BeakerSession
 
     internal DateTime Created { get; }
 
-    internal string Store { get; }
+    internal BeakerStoreInfo Store { get; }
 
     internal SessionPropertySet Properties { get; }
 

@@ -1,0 +1,223 @@
+using System.Diagnostics;
+using System.Management.Automation;
+using BeakerHelpers.Core;
+using BeakerHelpers.Core.Config;
+using BeakerHelpers.Core.Stores;
+using BeakerHelpers.Module.Output;
+
+namespace BeakerHelpers.Module.Commands;
+
+/// <summary>
+/// Deletes old sessions (last accessed before now − timeout) or the sessions given by id, in the database,
+/// in short batches. Never prompts under default preferences: it is meant for scheduled tasks.
+/// </summary>
+[Cmdlet(VerbsCommon.Remove, "BeakerSession", DefaultParameterSetName = ConfigParameterSet,
+    SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(BeakerRemovalSummary))]
+public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
+{
+    private const string PipelineParameterSet = "Pipeline";
+    private const int ProgressActivityId = 0x6265;
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Ids piped in or given, per store description, in arrival order without repeats.</summary>
+    private readonly Dictionary<string, (BeakerStoreInfo? Store, List<string> Ids, HashSet<string> Seen)> _idsByStore = new(StringComparer.Ordinal);
+
+    /// <summary>Session ids to remove whatever their age. Sessions from Get-BeakerSession bind by their BeakerId.</summary>
+    [Parameter(ParameterSetName = ConfigParameterSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = UrlParameterSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ParameterSetName = PipelineParameterSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("BeakerId")]
+    [ValidateNotNullOrEmpty]
+    public string[]? Id { get; set; }
+
+    /// <summary>The store a piped session came from (its BeakerStore property).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = PipelineParameterSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("BeakerStore")]
+    public BeakerStoreInfo? Store { get; set; }
+
+    /// <summary>Rows per delete statement and transaction: each batch holds the database's write lock only briefly.</summary>
+    [Parameter]
+    [ValidateRange(1, 1_000_000)]
+    public int BatchSize { get; set; } = 5000;
+
+    /// <summary>Emit one summary per store.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    private bool ByIds => ParameterSetName == PipelineParameterSet || Id != null || MyInvocation.ExpectingInput;
+
+    protected override void BeginProcessing()
+    {
+        if (Timeout != null && (ParameterSetName == PipelineParameterSet || MyInvocation.BoundParameters.ContainsKey(nameof(Id)) || MyInvocation.ExpectingInput))
+        {
+            ThrowTerminating(new BeakerException("TimeoutWithId", BeakerErrorKind.InvalidArgument,
+                "-Timeout and session ids cannot be combined: sessions given by id are removed whatever their age. " +
+                "Filter them by age before piping (Get-BeakerSession -Timeout keeps the recent ones), or drop -Id to remove by age."), Timeout);
+        }
+    }
+
+    protected override void ProcessRecord()
+    {
+        if (Id == null)
+        {
+            return;
+        }
+
+        var key = Store?.Description ?? string.Empty;
+        if (!_idsByStore.TryGetValue(key, out var group))
+        {
+            group = (Store, new List<string>(), new HashSet<string>(StringComparer.Ordinal));
+            _idsByStore[key] = group;
+        }
+
+        foreach (var id in Id)
+        {
+            if (group.Seen.Add(id))
+            {
+                group.Ids.Add(id);
+            }
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        try
+        {
+            if (ByIds)
+            {
+                foreach (var (_, group) in _idsByStore)
+                {
+                    RemoveIds(group.Store?.Settings ?? ResolveSettings(), group.Ids);
+                }
+
+                if (_idsByStore.Count == 0)
+                {
+                    WriteVerbose("No session ids came through the pipeline; nothing was removed.");
+                }
+
+                return;
+            }
+
+            RemoveOld(ResolveSettings());
+        }
+        catch (BeakerException ex)
+        {
+            ThrowTerminating(ex, ParameterSetName == ConfigParameterSet ? ConfigPath : null);
+        }
+        catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
+        {
+            // Ctrl+C: the batches done so far stay done; PowerShell stops the pipeline.
+        }
+    }
+
+    private void RemoveOld(SessionSettings settings)
+    {
+        var (limit, limitSource) = ResolveTimeout(settings);
+        if (limit is not { } age)
+        {
+            throw new BeakerException("TimeoutRequired", BeakerErrorKind.InvalidArgument,
+                $"Remove-BeakerSession removes sessions older than a timeout, and there is none ({limitSource}). Removing every session is not a cleanup: " +
+                "it logs everyone out. Pass -Timeout (for example -Timeout 2d), or pipe the sessions to remove from Get-BeakerSession.");
+        }
+
+        var cutoff = CutoffFor(age);
+        var zone = AppTimeZone.Id;
+        var olderThan = $"last accessed before {Show(cutoff)} ({zone}; {limitSource}: {age})";
+        string description;
+        long count;
+        using (var reader = OpenStore(settings))
+        {
+            description = reader.Description;
+            count = reader.CountAccessedBefore(cutoff, CancellationToken);
+        }
+
+        if (!Approved(description, $"Remove {count} session(s) {olderThan}", count))
+        {
+            if (count == 0 && !IsWhatIf())
+            {
+                Report(new BeakerRemovalSummary(description, cutoff, zone, 0, 0, 0, TimeSpan.Zero, TimeSpan.Zero), olderThan);
+            }
+
+            return;
+        }
+
+        using var store = OpenStore(settings, writable: true);
+        var result = WithProgress(description, count, progress => store.RemoveAccessedBefore(cutoff, BatchSize, CancellationToken, progress));
+        Report(new BeakerRemovalSummary(description, cutoff, zone, count, result.Removed, result.Batches, result.LongestBatch, result.Duration),
+            $"{olderThan}");
+    }
+
+    private void RemoveIds(SessionSettings settings, List<string> ids)
+    {
+        using var store = OpenStore(settings, writable: !IsWhatIf());
+        if (!Approved(store.Description, $"Remove {ids.Count} session(s) given by id", ids.Count))
+        {
+            return;
+        }
+
+        var result = WithProgress(store.Description, ids.Count, progress => store.RemoveIds(ids, BatchSize, CancellationToken, progress));
+        Report(new BeakerRemovalSummary(store.Description, null, null, ids.Count, result.Removed, result.Batches, result.LongestBatch, result.Duration),
+            $"of {ids.Count} given by id");
+    }
+
+    /// <summary>
+    /// Asks once per store. Nothing to remove asks nothing (and is not approved), except that -WhatIf still says so.
+    /// </summary>
+    private bool Approved(string store, string action, long count)
+    {
+        if (count == 0 && !IsWhatIf())
+        {
+            return false;
+        }
+
+        return ShouldProcess($"{action} from {store}.", $"{action} from {store}?", "Remove-BeakerSession");
+    }
+
+    private bool IsWhatIf() =>
+        (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var given) && given is SwitchParameter { IsPresent: true })
+        || LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
+
+    private RemovalResult WithProgress(string store, long total, Func<Action<long>, RemovalResult> remove)
+    {
+        var record = new ProgressRecord(ProgressActivityId, "Removing Beaker sessions", $"{store}: 0 of {total}");
+        var clock = Stopwatch.StartNew();
+        var shown = false;
+        try
+        {
+            return remove(removed =>
+            {
+                if (clock.Elapsed < ProgressInterval)
+                {
+                    return;
+                }
+
+                clock.Restart();
+                shown = true;
+                record.StatusDescription = $"{store}: {removed} of {total}";
+                record.PercentComplete = total > 0 ? (int)Math.Min(100, removed * 100 / total) : -1;
+                WriteProgress(record);
+            });
+        }
+        finally
+        {
+            if (shown)
+            {
+                record.RecordType = ProgressRecordType.Completed;
+                WriteProgress(record);
+            }
+        }
+    }
+
+    private void Report(BeakerRemovalSummary summary, string what)
+    {
+        WriteVerbose($"Removed {summary.Removed} session(s) {what} from {summary.Store} in {summary.Batches} batch(es) " +
+            $"(longest {summary.LongestBatch.TotalSeconds:0.000} s) in {summary.Duration.TotalSeconds:0.000} s.");
+        if (PassThru)
+        {
+            var output = new PSObject(summary);
+            output.TypeNames.Insert(0, BeakerRemovalSummary.TypeName);
+            WriteObject(output);
+        }
+    }
+}
