@@ -72,7 +72,7 @@ function Invoke-Build {
 
     $expected = @(
         'BeakerHelpers.psd1', 'BeakerHelpers.dll', 'BeakerHelpers.types.ps1xml', 'BeakerHelpers.format.ps1xml', 'en-US/BeakerHelpers.dll-Help.xml',
-        'lib/BeakerHelpers.Core.dll', 'lib/Microsoft.Data.Sqlite.dll', 'lib/Razorvine.Pickle.dll', 'lib/SQLitePCLRaw.core.dll',
+        'lib/BeakerHelpers.Core.dll', 'lib/Microsoft.Data.Sqlite.dll', 'lib/Npgsql.dll', 'lib/MySqlConnector.dll', 'lib/Razorvine.Pickle.dll', 'lib/SQLitePCLRaw.core.dll',
         'lib/runtimes/linux-x64/native/libe_sqlite3.so', 'lib/runtimes/win-x64/native/e_sqlite3.dll',
         'lib/runtimes/osx-x64/native/libe_sqlite3.dylib', 'lib/runtimes/osx-arm64/native/libe_sqlite3.dylib'
     )
@@ -93,24 +93,51 @@ function Get-Pester {
 }
 
 function Install-TestPrerequisites {
-    # The Pester tests write fresh stores with the real Beaker library (Debian python3-beaker).
+    # The tests write stores with the real Beaker library (Debian python3-beaker) into SQLite files and into
+    # PostgreSQL and MariaDB servers they start themselves (Debian postgresql, mariadb-server).
     $python = '/usr/bin/python3'
-    $check = { & $python -c 'import beaker, sqlalchemy' 2>$null; $LASTEXITCODE -eq 0 }
-    if ((Test-Path $python) -and (& $check)) { return }
-    if (-not (Get-Command apt-get -ErrorAction Ignore)) {
-        throw "The tests need /usr/bin/python3 with Beaker and SQLAlchemy (Debian: python3-beaker, python3-sqlalchemy), and apt-get is not here to install them."
+    $check = {
+        & $python -c 'import beaker, sqlalchemy, psycopg2, pymysql' 2>$null
+        ($LASTEXITCODE -eq 0) -and [bool](Get-Item /usr/lib/postgresql/*/bin/postgres -ErrorAction Ignore) -and
+            (Test-Path /usr/sbin/mariadbd) -and [bool](Get-Command mariadb-install-db -ErrorAction Ignore)
     }
-    Write-Host 'Installing python3-beaker and python3-sqlalchemy with apt-get'
+    if ((Test-Path $python) -and (& $check)) { return }
+    $packages = 'python3', 'python3-beaker', 'python3-sqlalchemy', 'python3-psycopg2', 'python3-pymysql', 'postgresql', 'mariadb-server'
+    if (-not (Get-Command apt-get -ErrorAction Ignore)) {
+        throw "The tests need Debian's $($packages -join ', '), and apt-get is not here to install them."
+    }
+    Write-Host "Installing $($packages -join ', ') with apt-get"
     $env:DEBIAN_FRONTEND = 'noninteractive'
     Invoke-Native 'apt-get update' { apt-get update -qq }
-    Invoke-Native 'apt-get install' { apt-get install -y -qq python3 python3-beaker python3-sqlalchemy }
-    if (-not (& $check)) { throw 'python3-beaker was installed but /usr/bin/python3 still cannot import beaker and sqlalchemy.' }
+    # The packages' own services are not wanted (the tests start private servers); policy-rc.d keeps them down.
+    $policy = '/usr/sbin/policy-rc.d'
+    $hadPolicy = Test-Path $policy
+    if (-not $hadPolicy) { Set-Content $policy "#!/bin/sh`nexit 101"; chmod +x $policy }
+    try { Invoke-Native 'apt-get install' { apt-get install -y -qq @packages } }
+    finally { if (-not $hadPolicy) { Remove-Item $policy } }
+    if (-not (& $check)) { throw "apt-get installed $($packages -join ', ') but /usr/bin/python3 or the servers are still missing." }
 }
 
 function Invoke-Test {
     Invoke-Build
     Install-TestPrerequisites
+    . (Join-Path $root 'tests/TestServers.ps1')
+    $servers = @()
+    try {
+        $postgres = Start-TestPostgres; $servers += $postgres
+        $mariadb = Start-TestMariaDb; $servers += $mariadb
+        Write-Host "Test servers: $($postgres.Kind) $($postgres.Version) on port $($postgres.Port), $($mariadb.Kind) $($mariadb.Version) on port $($mariadb.Port)"
+        $env:BEAKERHELPERS_POSTGRES_URL = $postgres.Url
+        $env:BEAKERHELPERS_MARIADB_URL = $mariadb.Url
+        Invoke-TestSuites
+    }
+    finally {
+        foreach ($server in $servers) { Stop-TestServer $server }
+        Remove-Item Env:BEAKERHELPERS_POSTGRES_URL, Env:BEAKERHELPERS_MARIADB_URL -ErrorAction Ignore
+    }
+}
 
+function Invoke-TestSuites {
     dotnet test (Join-Path $root 'tests/BeakerHelpers.Core.Tests/BeakerHelpers.Core.Tests.csproj') -c $Configuration --nologo -v quiet --logger 'console;verbosity=normal' |
         Tee-Object -Variable xunitLog | Out-Host
     $xunitExit = $LASTEXITCODE

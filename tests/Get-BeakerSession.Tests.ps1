@@ -1,3 +1,7 @@
+BeforeDiscovery {
+    $script:Backends = 'SQLite', 'PostgreSQL', 'MariaDB'
+}
+
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
     # Fresh stores, so that ages are relative to now; the committed ones test the same reader without Python.
@@ -6,20 +10,33 @@ BeforeAll {
     $script:Committed = Get-Content -Raw (Join-Path $script:CommittedStores 'expected.json') | ConvertFrom-Json -AsHashtable
 }
 
-Describe 'Get-BeakerSession on a store written by real Beaker' {
-    It 'lists every session row of <_>, skipping the cache row and reporting the bad ones' -ForEach 'fresh', 'committed' {
-        $dir = if ($_ -eq 'fresh') { $script:Fresh } else { $script:CommittedStores }
-        $expected = if ($_ -eq 'fresh') { $script:Expected } else { $script:Committed }
-        $sessions = Get-BeakerSession -ConfigPath (Join-Path $dir 'prod.ini') -Timeout 0 -ErrorVariable bad -ErrorAction SilentlyContinue
-        $wanted = Get-ExpectedRows $expected 'sessions.db' | Where-Object kind -In 'session', 'empty'
+Describe 'Get-BeakerSession on <_>, with stores written by real Beaker' -ForEach $Backends {
+    BeforeAll {
+        $script:Store = New-BeakerStore $_ (Join-Path $TestDrive "store-$_")
+        $script:Ini = $script:Store.Ini
+        $script:Exp = $script:Store.Expected
+    }
+
+    It 'lists every session row, skipping the cache row and reporting the bad ones' {
+        $sessions = Get-BeakerSession -ConfigPath $script:Ini -Timeout 0 -ErrorVariable bad -ErrorAction SilentlyContinue
+        $wanted = Get-ExpectedRows $script:Exp 'sessions.db' | Where-Object kind -In 'session', 'empty'
         @($sessions.BeakerId | Sort-Object) | Should -Be @($wanted.id | Sort-Object)
-        $bad.Count | Should -Be 2
-        ($bad | Where-Object { $_.TargetObject -eq (Get-ExpectedRows $expected 'sessions.db' -Kind encrypted).id }).FullyQualifiedErrorId | Should -Be 'SessionEncrypted,BeakerHelpers.Module.Commands.GetBeakerSessionCommand'
-        ($bad | Where-Object { $_.TargetObject -eq (Get-ExpectedRows $expected 'sessions.db' -Kind corrupt).id }).FullyQualifiedErrorId | Should -Be 'SessionCorrupt,BeakerHelpers.Module.Commands.GetBeakerSessionCommand'
+        $corrupt = @(Get-ExpectedRows $script:Exp 'sessions.db' -Kind corrupt)
+        $bad.Count | Should -Be (1 + $corrupt.Count)
+        ($bad | Where-Object { $_.TargetObject -eq (Get-ExpectedRows $script:Exp 'sessions.db' -Kind encrypted).id }).FullyQualifiedErrorId | Should -Be 'SessionEncrypted,BeakerHelpers.Module.Commands.GetBeakerSessionCommand'
+        foreach ($row in $corrupt) {
+            ($bad | Where-Object { $_.TargetObject -eq $row.id }).FullyQualifiedErrorId | Should -Be 'SessionCorrupt,BeakerHelpers.Module.Commands.GetBeakerSessionCommand'
+        }
+    }
+
+    It 'reads the ext:sqla layout (namespace as primary key, no id column)' {
+        $sessions = Get-BeakerSession -Url $script:Store.Urls['custom.db'] -TableName sqla_sessions -Timeout 0
+        @($sessions.user_name | Sort-Object) | Should -Be 'sqla1', 'sqla2'
+        @(Get-BeakerSession -Url $script:Store.Urls['custom.db'] -TableName sqla_sessions -Timeout 1d).user_name | Should -Be 'sqla1'
     }
 
     It 'gives each session key as a typed property' {
-        $rich = Get-BeakerSession -ConfigPath (Join-Path $script:Fresh 'prod.ini') -Timeout 0 -ErrorAction SilentlyContinue | Where-Object user_name -eq 'alice@example.com'
+        $rich = Get-BeakerSession -ConfigPath $script:Ini -Timeout 0 -ErrorAction SilentlyContinue | Where-Object user_name -eq 'alice@example.com'
         $rich.pstypenames[0] | Should -Be 'BeakerHelpers.Session'
         $rich.user_id | Should -BeOfType [long]
         $rich.user_id | Should -Be 1001
@@ -41,14 +58,14 @@ Describe 'Get-BeakerSession on a store written by real Beaker' {
         $rich.cart.__class__ | Should -Be '__main__.Cart'
         $rich.cart.items | Should -Be @('apple', 'pear')
         $rich._accessed_time | Should -BeOfType [datetime]
-        $row = Get-ExpectedRows $script:Expected 'sessions.db' | Where-Object id -eq $rich.BeakerId
+        $row = Get-ExpectedRows $script:Exp 'sessions.db' | Where-Object id -eq $rich.BeakerId
         $accessed = [DateTimeOffset]::FromUnixTimeMilliseconds([long]([double]$row.values._accessed_time[1] * 1000)).LocalDateTime
         [math]::Abs(($rich._accessed_time - $accessed).TotalMilliseconds) | Should -BeLessThan 1
         ($rich.BeakerAccessed - $rich.BeakerCreated).TotalHours | Should -BeGreaterThan 0.99
     }
 
     It 'gives every session of one call the same columns, the sorted union of the keys' {
-        $sessions = Get-BeakerSession (Join-Path $script:Fresh 'prod.ini') -Timeout 0 -ErrorAction SilentlyContinue
+        $sessions = Get-BeakerSession $script:Ini -Timeout 0 -ErrorAction SilentlyContinue
         $names = @($sessions[0].psobject.Properties.Name)
         $keys = @($names | Where-Object { $_ -notlike 'Beaker*' })
         $keys | Should -Contain 'cart'
@@ -67,62 +84,66 @@ Describe 'Get-BeakerSession on a store written by real Beaker' {
     }
 
     It 'lists oldest access first' {
-        $sessions = Get-BeakerSession (Join-Path $script:Fresh 'prod.ini') -Timeout 0 -ErrorAction SilentlyContinue
+        $sessions = Get-BeakerSession $script:Ini -Timeout 0 -ErrorAction SilentlyContinue
         @($sessions.BeakerAccessed) | Should -Be @($sessions.BeakerAccessed | Sort-Object)
     }
 
     It 'filters by -Timeout <_> in the database' -ForEach '3600s', '36h', '2d', '3600', '0' {
         $timeout = $_
         $seconds = switch -Regex ($timeout) { '^0$' { [double]::MaxValue } 's$' { 3600 } 'h$' { 36 * 3600 } 'd$' { 2 * 86400 } default { 3600 } }
-        $wanted = Get-ExpectedRows $script:Expected 'sessions.db' | Where-Object { $_.kind -in 'session', 'empty' -and $_.age_seconds -lt $seconds - 60 }
-        $sessions = Get-BeakerSession (Join-Path $script:Fresh 'prod.ini') -Timeout $timeout -ErrorAction SilentlyContinue
+        $wanted = Get-ExpectedRows $script:Exp 'sessions.db' | Where-Object { $_.kind -in 'session', 'empty' -and $_.age_seconds -lt $seconds - 60 }
+        $sessions = Get-BeakerSession $script:Ini -Timeout $timeout -ErrorAction SilentlyContinue
         @($sessions.BeakerId | Sort-Object) | Should -Be @($wanted.id | Sort-Object)
     }
 
     It 'takes timeouts typed as PowerShell literals (2d is a [decimal], 3s a [short] to PowerShell)' {
-        $ini = Join-Path $script:Fresh 'prod.ini'
-        $all = Get-ExpectedRows $script:Expected 'sessions.db' | Where-Object kind -In 'session', 'empty'
+        $ini = $script:Ini
+        $all = Get-ExpectedRows $script:Exp 'sessions.db' | Where-Object kind -In 'session', 'empty'
         @(Get-BeakerSession $ini -Timeout 2d -ErrorAction SilentlyContinue).Count | Should -Be @($all | Where-Object age_seconds -lt (2 * 86400 - 60)).Count
         @(Get-BeakerSession $ini -Timeout 36h -ErrorAction SilentlyContinue).Count | Should -Be @($all | Where-Object age_seconds -lt (36 * 3600 - 60)).Count
         @(Get-BeakerSession $ini -Timeout 3600s -ErrorAction SilentlyContinue).Count | Should -Be @($all | Where-Object age_seconds -lt 3540).Count
-        @(Get-BeakerSession $ini -Timeout 120m -ErrorAction SilentlyContinue).Count | Should -Be @($all | Where-Object age_seconds -lt 7140).Count
+        @(Get-BeakerSession $ini -Timeout 119m -ErrorAction SilentlyContinue).Count | Should -Be @($all | Where-Object age_seconds -lt 7080).Count
         @(Get-BeakerSession $ini -Timeout 86400 -ErrorAction SilentlyContinue).Count | Should -Be @($all | Where-Object age_seconds -lt 86340).Count
         $seconds = 60
         @(Get-BeakerSession $ini -Timeout $seconds -ErrorAction SilentlyContinue).Count | Should -Be @($all | Where-Object age_seconds -lt 60).Count
     }
 
     It 'takes a [TimeSpan] timeout' {
-        $sessions = Get-BeakerSession (Join-Path $script:Fresh 'prod.ini') -Timeout ([timespan]::FromHours(1)) -ErrorAction SilentlyContinue
-        $wanted = Get-ExpectedRows $script:Expected 'sessions.db' | Where-Object { $_.kind -in 'session', 'empty' -and $_.age_seconds -lt 3540 }
+        $sessions = Get-BeakerSession $script:Ini -Timeout ([timespan]::FromHours(1)) -ErrorAction SilentlyContinue
+        $wanted = Get-ExpectedRows $script:Exp 'sessions.db' | Where-Object { $_.kind -in 'session', 'empty' -and $_.age_seconds -lt 3540 }
         @($sessions.BeakerId | Sort-Object) | Should -Be @($wanted.id | Sort-Object)
     }
 
     It 'uses beaker.session.timeout from the ini when -Timeout is not given' {
-        $sessions = Get-BeakerSession (Join-Path $script:Fresh 'prod.ini') -ErrorAction SilentlyContinue
-        $wanted = Get-ExpectedRows $script:Expected 'sessions.db' | Where-Object { $_.kind -in 'session', 'empty' -and $_.age_seconds -le 3600 }
+        $sessions = Get-BeakerSession $script:Ini -ErrorAction SilentlyContinue
+        $wanted = Get-ExpectedRows $script:Exp 'sessions.db' | Where-Object { $_.kind -in 'session', 'empty' -and $_.age_seconds -le 3600 }
         @($sessions.BeakerId | Sort-Object) | Should -Be @($wanted.id | Sort-Object)
     }
 
     It 'shows a deleted session with empty times' {
-        $gone = Get-BeakerSession (Join-Path $script:Fresh 'prod.ini') -Timeout 0 -ErrorAction SilentlyContinue |
-            Where-Object BeakerId -eq (Get-ExpectedRows $script:Expected 'sessions.db' | Where-Object { $_.values -and $_.values.Count -eq 2 }).id
+        $gone = Get-BeakerSession $script:Ini -Timeout 0 -ErrorAction SilentlyContinue |
+            Where-Object BeakerId -eq (Get-ExpectedRows $script:Exp 'sessions.db' | Where-Object { $_.values -and $_.values.Count -eq 2 }).id
         $gone | Should -Not -BeNullOrEmpty
         $gone._accessed_time | Should -BeNullOrEmpty
         $gone._path | Should -Be '/'
     }
 
     It 'reads every pickle protocol from 0 to 5 with -Url' -ForEach 0, 1, 2, 3, 4, 5 {
-        $session = Get-BeakerSession -Url ('sqlite:///' + (Join-Path $script:Fresh 'protocols.db')) -TableName "beaker_p$_" -Timeout 0
+        $session = Get-BeakerSession -Url $script:Store.Urls['protocols.db'] -TableName "beaker_p$_" -Timeout 0
         $session.user_name | Should -Be "p$_@example.com"
         $session.display_name | Should -BeExactly "J$([char]0xfc)rgen"
         $session.when | Should -Be ([datetime]'2023-01-02T03:04:05')
         $session.ids | Should -Be @(1, [long][math]::Pow(2, 40))
     }
 
-    It 'resolves a relative sqlite:/// URL against the current location' {
-        Push-Location $script:Fresh
-        try { @(Get-BeakerSession -Url 'sqlite:///custom.db' -TableName web_sessions -Timeout 0).Count | Should -Be 2 }
-        finally { Pop-Location }
+}
+
+Describe 'Get-BeakerSession on the committed SQLite stores (no Python needed)' {
+    It 'lists every session row, skipping the cache row and reporting the bad ones' {
+        $sessions = Get-BeakerSession -ConfigPath (Join-Path $script:CommittedStores 'prod.ini') -Timeout 0 -ErrorVariable bad -ErrorAction SilentlyContinue
+        $wanted = Get-ExpectedRows $script:Committed 'sessions.db' | Where-Object kind -In 'session', 'empty'
+        @($sessions.BeakerId | Sort-Object) | Should -Be @($wanted.id | Sort-Object)
+        $bad.Count | Should -Be 2
     }
 }
 
@@ -141,6 +162,12 @@ Describe 'Reading settings as paste.deploy does' {
     It 'follows use = config: with the included file''s own %(here)s' {
         $sessions = Get-BeakerSession (Join-Path $script:Fresh 'include.ini') -Timeout 0
         @($sessions.user_name | Sort-Object) | Should -Be 'admin1', 'admin2'
+    }
+
+    It 'resolves a relative sqlite:/// URL against the current location' {
+        Push-Location $script:Fresh
+        try { @(Get-BeakerSession -Url 'sqlite:///custom.db' -TableName web_sessions -Timeout 0).Count | Should -Be 2 }
+        finally { Pop-Location }
     }
 
     It 'takes a path relative to the current location' {
@@ -211,6 +238,96 @@ Describe 'Bad input gets a clear error' {
         $err = { Get-BeakerSession $ini } | Should -Throw -PassThru
         $err.FullyQualifiedErrorId | Should -BeLike 'ConfigTimeoutInvalid,*'
         $err.Exception.Message | Should -BeLike '*beaker.session.timeout*1h*'
+    }
+}
+
+Describe 'Server problems on <_> get clear errors, never with the password' -ForEach 'PostgreSQL', 'MariaDB' {
+    BeforeAll {
+        $script:Store = New-BeakerStore $_ (Join-Path $TestDrive "server-$_")
+        $script:Url = $script:Store.Urls['sessions.db']
+        $script:Database = "$($script:Store.Name)_sessions"
+        $script:EncodedPassword = ([regex]::Match($script:Url, '://[^:]+:([^@]+)@')).Groups[1].Value
+        $script:Password = [uri]::UnescapeDataString($script:EncodedPassword)
+        $script:Port = [int]([regex]::Match($script:Url, '@[^:/]+:(\d+)/')).Groups[1].Value
+    }
+
+    It 'a wrong password: the server''s reason, host, database and user, but no password' {
+        $url = $script:Url.Replace($script:EncodedPassword, 'wrong%40pw')
+        $err = { Get-BeakerSession -Url $url } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'StoreConnectFailed,*'
+        $message = $err.Exception.Message
+        $message | Should -BeLike "*127.0.0.1:$($script:Port)/$($script:Database)*beaker_app*(password from -Url)*"
+        $message | Should -Match 'password authentication failed|Access denied'
+        $message | Should -Not -BeLike '*wrong@pw*'
+        $message | Should -Not -BeLike '*wrong%40pw*'
+    }
+
+    It 'a server that is not listening' {
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $listener.Start(); $free = $listener.LocalEndpoint.Port; $listener.Stop()
+        $err = { Get-BeakerSession -Url ($script:Url -replace ":$($script:Port)/", ":$free/") } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'StoreConnectFailed,*'
+        $err.Exception.Message | Should -BeLike "*127.0.0.1:$free*"
+        # Npgsql passes the socket's reason on; MySqlConnector only says that it could not connect.
+        $err.Exception.Message | Should -Match 'refused|No MySQL server accepted a connection'
+    }
+
+    It 'an unknown database' {
+        $err = { Get-BeakerSession -Url ($script:Url -replace '/[^/]+$', '/no_such_db') } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'StoreConnectFailed,*'
+        $err.Exception.Message | Should -BeLike '*no_such_db*'
+    }
+
+    It 'a missing table, named with the database' {
+        $err = { Get-BeakerSession -Url $script:Url -TableName 'ghosts' } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'TableNotFound,*'
+        $err.Exception.Message | Should -BeLike "*'ghosts'*"
+        $err.Exception.Message | Should -BeLike "*$($script:Database)*"
+    }
+
+    It 'a table name that would be SQL is only ever a name' {
+        $err = { Get-BeakerSession -Url $script:Url -TableName 'beaker_cache; DROP TABLE beaker_cache; --' } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'TableNotFound,*'
+        @(Get-BeakerSession -Url $script:Url -Timeout 0 -ErrorAction SilentlyContinue).Count | Should -BeGreaterThan 5
+    }
+
+    It 'never shows the password in verbose output or in the objects' {
+        $output = Get-BeakerSession $script:Store.Ini -Timeout 0 -Verbose -ErrorAction SilentlyContinue -ErrorVariable bad 4>&1
+        $text = ($output | ForEach-Object { if ($_ -is [System.Management.Automation.VerboseRecord]) { $_.Message } else { $_.BeakerStore.ToString() } }) -join "`n"
+        $text += ($bad | ForEach-Object { $_.Exception.Message }) -join "`n"
+        $text | Should -BeLike "*$($script:Database)*"
+        $text | Should -Not -BeLike "*$($script:Password)*"
+        $text | Should -Not -BeLike "*$($script:EncodedPassword)*"
+    }
+
+    It 'reports URL options it ignores in the verbose output' {
+        $output = Get-BeakerSession -Url ($script:Url + '?connect_timeout=5&frobnicate=1') -Timeout 0 -Verbose -ErrorAction SilentlyContinue 4>&1
+        ($output | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n" | Should -BeLike "*option 'frobnicate'*"
+    }
+}
+
+Describe 'PostgreSQL schemas' {
+    BeforeAll {
+        $script:Store = New-BeakerStore PostgreSQL (Join-Path $TestDrive 'schema')
+    }
+
+    It 'reads a table in the schema given by -SchemaName' {
+        $sessions = Get-BeakerSession -Url $script:Store.Urls['custom.db'] -SchemaName websessions -Timeout 0
+        @($sessions.user_name | Sort-Object) | Should -Be 'schema1', 'schema2'
+        $sessions[0].BeakerStore | Should -BeLike '*table websessions.beaker_cache*'
+    }
+
+    It 'removes from that schema only' {
+        $copy = Copy-BeakerStore $script:Store (Join-Path $TestDrive 'schema-copy')
+        Remove-BeakerSession -Url $copy.Urls['custom.db'] -SchemaName websessions -Timeout 2d
+        (Get-BeakerSession -Url $copy.Urls['custom.db'] -SchemaName websessions -Timeout 0).user_name | Should -Be 'schema1'
+        @(Get-StoredId $copy.Urls['custom.db'] 'web_sessions').Count | Should -Be 2
+    }
+
+    It 'a missing schema is an error naming the schema and the table' {
+        $err = { Get-BeakerSession -Url $script:Store.Urls['custom.db'] -SchemaName nowhere } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'TableNotFound,*'
+        $err.Exception.Message | Should -BeLike "*schema 'nowhere'*beaker_cache*"
     }
 }
 

@@ -1,13 +1,15 @@
+BeforeDiscovery {
+    $script:Backends = 'SQLite', 'PostgreSQL', 'MariaDB'
+}
+
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
-    $script:Fresh = Join-Path $TestDrive 'fresh'
-    $script:Expected = New-BeakerFixture $script:Fresh
     $script:Pwsh = Join-Path $PSHOME 'pwsh.dll'
     $script:CommandId = 'BeakerHelpers.Module.Commands.RemoveBeakerSessionCommand'
 
-    # The session rows of sessions.db (all kinds: sessions, cache, corrupt, ...) older than $Seconds.
+    # The rows of sessions.db (all kinds: sessions, cache, corrupt, ...) older than $Seconds.
     function Get-OlderThan([double] $Seconds) {
-        @(Get-ExpectedRows $script:Expected 'sessions.db' | Where-Object { $_.age_seconds -gt $Seconds }).id | Sort-Object
+        @(Get-ExpectedRows $script:Fresh.Expected 'sessions.db' | Where-Object { $_.age_seconds -gt $Seconds }).id | Sort-Object
     }
 
     # Runs a script in a new interactive pwsh whose console input is $Answer (a prompt reads it).
@@ -23,12 +25,20 @@ BeforeAll {
     }
 }
 
-Describe 'Remove-BeakerSession' {
+Describe 'Remove-BeakerSession on <_>' -ForEach $Backends {
+    BeforeAll {
+        $script:Backend = $_
+        $script:Fresh = New-BeakerStore $script:Backend (Join-Path $TestDrive "fresh-$($script:Backend)")
+    }
+
     BeforeEach {
-        $script:Dir = Copy-BeakerFixture $script:Fresh (Join-Path $TestDrive ([guid]::NewGuid()))
-        $script:Ini = Join-Path $script:Dir 'prod.ini'
-        $script:Db = Join-Path $script:Dir 'sessions.db'
-        $script:AllIds = Get-StoredId $script:Db
+        $script:Store = Copy-BeakerStore $script:Fresh (Join-Path $TestDrive ([guid]::NewGuid()))
+        $script:Dir = $script:Store.Directory
+        $script:Ini = $script:Store.Ini
+        $script:Url = $script:Store.Urls['sessions.db']
+        # How the store shows in messages: the file for SQLite, the database for a server.
+        $script:StoreText = if ($script:Backend -eq 'SQLite') { $script:Url -replace '^sqlite:///', '' } else { "/$($script:Store.Name)_sessions'" }
+        $script:AllIds = Get-StoredId $script:Url
     }
 
     Context 'by age' {
@@ -36,7 +46,7 @@ Describe 'Remove-BeakerSession' {
             Remove-BeakerSession $script:Ini -Timeout 2d
             $gone = Get-OlderThan (2 * 86400)
             $gone.Count | Should -Be 2
-            Get-StoredId $script:Db | Should -Be @($script:AllIds | Where-Object { $_ -notin $gone })
+            Get-StoredId $script:Url | Should -Be @($script:AllIds | Where-Object { $_ -notin $gone })
         }
 
         It 'takes the timeout from <prefix>.timeout when -Timeout is not given' {
@@ -44,15 +54,15 @@ Describe 'Remove-BeakerSession' {
             Remove-BeakerSession -ConfigPath $script:Ini
             $gone = Get-OlderThan 3600
             $gone.Count | Should -Be 6
-            Get-StoredId $script:Db | Should -Be @($script:AllIds | Where-Object { $_ -notin $gone })
+            Get-StoredId $script:Url | Should -Be @($script:AllIds | Where-Object { $_ -notin $gone })
         }
 
         It 'removes corrupt, encrypted and cache rows once they are old, without decoding them' {
             Remove-BeakerSession $script:Ini -Timeout 5m
-            $left = Get-StoredId $script:Db
-            $left | Should -Be @(Get-ExpectedRows $script:Expected 'sessions.db' | Where-Object age_seconds -le 300).id
+            $left = Get-StoredId $script:Url
+            $left | Should -Be @(Get-ExpectedRows $script:Fresh.Expected 'sessions.db' | Where-Object age_seconds -le 300).id
             foreach ($kind in 'corrupt', 'encrypted', 'cache') {
-                (Get-ExpectedRows $script:Expected 'sessions.db' -Kind $kind).id | Should -Not -BeIn $left
+                (Get-ExpectedRows $script:Fresh.Expected 'sessions.db' -Kind $kind).id | Should -Not -BeIn $left
             }
         }
 
@@ -65,40 +75,40 @@ Describe 'Remove-BeakerSession' {
         }
 
         It 'works from a -Url with -TableName on the ext:database table of another app' {
-            $custom = Join-Path $script:Dir 'custom.db'
+            $custom = $script:Store.Urls['custom.db']
             $all = Get-StoredId $custom 'web_sessions'
-            Remove-BeakerSession -Url "sqlite:///$custom" -TableName web_sessions -Timeout 1h
-            $old = @(Get-ExpectedRows $script:Expected 'custom.db' 'web_sessions' | Where-Object age_seconds -gt 3600).id
+            Remove-BeakerSession -Url $custom -TableName web_sessions -Timeout 1h
+            $old = @(Get-ExpectedRows $script:Fresh.Expected 'custom.db' 'web_sessions' | Where-Object age_seconds -gt 3600).id
             $old.Count | Should -BeGreaterThan 0
             Get-StoredId $custom 'web_sessions' | Should -Be @($all | Where-Object { $_ -notin $old })
         }
 
         It 'refuses to remove everything: -Timeout 0' {
-            $hash = (Get-FileHash $script:Db).Hash
+            $hash = (Get-StoreFingerprint $script:Store)
             { Remove-BeakerSession $script:Ini -Timeout 0 } | Should -Throw -ErrorId "TimeoutRequired,$script:CommandId" -ExpectedMessage '*Pass -Timeout*'
-            (Get-FileHash $script:Db).Hash | Should -Be $hash
+            (Get-StoreFingerprint $script:Store) | Should -Be $hash
         }
 
         It 'refuses to remove everything: a URL and no timeout anywhere' {
-            $hash = (Get-FileHash $script:Db).Hash
-            { Remove-BeakerSession -Url "sqlite:///$script:Db" } | Should -Throw -ErrorId "TimeoutRequired,$script:CommandId" -ExpectedMessage '*(no -Timeout)*'
-            (Get-FileHash $script:Db).Hash | Should -Be $hash
+            $hash = (Get-StoreFingerprint $script:Store)
+            { Remove-BeakerSession -Url $script:Url } | Should -Throw -ErrorId "TimeoutRequired,$script:CommandId" -ExpectedMessage '*(no -Timeout)*'
+            (Get-StoreFingerprint $script:Store) | Should -Be $hash
         }
 
         It 'computes the cutoff in the app server''s zone given by -TimeZone' {
             # Rows hold naive wall-clock times. A Beaker app in Kiritimati (UTC+14) wrote this store.
-            $kiribati = Join-Path $TestDrive 'kiribati'
             $env:TZ = 'Pacific/Kiritimati'
-            try { $expected = New-BeakerFixture $kiribati } finally { Remove-Item Env:TZ }
-            $db = Join-Path $kiribati 'sessions.db'
+            try { $kiribati = New-BeakerStore $script:Backend (Join-Path $TestDrive "kiribati-$($script:Backend)") } finally { Remove-Item Env:TZ }
+            $expected = $kiribati.Expected
+            $db = $kiribati.Urls['sessions.db']
             $all = Get-StoredId $db
 
             # Read as UTC, every row looks 14 h younger than it is: only those older than 39 + 14 h go.
-            Remove-BeakerSession -Url "sqlite:///$db" -Timeout 39h -TimeZone UTC
+            Remove-BeakerSession -Url $db -Timeout 39h -TimeZone UTC
             $young = @(Get-ExpectedRows $expected 'sessions.db' | Where-Object age_seconds -gt (53 * 3600)).id
             Get-StoredId $db | Should -Be @($all | Where-Object { $_ -notin $young })
 
-            Remove-BeakerSession -Url "sqlite:///$db" -Timeout 39h -TimeZone Pacific/Kiritimati
+            Remove-BeakerSession -Url $db -Timeout 39h -TimeZone Pacific/Kiritimati
             $old = @(Get-ExpectedRows $expected 'sessions.db' | Where-Object age_seconds -gt (39 * 3600)).id
             $old.Count | Should -BeGreaterThan $young.Count
             Get-StoredId $db | Should -Be @($all | Where-Object { $_ -notin $old })
@@ -111,39 +121,39 @@ Describe 'Remove-BeakerSession' {
 
     Context 'with ShouldProcess, -PassThru and -Verbose' {
         It '-WhatIf names the count and the cutoff and leaves the file byte-identical' {
-            $hash = (Get-FileHash $script:Db).Hash
+            $hash = (Get-StoreFingerprint $script:Store)
             $run = Invoke-Unattended "Remove-BeakerSession '$script:Ini' -Timeout 2d -WhatIf"
             $run.ExitCode | Should -Be 0
             $run.Output | Should -Match 'What if: Remove 2 session\(s\) last accessed before \d{4}-\d\d-\d\d \d\d:\d\d:\d\d'
-            $run.Output | Should -Match ([regex]::Escape($script:Db))
-            (Get-FileHash $script:Db).Hash | Should -Be $hash
-            Get-StoredId $script:Db | Should -Be $script:AllIds
+            $run.Output | Should -Match ([regex]::Escape($script:StoreText))
+            (Get-StoreFingerprint $script:Store) | Should -Be $hash
+            Get-StoredId $script:Url | Should -Be $script:AllIds
         }
 
         It 'never prompts under default preferences or with -Confirm:$false (no stdin, non-interactive)' -ForEach '', '-Confirm:$false' {
             $run = Invoke-Unattended "Remove-BeakerSession '$script:Ini' -Timeout 2d $_; 'exit ' + `$?"
             $run.Output | Should -Match 'exit True'
             $run.ExitCode | Should -Be 0
-            Get-StoredId $script:Db | Should -Be @($script:AllIds | Where-Object { $_ -notin (Get-OlderThan (2 * 86400)) })
+            Get-StoredId $script:Url | Should -Be @($script:AllIds | Where-Object { $_ -notin (Get-OlderThan (2 * 86400)) })
         }
 
         It '-Confirm asks once per store, with the count, and No leaves the store byte-identical' {
-            $hash = (Get-FileHash $script:Db).Hash
+            $hash = (Get-StoreFingerprint $script:Store)
             $run = Invoke-Answered 'N' "Remove-BeakerSession '$script:Ini' -Timeout 2d -Confirm"
             [regex]::Matches($run.Output, 'Remove 2 session\(s\) last accessed before').Count | Should -Be 1 -Because $run.Output
-            (Get-FileHash $script:Db).Hash | Should -Be $hash
+            (Get-StoreFingerprint $script:Store) | Should -Be $hash
 
             $run = Invoke-Answered 'Y' "Get-BeakerSession '$script:Ini' -Timeout 0 -ErrorAction Ignore | Remove-BeakerSession -Confirm -PassThru | ForEach-Object { 'removed ' + `$_.Removed }"
             [regex]::Matches($run.Output, 'Remove \d+ session\(s\) given by id').Count | Should -Be 1 -Because $run.Output
             $run.Output | Should -Match 'removed 11'
-            (Get-StoredId $script:Db).Count | Should -Be ($script:AllIds.Count - 11)
+            (Get-StoredId $script:Url).Count | Should -Be ($script:AllIds.Count - 11)
         }
 
         It 'a non-interactive run with -Confirm fails at the question and removes nothing' {
-            $hash = (Get-FileHash $script:Db).Hash
+            $hash = (Get-StoreFingerprint $script:Store)
             $run = Invoke-Unattended "Remove-BeakerSession '$script:Ini' -Timeout 2d -Confirm"
             $run.Output | Should -Match 'NonInteractive'
-            (Get-FileHash $script:Db).Hash | Should -Be $hash
+            (Get-StoreFingerprint $script:Store) | Should -Be $hash
         }
 
         It '-PassThru emits one summary per store, shown as a table' {
@@ -153,7 +163,7 @@ Describe 'Remove-BeakerSession' {
             $summary.Removed | Should -Be 2
             $summary.Requested | Should -Be 2
             $summary.Batches | Should -Be 2
-            $summary.Store | Should -Match ([regex]::Escape($script:Db))
+            $summary.Store | Should -Match ([regex]::Escape($script:StoreText))
             $summary.Cutoff | Should -BeOfType [datetime]
             [math]::Abs(((Get-Date).AddDays(-2) - $summary.Cutoff).TotalMinutes) | Should -BeLessThan 5
             $summary.TimeZone | Should -Be ([TimeZoneInfo]::Local.Id)
@@ -170,11 +180,11 @@ Describe 'Remove-BeakerSession' {
         }
 
         It 'with nothing old, removes nothing, asks nothing and reports 0' {
-            $hash = (Get-FileHash $script:Db).Hash
+            $hash = (Get-StoreFingerprint $script:Store)
             $summary = Remove-BeakerSession $script:Ini -Timeout 30d -Confirm -PassThru
             $summary.Removed | Should -Be 0
             $summary.Batches | Should -Be 0
-            (Get-FileHash $script:Db).Hash | Should -Be $hash
+            (Get-StoreFingerprint $script:Store) | Should -Be $hash
         }
     }
 
@@ -185,40 +195,40 @@ Describe 'Remove-BeakerSession' {
             $summary = $picked | Remove-BeakerSession -PassThru
             $summary.Removed | Should -Be $picked.Count
             $summary.Cutoff | Should -BeNullOrEmpty
-            Get-StoredId $script:Db | Should -Be @($script:AllIds | Where-Object { $_ -notin $picked.BeakerId })
+            Get-StoredId $script:Url | Should -Be @($script:AllIds | Where-Object { $_ -notin $picked.BeakerId })
         }
 
         It 'takes ids with -Id, or piped as strings, and counts only those that existed' {
             $summary = Remove-BeakerSession $script:Ini -Id $script:AllIds[0], $script:AllIds[1], 'no-such-session' -PassThru
             $summary.Requested | Should -Be 3
             $summary.Removed | Should -Be 2
-            $script:AllIds[2] | Remove-BeakerSession -Url "sqlite:///$script:Db"
-            Get-StoredId $script:Db | Should -Be @($script:AllIds | Select-Object -Skip 3)
+            $script:AllIds[2] | Remove-BeakerSession -Url $script:Url
+            Get-StoredId $script:Url | Should -Be @($script:AllIds | Select-Object -Skip 3)
         }
 
         It 'removes nothing when the pipeline brings nothing' {
-            $hash = (Get-FileHash $script:Db).Hash
+            $hash = (Get-StoreFingerprint $script:Store)
             # prod.ini has a timeout: an empty pipeline must not fall back to removing by age.
             Get-BeakerSession $script:Ini -Timeout 0 -ErrorAction SilentlyContinue | Where-Object user_name -eq 'nobody' | Remove-BeakerSession $script:Ini
             @() | Remove-BeakerSession -ConfigPath $script:Ini
-            (Get-FileHash $script:Db).Hash | Should -Be $hash
+            (Get-StoreFingerprint $script:Store) | Should -Be $hash
         }
 
         It 'refuses -Timeout together with ids' {
             { Remove-BeakerSession $script:Ini -Id $script:AllIds[0] -Timeout 2d } | Should -Throw -ErrorId "TimeoutWithId,$script:CommandId"
-            Get-StoredId $script:Db | Should -Be $script:AllIds
+            Get-StoredId $script:Url | Should -Be $script:AllIds
         }
 
         It '-WhatIf with piped sessions changes nothing' {
-            $hash = (Get-FileHash $script:Db).Hash
+            $hash = (Get-StoreFingerprint $script:Store)
             Get-BeakerSession $script:Ini -Timeout 0 -ErrorAction SilentlyContinue | Remove-BeakerSession -WhatIf
-            (Get-FileHash $script:Db).Hash | Should -Be $hash
+            (Get-StoreFingerprint $script:Store) | Should -Be $hash
         }
     }
 
     Context 'next to a running Beaker app' {
         It 'keeps every session a live Beaker process saves meanwhile, and removes every old one' {
-            $db = Join-Path $script:Dir 'traffic.db'
+            $db = New-EmptyStoreUrl $script:Backend $script:Dir
             $ids = Join-Path $script:Dir 'traffic.json'
             Invoke-BeakerTraffic seed $db 30000 20 $ids | Out-Null
             $ready = Join-Path $script:Dir 'ready'; $stop = Join-Path $script:Dir 'stop'; $result = Join-Path $script:Dir 'writer.json'
@@ -231,7 +241,7 @@ Describe 'Remove-BeakerSession' {
                     Start-Sleep -Milliseconds 50
                 }
                 $began = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds() / 1000
-                $summary = Remove-BeakerSession -Url "sqlite:///$db" -Timeout 1d -BatchSize 50 -PassThru
+                $summary = Remove-BeakerSession -Url $db -Timeout 1d -BatchSize 50 -PassThru
                 $ended = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds() / 1000
             }
             finally {
@@ -252,7 +262,7 @@ Describe 'Remove-BeakerSession' {
 
         It 'waits for the write lock a slow request holds instead of failing' {
             $ready = Join-Path $script:Dir 'locked'
-            $holder = Start-Process /usr/bin/python3 -ArgumentList $script:Traffic, lock, $script:Db, 2, $ready -PassThru
+            $holder = Start-Process /usr/bin/python3 -ArgumentList $script:Traffic, lock, $script:Url, 2, $ready -PassThru
             try {
                 $deadline = (Get-Date).AddSeconds(30)
                 while (-not (Test-Path $ready)) {
@@ -269,11 +279,11 @@ Describe 'Remove-BeakerSession' {
         }
 
         It 'stops between batches when the pipeline is stopped, leaving whole batches removed' {
-            $db = Join-Path $script:Dir 'big.db'
+            $db = New-EmptyStoreUrl $script:Backend $script:Dir
             Invoke-BeakerTraffic seed $db 50000 0 (Join-Path $script:Dir 'big.json') | Out-Null
             $ps = [powershell]::Create()
             try {
-                $null = $ps.AddScript("Import-Module '$script:ModuleDir'; Remove-BeakerSession -Url 'sqlite:///$db' -Timeout 1d -BatchSize 10")
+                $null = $ps.AddScript("Import-Module '$script:ModuleDir'; Remove-BeakerSession -Url '$db' -Timeout 1d -BatchSize 10")
                 $async = $ps.BeginInvoke()
                 $deadline = (Get-Date).AddSeconds(60)
                 while ($ps.Streams.Progress.Count -eq 0 -and -not $async.IsCompleted -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 10 }
@@ -294,35 +304,42 @@ Describe 'Remove-BeakerSession' {
         It 'ends with an error that says how many were removed when a batch fails, and a re-run finishes' {
             $old = Get-OlderThan 3600
             # Batches of one go in rowid (insertion) order; make the third old row impossible to delete.
-            $ordered = @(Get-ExpectedRows $script:Expected 'sessions.db' | Where-Object { $_.id -in $old }).id
-            Invoke-BeakerTraffic trigger $script:Db $ordered[2] | Out-Null
+            $ordered = @(Get-ExpectedRows $script:Fresh.Expected 'sessions.db' | Where-Object { $_.id -in $old }).id
+            Invoke-BeakerTraffic trigger $script:Url $ordered[2] | Out-Null
             $caught = $null
             try { Remove-BeakerSession $script:Ini -Timeout 1h -BatchSize 1 } catch { $caught = $_ }
             $caught.FullyQualifiedErrorId | Should -Be "RemovalFailed,$script:CommandId"
             $caught.Exception.Message | Should -Match 'after 2 session\(s\) were removed in 2 batch\(es\).*simulated.*run the command again'
-            (Get-StoredId $script:Db).Count | Should -Be ($script:AllIds.Count - 2)
+            (Get-StoredId $script:Url).Count | Should -Be ($script:AllIds.Count - 2)
         }
+    }
+}
 
-        It 'the README''s scheduled script, run as cron runs it, exits with 0 after cleaning and with 1 when removal fails' {
-            $readme = Get-Content -Raw (Join-Path $PSScriptRoot '../README.md')
-            $block = [regex]::Match($readme, '<!-- cleanup\.ps1:[^>]*-->\s*```powershell\r?\n(?<code>.*?)```', 'Singleline').Groups['code'].Value
-            $block | Should -Match 'Remove-BeakerSession'
-            $script = Join-Path $script:Dir 'cleanup.ps1'
-            $block.Replace('/srv/app/production.ini', $script:Ini) | Set-Content $script
-            $cronLine = [regex]::Match($readme, '(?m)^17 3 \* \* \* www-data (?<command>.+)$').Groups['command'].Value
-            $cronLine | Should -Match '-File /etc/beaker/cleanup\.ps1$'
-            $command = $cronLine.Replace('/usr/bin/pwsh', "$((Get-Command dotnet).Source) $script:Pwsh").Replace('/etc/beaker/cleanup.ps1', $script)
-            $modules = Split-Path $script:ModuleDir
+Describe 'Remove-BeakerSession as a scheduled task' {
+    It 'the README''s scheduled script, run as cron runs it, exits with 0 after cleaning and with 1 when removal fails' {
+        $store = Copy-BeakerStore (New-BeakerStore SQLite (Join-Path $TestDrive 'cron-fresh')) (Join-Path $TestDrive 'cron')
+        $db = $store.Urls['sessions.db'] -replace '^sqlite:///', ''
+        $all = Get-StoredId $store.Urls['sessions.db']
+        $readme = Get-Content -Raw (Join-Path $PSScriptRoot '../README.md')
+        $block = [regex]::Match($readme, '<!-- cleanup\.ps1:[^>]*-->\s*```powershell\r?\n(?<code>.*?)```', 'Singleline').Groups['code'].Value
+        $block | Should -Match 'Remove-BeakerSession'
+        $script = Join-Path $store.Directory 'cleanup.ps1'
+        $block.Replace('/srv/app/production.ini', $store.Ini) | Set-Content $script
+        $cronLine = [regex]::Match($readme, '(?m)^17 3 \* \* \* www-data (?<command>.+)$').Groups['command'].Value
+        $cronLine | Should -Match '-File /etc/beaker/cleanup\.ps1$'
+        $command = $cronLine.Replace('/usr/bin/pwsh', "$((Get-Command dotnet).Source) $script:Pwsh").Replace('/etc/beaker/cleanup.ps1', $script)
+        $modules = Split-Path $script:ModuleDir
 
-            $output = /usr/bin/env -i "PATH=/usr/bin:/bin" "HOME=$HOME" "PSModulePath=$modules" "DOTNET_ROOT=$env:DOTNET_ROOT" /bin/sh -c "$command < /dev/null" 2>&1 | Out-String
-            $LASTEXITCODE | Should -Be 0 -Because $output
-            $output | Should -Match 'Removed'
-            Get-StoredId $script:Db | Should -Be @($script:AllIds | Where-Object { $_ -notin (Get-OlderThan (2 * 86400)) })
+        $output = /usr/bin/env -i "PATH=/usr/bin:/bin" "HOME=$HOME" "PSModulePath=$modules" "DOTNET_ROOT=$env:DOTNET_ROOT" /bin/sh -c "$command < /dev/null" 2>&1 | Out-String
+        $LASTEXITCODE | Should -Be 0 -Because $output
+        $output | Should -Match 'Removed'
+        $old = @(Get-ExpectedRows $store.Expected 'sessions.db' | Where-Object age_seconds -gt (2 * 86400)).id
+        Get-StoredId $store.Urls['sessions.db'] | Should -Be @($all | Where-Object { $_ -notin $old })
 
-            Remove-Item $script:Db
-            $output = /usr/bin/env -i "PATH=/usr/bin:/bin" "HOME=$HOME" "PSModulePath=$modules" "DOTNET_ROOT=$env:DOTNET_ROOT" /bin/sh -c "$command < /dev/null" 2>&1 | Out-String
-            $LASTEXITCODE | Should -Be 1
-            $output | Should -Match 'does not exist'
-        }
+        Remove-Item $db
+        $output = /usr/bin/env -i "PATH=/usr/bin:/bin" "HOME=$HOME" "PSModulePath=$modules" "DOTNET_ROOT=$env:DOTNET_ROOT" /bin/sh -c "$command < /dev/null" 2>&1 | Out-String
+        $LASTEXITCODE | Should -Be 1
+        # The console wraps the message and draws a margin ('|') into it.
+        ($output -replace '\s*\|\s*', ' ' -replace '\s+', ' ') | Should -Match 'sessions\.db.? does not exist'
     }
 }

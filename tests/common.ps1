@@ -1,4 +1,5 @@
-# Shared by the Pester tests: imports the built module (never bin/) and makes fresh stores with real Beaker.
+# Shared by the Pester tests: imports the built module (never bin/) and makes stores with real Beaker,
+# in SQLite files or in the PostgreSQL and MariaDB servers build.ps1 started for the test run.
 $script:ModuleDir = if ($env:BEAKERHELPERS_MODULE) { $env:BEAKERHELPERS_MODULE } else { Join-Path $PSScriptRoot '../out/BeakerHelpers' }
 if (-not (Test-Path (Join-Path $script:ModuleDir 'BeakerHelpers.psd1'))) {
     throw "The built module is not at $script:ModuleDir. Run ./build.ps1 -Task Build first."
@@ -6,13 +7,69 @@ if (-not (Test-Path (Join-Path $script:ModuleDir 'BeakerHelpers.psd1'))) {
 Import-Module $script:ModuleDir -Force
 
 $script:CommittedStores = Join-Path $PSScriptRoot 'fixtures/stores'
+$script:Traffic = Join-Path $PSScriptRoot 'fixtures/session_traffic.py'
+$env:SQLALCHEMY_SILENCE_UBER_WARNING = '1'
 
-# Writes a new set of stores with the real Beaker library into $Destination and returns expected.json.
+# The admin URL of the server a backend's tests use. A missing server fails the test run; it is never skipped.
+function Get-ServerAdminUrl([string] $Backend) {
+    $name = @{ PostgreSQL = 'BEAKERHELPERS_POSTGRES_URL'; MariaDB = 'BEAKERHELPERS_MARIADB_URL' }[$Backend]
+    $url = [Environment]::GetEnvironmentVariable($name)
+    if (-not $url) { throw "No $Backend server for the tests: $name is not set. Run the tests with ./build.ps1 -Task Test, which starts one." }
+    $url
+}
+
+# Writes a new set of stores with the real Beaker library and returns expected.json.
 function New-BeakerFixture {
     param([string] $Destination)
-    $output = & /usr/bin/python3 (Join-Path $PSScriptRoot 'fixtures/make_fixtures.py') $Destination 2>&1
-    if ($LASTEXITCODE -ne 0) { throw "The Beaker fixture writer failed: $output" }
-    Get-Content -Raw (Join-Path $Destination 'expected.json') | ConvertFrom-Json -AsHashtable
+    (New-BeakerStore SQLite $Destination).Expected
+}
+
+# Writes the fixture stores (make_fixtures.py) into SQLite files or into new databases of the backend's
+# server. Returns what the tests need: the ini files' folder, prod.ini, the URLs of the three stores, expected.json.
+function New-BeakerStore {
+    param([string] $Backend, [string] $Destination)
+    $name = 'bh' + [guid]::NewGuid().ToString('n').Substring(0, 10)
+    $arguments = @((Join-Path $PSScriptRoot 'fixtures/make_fixtures.py'), $Destination)
+    if ($Backend -ne 'SQLite') { $arguments += '--server', (Get-ServerAdminUrl $Backend), '--name', $name }
+    $output = & /usr/bin/python3 @arguments 2>&1
+    if ($LASTEXITCODE -ne 0) { throw "The Beaker fixture writer failed for ${Backend}: $output" }
+    $expected = Get-Content -Raw (Join-Path $Destination 'expected.json') | ConvertFrom-Json -AsHashtable
+    [pscustomobject]@{
+        Backend = $Backend; Name = $name; Directory = $Destination; Ini = Join-Path $Destination 'prod.ini'
+        Urls = $expected.urls; Expected = $expected
+    }
+}
+
+# A copy of a store that a test may change: SQLite files copied, server databases cloned.
+function Copy-BeakerStore {
+    param($Store, [string] $Destination)
+    New-Item -ItemType Directory -Force $Destination | Out-Null
+    $urls = @{}
+    if ($Store.Backend -eq 'SQLite') {
+        Get-ChildItem $Store.Directory -File | Copy-Item -Destination $Destination
+        foreach ($db in $Store.Urls.Keys) { $urls[$db] = 'sqlite:///' + (Join-Path $Destination $db) }
+        $name = $Store.Name
+    }
+    else {
+        $name = 'bh' + [guid]::NewGuid().ToString('n').Substring(0, 10)
+        Invoke-BeakerTraffic clone (Get-ServerAdminUrl $Store.Backend) $Store.Name $name | Out-Null
+        foreach ($file in Get-ChildItem $Store.Directory -File) {
+            (Get-Content -Raw $file.FullName).Replace("/$($Store.Name)_", "/${name}_") | Set-Content -NoNewline (Join-Path $Destination $file.Name)
+        }
+        foreach ($db in $Store.Urls.Keys) { $urls[$db] = $Store.Urls[$db].Replace("/$($Store.Name)_", "/${name}_") }
+    }
+    [pscustomobject]@{
+        Backend = $Store.Backend; Name = $name; Directory = $Destination; Ini = Join-Path $Destination 'prod.ini'
+        Urls = $urls; Expected = $Store.Expected
+    }
+}
+
+# A new empty database (or SQLite file path) for stores the test seeds itself; returns its URL.
+function New-EmptyStoreUrl {
+    param([string] $Backend, [string] $Directory)
+    if ($Backend -eq 'SQLite') { return 'sqlite:///' + (Join-Path $Directory "$([guid]::NewGuid().ToString('n')).db") }
+    $name = 'bh' + [guid]::NewGuid().ToString('n').Substring(0, 10) + '_sessions'
+    Invoke-BeakerTraffic createdb (Get-ServerAdminUrl $Backend) $name
 }
 
 function Get-ExpectedRows {
@@ -20,25 +77,22 @@ function Get-ExpectedRows {
     $Expected.rows | Where-Object { $_.db -eq $Db -and $_.table -eq $Table -and (-not $Kind -or $_.kind -eq $Kind) }
 }
 
-$script:Traffic = Join-Path $PSScriptRoot 'fixtures/session_traffic.py'
-
-# Runs session_traffic.py (a Beaker app's saves and loads, see its docstring) and returns its output.
+# Runs session_traffic.py (a Beaker app's saves and loads, and the test's own reads; see its docstring).
 function Invoke-BeakerTraffic {
     $output = & /usr/bin/python3 $script:Traffic @args 2>&1
     if ($LASTEXITCODE -ne 0) { throw "session_traffic.py $($args[0]) failed: $output" }
     $output
 }
 
-# A copy of a fresh fixture folder (stores and ini files), so each test may change its stores.
-function Copy-BeakerFixture {
-    param([string] $From, [string] $To)
-    New-Item -ItemType Directory -Force $To | Out-Null
-    Get-ChildItem $From -File | Copy-Item -Destination $To
-    $To
+# Every namespace in a table, read through SQLAlchemy (not by the module under test), sorted.
+function Get-StoredId {
+    param([string] $Url, [string] $Table = 'beaker_cache')
+    @(Invoke-BeakerTraffic ids $Url $Table | ConvertFrom-Json) | Sort-Object
 }
 
-# Every namespace in a SQLite table, read by Python's sqlite3 (not by the module under test), sorted.
-function Get-StoredId {
-    param([string] $Db, [string] $Table = 'beaker_cache')
-    @(Invoke-BeakerTraffic ids $Db $Table | ConvertFrom-Json) | Sort-Object
+# What proves a store unchanged: the file's bytes for SQLite, every row's columns for a server.
+function Get-StoreFingerprint {
+    param($Store, [string] $Db = 'sessions.db', [string] $Table = 'beaker_cache')
+    if ($Store.Backend -eq 'SQLite') { return (Get-FileHash ($Store.Urls[$Db] -replace '^sqlite:///', '')).Hash }
+    Invoke-BeakerTraffic digest $Store.Urls[$Db] $Table
 }

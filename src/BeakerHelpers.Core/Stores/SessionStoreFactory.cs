@@ -5,7 +5,7 @@ namespace BeakerHelpers.Core.Stores;
 /// <summary>Chooses and opens the store that <see cref="SessionSettings"/> describe.</summary>
 public static class SessionStoreFactory
 {
-    public const string SupportedDialects = "sqlite";
+    public const string SupportedDialects = "sqlite, postgresql (postgres), mysql, mariadb";
 
     private static readonly string[] DatabaseTypes = { "ext:database", "ext:sqla" };
 
@@ -41,9 +41,13 @@ public static class SessionStoreFactory
         {
             case "sqlite":
                 return SqliteStore(url, settings, notes, writable);
+            case "postgresql" or "postgres":
+                return PostgresSessionStore.Open(url, settings.UrlSource, settings.TableName, settings.SchemaName, writable, notes);
+            case "mysql" or "mariadb":
+                return MySqlSessionStore.Open(url, settings.UrlSource, settings.TableName, settings.SchemaName, writable, notes);
             default:
                 throw new BeakerException("DialectNotSupported", BeakerErrorKind.NotImplemented,
-                    $"{settings.UrlSource} uses the database dialect '{url.Dialect}', which BeakerHelpers does not read yet. Supported: {SupportedDialects}.");
+                    $"{settings.UrlSource} uses the database dialect '{url.Dialect}', which BeakerHelpers does not read. Supported: {SupportedDialects}.");
         }
     }
 

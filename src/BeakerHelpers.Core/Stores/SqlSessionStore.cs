@@ -1,0 +1,307 @@
+using System.Data;
+using System.Data.Common;
+using System.Diagnostics;
+
+namespace BeakerHelpers.Core.Stores;
+
+/// <summary>
+/// What every SQL backend shares: an ext:database or ext:sqla table (spec §2.1) with the columns namespace,
+/// accessed, created and data, read in accessed order and cleaned in batches. A backend says how to quote,
+/// how to pass a cutoff, how to walk the table by key and how to match a batch of ids.
+/// </summary>
+public abstract class SqlSessionStore : ISessionStore
+{
+    private readonly DbConnection _connection;
+
+    protected SqlSessionStore(DbConnection connection, string description)
+    {
+        _connection = connection;
+        Description = description;
+    }
+
+    public string Description { get; }
+
+    /// <summary>The table, quoted and schema-qualified as this backend needs.</summary>
+    protected abstract string QualifiedTable { get; }
+
+    /// <summary>A unique, indexed column to walk the table by in batches: rowid, id (ext:database) or namespace (ext:sqla).</summary>
+    protected abstract string KeyColumn { get; }
+
+    protected DbConnection Connection => _connection;
+
+    /// <summary>Seconds a listing or count may wait (0: until cancelled; streaming a big table takes long).</summary>
+    protected virtual int ReadCommandTimeout => 0;
+
+    /// <summary>Seconds one removal batch may wait for locks the app holds before it fails.</summary>
+    protected virtual int BatchCommandTimeout => 120;
+
+    /// <summary>The cutoff as a parameter value the accessed column compares with correctly.</summary>
+    protected abstract object CutoffValue(DateTime cutoff);
+
+    protected abstract DateTime ReadTimestamp(DbDataReader reader, int ordinal);
+
+    /// <summary>Starts a removal batch's transaction (SQLite takes the write lock at once).</summary>
+    protected virtual DbTransaction BeginBatch() => _connection.BeginTransaction();
+
+    /// <summary>Starts the transaction a listing runs in: a consistent read that changes nothing.</summary>
+    protected abstract DbTransaction BeginRead();
+
+    /// <summary>A predicate matching namespace against the ids, with the parameters it needs added to <paramref name="command"/>.</summary>
+    protected abstract string NamespaceIn(DbCommand command, IReadOnlyList<string> ids);
+
+    /// <summary>Turns a backend failure into a message about this store; null leaves the exception as it is.</summary>
+    protected abstract string? Explain(DbException exception);
+
+    public IEnumerable<StoredSession> ReadSessions(DateTime? accessedSince, CancellationToken cancellationToken)
+    {
+        using var transaction = Guard("reading sessions", BeginRead);
+        using var command = Command(transaction,
+            $"SELECT namespace, accessed, created, data FROM {QualifiedTable}" +
+            (accessedSince == null ? string.Empty : " WHERE accessed >= @cutoff") +
+            " ORDER BY accessed");
+        command.CommandTimeout = ReadCommandTimeout;
+        if (accessedSince != null)
+        {
+            Add(command, "@cutoff", CutoffValue(accessedSince.Value));
+        }
+
+        using var registration = cancellationToken.Register(() => command.Cancel());
+        using var reader = Guard("reading sessions", () => command.ExecuteReader());
+        while (Guard("reading sessions", () => Read(reader, cancellationToken)))
+        {
+            var id = reader.IsDBNull(0) ? string.Empty : Convert.ToString(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture)!;
+            var data = reader.IsDBNull(3) ? Array.Empty<byte>() : (byte[])reader.GetValue(3);
+            yield return new StoredSession(id, ReadTimestamp(reader, 1), ReadTimestamp(reader, 2), data);
+        }
+    }
+
+    public long CountAccessedBefore(DateTime cutoff, CancellationToken cancellationToken)
+    {
+        using var transaction = Guard("counting sessions", BeginRead);
+        using var command = Command(transaction, $"SELECT count(*) FROM {QualifiedTable} WHERE accessed < @cutoff");
+        command.CommandTimeout = ReadCommandTimeout;
+        Add(command, "@cutoff", CutoffValue(cutoff));
+        using var registration = cancellationToken.Register(() => command.Cancel());
+        var count = Guard("counting sessions", () =>
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        });
+        transaction.Commit();
+        return count;
+    }
+
+    /// <summary>
+    /// Walks the table once in key order (Beaker's tables have no index on accessed, so a query per batch that
+    /// searched the whole table would cost a scan per batch). Each batch finds the key of the batchSize-th old
+    /// row after the previous batch and deletes the old rows up to it, re-checking the age, in its own transaction.
+    /// </summary>
+    public RemovalResult RemoveAccessedBefore(DateTime cutoff, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null)
+    {
+        CheckBatchSize(batchSize);
+        var cutoffValue = CutoffValue(cutoff);
+        object? last = null;
+        return RunBatches(cancellationToken, progress, transaction =>
+        {
+            var after = last == null ? string.Empty : $"{KeyColumn} > @last AND ";
+            using var bound = Command(transaction,
+                $"SELECT max(k) FROM (SELECT {KeyColumn} AS k FROM {QualifiedTable} WHERE {after}accessed < @cutoff ORDER BY {KeyColumn} LIMIT {batchSize}) batch");
+            if (last != null)
+            {
+                Add(bound, "@last", last);
+            }
+
+            Add(bound, "@cutoff", cutoffValue);
+            var upTo = bound.ExecuteScalar();
+            if (upTo == null || upTo is DBNull)
+            {
+                return null;
+            }
+
+            using var delete = Command(transaction,
+                $"DELETE FROM {QualifiedTable} WHERE {after}{KeyColumn} <= @upTo AND accessed < @cutoff");
+            if (last != null)
+            {
+                Add(delete, "@last", last);
+            }
+
+            Add(delete, "@upTo", upTo);
+            Add(delete, "@cutoff", cutoffValue);
+            var removed = delete.ExecuteNonQuery();
+            last = upTo;
+            return removed;
+        });
+    }
+
+    public RemovalResult RemoveIds(IReadOnlyList<string> ids, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null)
+    {
+        CheckBatchSize(batchSize);
+        var next = 0;
+        return RunBatches(cancellationToken, progress, transaction =>
+        {
+            if (next >= ids.Count)
+            {
+                return null;
+            }
+
+            var batch = ids.Skip(next).Take(batchSize).ToArray();
+            next += batch.Length;
+            using var delete = Command(transaction, string.Empty);
+            delete.CommandText = $"DELETE FROM {QualifiedTable} WHERE {NamespaceIn(delete, batch)}";
+            return delete.ExecuteNonQuery();
+        });
+    }
+
+    public void Dispose()
+    {
+        _connection.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Where a password came from, for connection errors: it is never shown itself.</summary>
+    protected static string PasswordNote(string? password, string urlSource) =>
+        string.IsNullOrEmpty(password) ? " (no password given)" : $" (password from {urlSource})";
+
+    protected static void Add(DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
+    }
+
+    protected DbCommand Command(DbTransaction? transaction, string text)
+    {
+        var command = _connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = text;
+        command.CommandTimeout = BatchCommandTimeout;
+        return command;
+    }
+
+    /// <summary>Runs a statement outside any transaction (session settings, metadata queries).</summary>
+    protected object? Scalar(string text, params (string Name, object Value)[] parameters)
+    {
+        using var command = Command(null, text);
+        foreach (var (name, value) in parameters)
+        {
+            Add(command, name, value);
+        }
+
+        return command.ExecuteScalar();
+    }
+
+    /// <summary>The column names of a table, lowercase; empty when the table does not exist.</summary>
+    protected HashSet<string> Columns(string text, params (string Name, object Value)[] parameters)
+    {
+        using var command = Command(null, text);
+        foreach (var (name, value) in parameters)
+        {
+            Add(command, name, value);
+        }
+
+        var columns = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            columns.Add(Convert.ToString(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture)!.ToLowerInvariant());
+        }
+
+        return columns;
+    }
+
+    /// <summary>Checks that a table has Beaker's columns; says which table and where when it does not.</summary>
+    protected static void CheckColumns(HashSet<string> columns, string table, string where)
+    {
+        if (columns.Count == 0)
+        {
+            throw new BeakerException("TableNotFound", BeakerErrorKind.NotFound,
+                $"{where} has no table {table}. Set <prefix>.table_name (and schema_name), or -TableName and -SchemaName, to the table Beaker writes sessions into.");
+        }
+
+        var missing = new[] { "namespace", "accessed", "created", "data" }.Where(c => !columns.Contains(c)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new BeakerException("TableNotBeaker", BeakerErrorKind.InvalidData,
+                $"The table {table} in {where} lacks the column(s) {string.Join(", ", missing)} that Beaker's ext:database and ext:sqla tables have. Is it the right table?");
+        }
+    }
+
+    private static bool Read(DbDataReader reader, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return reader.Read();
+    }
+
+    private static void CheckBatchSize(int batchSize)
+    {
+        if (batchSize < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "A batch holds at least one row.");
+        }
+    }
+
+    private T Guard<T>(string doing, Func<T> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (DbException ex) when (Explain(ex) is { } reason)
+        {
+            throw new BeakerException("StoreReadFailed", BeakerErrorKind.ConnectionError, $"{Description}: {doing} failed: {reason}", ex);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="batch"/> in one transaction after another until it returns null. A failing batch
+    /// rolls back alone; the error says how much the earlier batches removed.
+    /// </summary>
+    private RemovalResult RunBatches(CancellationToken cancellationToken, Action<long>? progress, Func<DbTransaction, int?> batch)
+    {
+        var started = Stopwatch.StartNew();
+        var longest = TimeSpan.Zero;
+        long removed = 0;
+        var batches = 0;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var batchStarted = started.Elapsed;
+            try
+            {
+                using var transaction = BeginBatch();
+                var count = batch(transaction);
+                transaction.Commit();
+                if (count is not { } done)
+                {
+                    break;
+                }
+
+                removed += done;
+            }
+            catch (DbException ex)
+            {
+                throw new BeakerException("RemovalFailed", BeakerErrorKind.ConnectionError,
+                    $"Removing sessions from {Description} failed after {removed} session(s) were removed in {batches} batch(es): {Explain(ex) ?? ex.Message}. " +
+                    "The store is consistent (the failed batch was rolled back); run the command again to finish.", ex);
+            }
+            catch (InvalidOperationException ex) when (_connection.State != ConnectionState.Open)
+            {
+                throw new BeakerException("RemovalFailed", BeakerErrorKind.ConnectionError,
+                    $"Removing sessions from {Description} failed after {removed} session(s) were removed in {batches} batch(es): the connection was lost ({ex.Message}). " +
+                    "The store is consistent; run the command again to finish.", ex);
+            }
+
+            batches++;
+            var took = started.Elapsed - batchStarted;
+            if (took > longest)
+            {
+                longest = took;
+            }
+
+            progress?.Invoke(removed);
+        }
+
+        return new RemovalResult(removed, batches, longest, started.Elapsed);
+    }
+}
