@@ -7,19 +7,25 @@
     Test   builds, runs the xunit tests of the core library, then the Pester tests against the built
            module in a child pwsh. Installs what the tests need when it is missing (as root, with apt).
     Demo   builds and lists the sessions of the SQLite demo store in tests/fixtures/stores.
+    Bench  builds, starts the servers as Test does, and measures speed and memory against references
+           (tests/bench/Invoke-Bench.ps1); writes out/bench/results.md. Not part of Test.
 .EXAMPLE
     dotnet tool restore; dotnet pwsh -NoProfile -File ./build.ps1 -Task Test
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
 
     # Use the module already in out/BeakerHelpers (the tests run the demo this way).
-    [switch] $NoBuild
+    [switch] $NoBuild,
+
+    # Bench: the store sizes (sessions) and the runs per figure.
+    [int[]] $BenchSizes = @(10000, 100000, 1000000),
+    [int] $BenchRuns = 3
 )
 
 $ErrorActionPreference = 'Stop'
@@ -93,16 +99,18 @@ function Get-Pester {
 }
 
 function Install-TestPrerequisites {
+    param([string[]] $Extra = @())
     # The tests write stores with the real Beaker library (Debian python3-beaker) into SQLite files and into
     # PostgreSQL and MariaDB servers they start themselves (Debian postgresql, mariadb-server).
     $python = '/usr/bin/python3'
     $check = {
         & $python -c 'import beaker, sqlalchemy, psycopg2, pymysql' 2>$null
         ($LASTEXITCODE -eq 0) -and [bool](Get-Item /usr/lib/postgresql/*/bin/postgres -ErrorAction Ignore) -and
-            (Test-Path /usr/sbin/mariadbd) -and [bool](Get-Command mariadb-install-db -ErrorAction Ignore)
+            (Test-Path /usr/sbin/mariadbd) -and [bool](Get-Command mariadb-install-db -ErrorAction Ignore) -and
+            -not ($Extra | Where-Object { -not (Get-Command $_ -ErrorAction Ignore) })
     }
     if ((Test-Path $python) -and (& $check)) { return }
-    $packages = 'python3', 'python3-beaker', 'python3-sqlalchemy', 'python3-psycopg2', 'python3-pymysql', 'postgresql', 'mariadb-server'
+    $packages = @('python3', 'python3-beaker', 'python3-sqlalchemy', 'python3-psycopg2', 'python3-pymysql', 'postgresql', 'mariadb-server') + $Extra
     if (-not (Get-Command apt-get -ErrorAction Ignore)) {
         throw "The tests need Debian's $($packages -join ', '), and apt-get is not here to install them."
     }
@@ -118,22 +126,37 @@ function Install-TestPrerequisites {
     if (-not (& $check)) { throw "apt-get installed $($packages -join ', ') but /usr/bin/python3 or the servers are still missing." }
 }
 
-function Invoke-Test {
-    Invoke-Build
-    Install-TestPrerequisites
+# Runs $Action with private PostgreSQL and MariaDB servers, whose admin URLs it finds in the environment.
+function Invoke-WithServers([scriptblock] $Action) {
     . (Join-Path $root 'tests/TestServers.ps1')
     $servers = @()
     try {
         $postgres = Start-TestPostgres; $servers += $postgres
         $mariadb = Start-TestMariaDb; $servers += $mariadb
-        Write-Host "Test servers: $($postgres.Kind) $($postgres.Version) on port $($postgres.Port), $($mariadb.Kind) $($mariadb.Version) on port $($mariadb.Port)"
+        Write-Host "Servers: $($postgres.Kind) $($postgres.Version) on port $($postgres.Port), $($mariadb.Kind) $($mariadb.Version) on port $($mariadb.Port)"
         $env:BEAKERHELPERS_POSTGRES_URL = $postgres.Url
         $env:BEAKERHELPERS_MARIADB_URL = $mariadb.Url
-        Invoke-TestSuites
+        & $Action
     }
     finally {
         foreach ($server in $servers) { Stop-TestServer $server }
         Remove-Item Env:BEAKERHELPERS_POSTGRES_URL, Env:BEAKERHELPERS_MARIADB_URL -ErrorAction Ignore
+    }
+}
+
+function Invoke-Test {
+    Invoke-Build
+    Install-TestPrerequisites
+    Invoke-WithServers { Invoke-TestSuites }
+}
+
+function Invoke-Bench {
+    Invoke-Build
+    Install-TestPrerequisites -Extra sqlite3
+    $benchDir = New-Item -ItemType Directory -Force (Join-Path $out 'bench')
+    Invoke-WithServers {
+        $env:BEAKERHELPERS_MODULE = $moduleDir
+        & (Join-Path $root 'tests/bench/Invoke-Bench.ps1') -ModuleDir $moduleDir -OutDir $benchDir -Sizes $BenchSizes -Runs $BenchRuns
     }
 }
 
@@ -181,4 +204,5 @@ switch ($Task) {
     'Build' { Invoke-Build }
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
+    'Bench' { Invoke-Bench }
 }

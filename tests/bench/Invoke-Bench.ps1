@@ -1,0 +1,178 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    The benchmark of build.ps1 -Task Bench: speed and memory of the built module against references
+    measured in the same run. Writes out/bench/results.md and prints it.
+.DESCRIPTION
+    Called by build.ps1 after it built the module, installed the prerequisites and started the servers
+    (their admin URLs in BEAKERHELPERS_POSTGRES_URL / BEAKERHELPERS_MARIADB_URL). Each figure is the
+    median of -Runs runs, every run a new process (start-up included), as an operator runs the cmdlets.
+#>
+param(
+    [Parameter(Mandatory)] [string] $ModuleDir,
+    [Parameter(Mandatory)] [string] $OutDir,
+    [int] $Runs = 3,
+    [int[]] $Sizes = @(10000, 100000, 1000000)
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+. (Join-Path $PSScriptRoot '../common.ps1')
+
+$pwsh = Join-Path $PSHOME 'pwsh.dll'
+$benchStore = Join-Path $PSScriptRoot 'bench_store.py'
+$reference = Join-Path $PSScriptRoot 'reference_listing.py'
+$work = New-Item -ItemType Directory -Force (Join-Path $OutDir 'stores')
+$backends = 'SQLite', 'PostgreSQL', 'MariaDB'
+
+function Get-Median([double[]] $Values) {
+    $sorted = @($Values | Sort-Object)
+    if ($sorted.Count % 2) { $sorted[[int][math]::Floor($sorted.Count / 2)] } else { ($sorted[$sorted.Count / 2 - 1] + $sorted[$sorted.Count / 2]) / 2 }
+}
+
+# Runs a native command, returns its wall time in seconds and its standard output; fails on a non-zero exit.
+function Measure-Native([string] $What, [string] $Exe, [string[]] $Arguments) {
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    $output = & $Exe @Arguments 2>&1
+    $seconds = $clock.Elapsed.TotalSeconds
+    if ($LASTEXITCODE -ne 0) { throw "$What failed (exit $LASTEXITCODE): $output" }
+    [pscustomobject]@{ Seconds = $seconds; Output = @($output | ForEach-Object { "$_" }) }
+}
+
+# A new pwsh that imports the module, runs $Script, and reports its own peak working set.
+function Measure-Pwsh([string] $What, [string] $Script) {
+    $full = "Import-Module '$ModuleDir'; $Script; 'PEAK ' + [Diagnostics.Process]::GetCurrentProcess().PeakWorkingSet64"
+    $run = Measure-Native $What dotnet @($pwsh, '-NoProfile', '-NonInteractive', '-Command', $full)
+    $peak = ($run.Output | Where-Object { $_ -like 'PEAK *' } | Select-Object -Last 1) -replace 'PEAK ', ''
+    [pscustomobject]@{ Seconds = $run.Seconds; PeakMB = [double]$peak / 1MB; Output = $run.Output }
+}
+
+function New-BenchStore([string] $Backend, [int] $Count) {
+    $url = if ($Backend -eq 'SQLite') { 'sqlite:///' + (Join-Path $work "bench-$Count.db") } else { New-EmptyStoreUrl $Backend $work }
+    if ($Backend -eq 'SQLite') { Remove-Item ($url -replace '^sqlite:///', '') -ErrorAction Ignore }
+    Write-Host "Writing $Count sessions to $Backend"
+    $null = Measure-Native 'bench_store.py write' /usr/bin/python3 @($benchStore, 'write', $url, "$Count")
+    $null = Measure-Native 'bench_store.py verify' /usr/bin/python3 @($benchStore, 'verify', $url)
+    $url
+}
+
+function Copy-BenchStore([string] $Backend, [string] $Url) {
+    if ($Backend -eq 'SQLite') {
+        $copy = Join-Path $work "copy-$([guid]::NewGuid().ToString('n')).db"
+        Copy-Item ($Url -replace '^sqlite:///', '') $copy
+        return 'sqlite:///' + $copy
+    }
+    $source = ($Url -split '/')[-1] -replace '_sessions$', ''
+    $target = 'bh' + [guid]::NewGuid().ToString('n').Substring(0, 10)
+    $null = Measure-Native 'clone' /usr/bin/python3 @($script:Traffic, 'clone', (Get-ServerAdminUrl $Backend), $source, $target)
+    $Url.Replace("/${source}_sessions", "/${target}_sessions")
+}
+
+# The raw DELETE through the database's own command-line client, on an identical copy.
+function Invoke-RawDelete([string] $Backend, [string] $Url, [datetime] $Cutoff) {
+    $stamp = $Cutoff.ToString('yyyy-MM-dd HH:mm:ss.ffffff', [Globalization.CultureInfo]::InvariantCulture)
+    if ($Backend -eq 'MariaDB') { $stamp = $Cutoff.ToString('yyyy-MM-dd HH:mm:ss', [Globalization.CultureInfo]::InvariantCulture) }
+    $sql = "DELETE FROM beaker_cache WHERE accessed < '$stamp'"
+    switch ($Backend) {
+        'SQLite' { Measure-Native 'sqlite3 DELETE' sqlite3 @(($Url -replace '^sqlite:///', ''), $sql) }
+        'PostgreSQL' {
+            $u = [uri]($Url -replace '^[a-z0-9+]+://', 'http://')
+            $env:PGPASSWORD = [uri]::UnescapeDataString($u.UserInfo.Split(':')[1])
+            try { Measure-Native 'psql DELETE' psql @('-h', $u.Host, '-p', "$($u.Port)", '-U', [uri]::UnescapeDataString($u.UserInfo.Split(':')[0]), '-d', $u.AbsolutePath.Trim('/'), '-c', $sql) }
+            finally { Remove-Item Env:PGPASSWORD }
+        }
+        'MariaDB' {
+            $u = [uri]($Url -replace '^[a-z0-9+]+://', 'http://')
+            $env:MYSQL_PWD = [uri]::UnescapeDataString($u.UserInfo.Split(':')[1])
+            try { Measure-Native 'mariadb DELETE' mariadb @('--no-defaults', '-h', $u.Host, '-P', "$($u.Port)", '-u', [uri]::UnescapeDataString($u.UserInfo.Split(':')[0]), $u.AbsolutePath.Trim('/'), '-e', $sql) }
+            finally { Remove-Item Env:MYSQL_PWD }
+        }
+    }
+}
+
+$rows = [Collections.Generic.List[string]]::new()
+$stores = @{}
+foreach ($backend in $backends) {
+    foreach ($size in $Sizes) { $stores["$backend/$size"] = New-BenchStore $backend $size }
+}
+
+# (1) and (2): listing every session, whole process, against the Python reference; peak working set.
+$listing = @{}
+foreach ($backend in $backends) {
+    foreach ($size in $Sizes) {
+        $url = $stores["$backend/$size"]
+        $ours = 1..$Runs | ForEach-Object {
+            $run = Measure-Pwsh "listing $backend $size" "(Get-BeakerSession -Url '$url' -Timeout 0 | Measure-Object).Count"
+            if ([int]($run.Output | Where-Object { $_ -match '^\d+$' } | Select-Object -First 1) -ne $size) { throw "Listing $backend $size returned $($run.Output -join ' ')" }
+            $run
+        }
+        $python = 1..$Runs | ForEach-Object { Measure-Native "reference $backend $size" /usr/bin/python3 @($reference, $url) }
+        $listing["$backend/$size"] = [pscustomobject]@{
+            Seconds = Get-Median $ours.Seconds; PeakMB = Get-Median $ours.PeakMB; Python = Get-Median $python.Seconds
+        }
+        Write-Host ("listing {0} {1}: {2:0.00} s, {3:0} MB; Python {4:0.00} s" -f $backend, $size, $listing["$backend/$size"].Seconds, $listing["$backend/$size"].PeakMB, $listing["$backend/$size"].Python)
+    }
+}
+
+# (3): removing about half of the largest store, against one raw DELETE with the same cutoff.
+$removal = @{}
+$largest = ($Sizes | Measure-Object -Maximum).Maximum
+foreach ($backend in $backends) {
+    $results = 1..$Runs | ForEach-Object {
+        $copy = Copy-BenchStore $backend $stores["$backend/$largest"]
+        $run = Measure-Pwsh "removal $backend" "`$s = Remove-BeakerSession -Url '$copy' -Timeout 15d -PassThru; 'SUMMARY ' + (`$s | Select-Object Removed, Batches, @{n='Longest';e={`$_.LongestBatch.TotalSeconds}}, @{n='Duration';e={`$_.Duration.TotalSeconds}}, @{n='Cutoff';e={`$_.Cutoff.ToString('o')}} | ConvertTo-Json -Compress)"
+        $summary = ($run.Output | Where-Object { $_ -like 'SUMMARY *' }) -replace '^SUMMARY ', '' | ConvertFrom-Json
+        $raw = Invoke-RawDelete $backend (Copy-BenchStore $backend $stores["$backend/$largest"]) ([datetime]::Parse($summary.Cutoff, [Globalization.CultureInfo]::InvariantCulture, 'RoundtripKind'))
+        [pscustomobject]@{ Whole = $run.Seconds; Duration = $summary.Duration; Longest = $summary.Longest; Removed = $summary.Removed; Raw = $raw.Seconds }
+    }
+    $removal[$backend] = [pscustomobject]@{
+        Whole = Get-Median $results.Whole; Duration = Get-Median $results.Duration; Longest = ($results.Longest | Measure-Object -Maximum).Maximum
+        Removed = Get-Median $results.Removed; Raw = Get-Median $results.Raw
+    }
+    Write-Host ("removal {0}: {1:0.00} s ({2:0.00} s removing), raw {3:0.00} s, longest batch {4:0.000} s" -f $backend, $removal[$backend].Whole, $removal[$backend].Duration, $removal[$backend].Raw, $removal[$backend].Longest)
+}
+
+# (4): Import-Module and the first session of a 10-session store, against bare pwsh.
+$tiny = Join-Path $work 'tiny.db'
+Remove-Item $tiny -ErrorAction Ignore
+$null = Measure-Native 'tiny store' /usr/bin/python3 @($benchStore, 'write', "sqlite:///$tiny", '10')
+$first = 1..($Runs + 2) | ForEach-Object { (Measure-Pwsh 'first result' "Get-BeakerSession -Url 'sqlite:///$tiny' -Timeout 0 | Select-Object -First 1 | Out-Null").Seconds }
+$bare = 1..($Runs + 2) | ForEach-Object { (Measure-Native 'bare pwsh' dotnet @($pwsh, '-NoProfile', '-NonInteractive', '-Command', 'exit')).Seconds }
+$startup = [pscustomobject]@{ First = Get-Median $first; Bare = Get-Median $bare }
+
+function Format-Ratio([double] $Number) { '{0:0.00}x' -f $Number }
+
+$lines = [Collections.Generic.List[string]]::new()
+$lines.Add('# BeakerHelpers benchmark')
+$lines.Add('')
+$lines.Add("Run $(Get-Date -Format 'yyyy-MM-dd HH:mm') UTC$(Get-Date -Format 'zzz'); $([Environment]::ProcessorCount) cores, $([math]::Round((Get-Content /proc/meminfo -TotalCount 1).Split(' ', [StringSplitOptions]::RemoveEmptyEntries)[1] / 1MB)) GiB; PowerShell $($PSVersionTable.PSVersion), .NET $([Environment]::Version); $((& /usr/bin/python3 --version) 2>&1); BeakerHelpers $((Import-PowerShellDataFile (Join-Path $ModuleDir 'BeakerHelpers.psd1')).ModuleVersion). Median of $Runs runs, each a new process.")
+$lines.Add('')
+$lines.Add('## Listing: `(Get-BeakerSession -Url … -Timeout 0 | Measure-Object).Count`, whole process')
+$lines.Add('')
+$lines.Add('| store | sessions | BeakerHelpers | sessions/s | peak working set | Python reference | faster by |')
+$lines.Add('|---|---:|---:|---:|---:|---:|---:|')
+foreach ($backend in $backends) {
+    foreach ($size in $Sizes) {
+        $m = $listing["$backend/$size"]
+        $lines.Add(('| {0} | {1:N0} | {2:0.00} s | {3:N0} | {4:0} MB | {5:0.00} s | {6} |' -f $backend, $size, $m.Seconds, ($size / $m.Seconds), $m.PeakMB, $m.Python, (Format-Ratio ($m.Python / $m.Seconds))))
+    }
+}
+$lines.Add('')
+$lines.Add(('## Removal: about half of {0:N0} sessions (`Remove-BeakerSession -Timeout 15d`), against one raw DELETE with the same cutoff by the database''s CLI on an identical copy' -f $largest))
+$lines.Add('')
+$lines.Add('| store | removed | whole process | removing | raw DELETE | removing / raw | longest batch |')
+$lines.Add('|---|---:|---:|---:|---:|---:|---:|')
+foreach ($backend in $backends) {
+    $m = $removal[$backend]
+    $lines.Add(('| {0} | {1:N0} | {2:0.00} s | {3:0.00} s | {4:0.00} s | {5} | {6:0.000} s |' -f $backend, $m.Removed, $m.Whole, $m.Duration, $m.Raw, (Format-Ratio ($m.Duration / $m.Raw)), $m.Longest))
+}
+$lines.Add('')
+$lines.Add('## Start-up: `Import-Module` and the first session of a 10-session SQLite store')
+$lines.Add('')
+$lines.Add('| bare `pwsh -NoProfile -c exit` | import + first session | above bare |')
+$lines.Add('|---:|---:|---:|')
+$lines.Add(('| {0:0.00} s | {1:0.00} s | {2:0.00} s |' -f $startup.Bare, $startup.First, ($startup.First - $startup.Bare)))
+
+$results = Join-Path $OutDir 'results.md'
+$lines | Set-Content $results
+Get-Content $results | Write-Host

@@ -1,0 +1,97 @@
+#!/usr/bin/python3
+"""Writes a benchmark store: COUNT realistic sessions in Beaker 1.11's ext:database format, quickly.
+
+    bench_store.py write URL COUNT        creates beaker_cache (as Beaker does) and bulk-inserts COUNT rows
+    bench_store.py verify URL             loads 5 sessions through beaker.session.Session and checks them
+
+Each session is what a web app keeps (user name and id, roles, a CSRF token, flash messages, the
+last page, a datetime), 300-800 bytes pickled, last accessed at a time spread evenly over 30 days.
+The first row is saved by Beaker itself (which creates the table); the rest are the same pickled
+layout Beaker's SQLAlchemy PickleType writes, inserted in bulk because a million Session.save()
+calls would take an hour. `verify` proves Beaker reads them as its own.
+"""
+import datetime as dt
+import json
+import os
+import pickle
+import random
+import sys
+import time
+import uuid
+
+os.environ.setdefault('SQLALCHEMY_SILENCE_UBER_WARNING', '1')
+
+import sqlalchemy
+from beaker.session import Session
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'fixtures'))
+
+PAGES = ['/', '/cart', '/orders', '/account/settings', '/search?q=beaker', '/products/4711', '/checkout/payment']
+FLASHES = ['Saved.', 'Your order is on its way.', 'Password changed.', 'Item added to your cart.', 'Welcome back!']
+
+
+def engine_for(url):
+    url = sqlalchemy.engine.make_url(url)
+    if url.get_backend_name() == 'mysql' and url.get_driver_name() != 'pymysql':
+        url = url.set(drivername='mysql+pymysql')
+    return sqlalchemy.create_engine(url)
+
+
+def session_values(rng, i, accessed):
+    created = accessed - rng.uniform(60, 7200)
+    return {
+        'user_name': 'user%d@example.com' % i,
+        'user_id': 100000 + i,
+        'roles': rng.sample(['reader', 'editor', 'admin', 'billing', 'support', 'beta'], rng.randint(1, 4)),
+        'csrf_token': uuid.UUID(int=rng.getrandbits(128)).hex,
+        '_flash': rng.sample(FLASHES, rng.randint(0, 3)),
+        'last_page': rng.choice(PAGES) + '?' + 'x' * rng.randint(0, 300),
+        'last_login': dt.datetime.fromtimestamp(created),
+        '_accessed_time': accessed,
+        '_creation_time': created,
+        '_domain': None,
+        '_path': '/',
+    }
+
+
+def write(url, count):
+    count = int(count)
+    rng = random.Random(20261201)
+    now = time.time()
+    s = Session({}, type='ext:database', url=url)
+    s['user_name'] = 'first@example.com'
+    s.save()
+    engine = engine_for(url)
+    table = sqlalchemy.Table('beaker_cache', sqlalchemy.MetaData(), autoload_with=engine)
+    batch = []
+    with engine.begin() as c:
+        for i in range(1, count):
+            accessed = now - 30 * 86400 * (i / count) - rng.uniform(0, 30)
+            values = session_values(rng, i, accessed)
+            batch.append({'namespace': uuid.UUID(int=rng.getrandbits(128)).hex,
+                          'accessed': dt.datetime.fromtimestamp(accessed),
+                          'created': dt.datetime.fromtimestamp(values['_creation_time']),
+                          'data': pickle.dumps({'session': values}, pickle.HIGHEST_PROTOCOL)})
+            if len(batch) == 10000:
+                c.execute(table.insert(), batch)
+                batch = []
+        if batch:
+            c.execute(table.insert(), batch)
+    engine.dispose()
+
+
+def verify(url):
+    engine = engine_for(url)
+    table = sqlalchemy.Table('beaker_cache', sqlalchemy.MetaData(), autoload_with=engine)
+    with engine.connect() as c:
+        ids = [r[0] for r in c.execute(sqlalchemy.select(table.c.namespace).limit(2000))]
+    engine.dispose()
+    for id in random.Random(1).sample(ids, min(5, len(ids))):
+        s = Session({'cookie': ''}, id=id, type='ext:database', url=url)
+        if s.is_new or not str(s.get('user_name', '')).endswith('@example.com'):
+            sys.exit('Beaker cannot load bench session %s' % id)
+    print(json.dumps({'verified': min(5, len(ids))}))
+
+
+if __name__ == '__main__':
+    {'write': write, 'verify': verify}[sys.argv[1]](*sys.argv[2:])
