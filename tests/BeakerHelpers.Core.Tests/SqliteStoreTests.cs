@@ -11,7 +11,14 @@ public class SqliteStoreTests
     {
         var settings = new SessionSettings { Type = "ext:database", Url = "sqlite:///" + db, TableName = table, BaseDirectory = FixtureStore.Directory };
         using var store = SessionStoreFactory.Open(settings);
-        return new SessionReader(new SessionPayloadDecoder()).Read(store, since, CancellationToken.None).ToList();
+        return new SessionReader(new SessionPayloadDecoder(keys: table == "crypto_sessions" ? CryptoKeys() : null)).Read(store, since, CancellationToken.None).ToList();
+    }
+
+    /// <summary>The keys of the encrypted fixture sessions, as the app's crypto.ini gives them.</summary>
+    private static SessionKeys? CryptoKeys()
+    {
+        var config = PasteDeployLoader.Load(Path.Combine(FixtureStore.Directory, "crypto.ini"), null);
+        return SessionSettings.FromConfig(config, SessionSettings.DefaultPrefix, FixtureStore.Directory).Keys();
     }
 
     public static IEnumerable<object[]> Tables() => FixtureStore.Expected.GetProperty("rows").EnumerateArray()
@@ -37,7 +44,7 @@ public class SqliteStoreTests
                     Assert.NotNull(result.Session);
                     ExpectedValue.AssertSession(row.GetProperty("values"), result.Session!.Values, id);
                     var layout = row.GetProperty("layout").GetString();
-                    Assert.Equal(layout switch { "A" => PayloadLayout.SessionDict, "B-pickle" => PayloadLayout.Base64Pickle, _ => PayloadLayout.Base64Json }, result.Session.Layout);
+                    Assert.Equal(layout switch { "A" => PayloadLayout.SessionDict, "B-pickle" => PayloadLayout.Base64Pickle, "B-json" => PayloadLayout.Base64Json, _ => PayloadLayout.Encrypted }, result.Session.Layout);
                     break;
                 case "empty":
                     Assert.Equal(PayloadLayout.Empty, result.Session!.Layout);

@@ -34,6 +34,12 @@ public sealed class SessionSettings
 
     public string? ValidateKey { get; init; }
 
+    /// <summary>encrypt_nonce_bits (Beaker 1.8+, default 128), when the ini sets it.</summary>
+    public int? EncryptNonceBits { get; init; }
+
+    /// <summary>crypto_type (Beaker 1.9+: 'default', 'cryptography', 'nss', 'pycrypto'), when the ini sets it.</summary>
+    public string? CryptoType { get; init; }
+
     public string? DataDir { get; init; }
 
     /// <summary>The directory relative sqlite:/// paths are resolved against (SQLAlchemy uses the process's current directory).</summary>
@@ -67,6 +73,18 @@ public sealed class SessionSettings
             timeout = TimeoutParser.ParseConfigSeconds(timeoutText, $"{prefix}.timeout in {source}");
         }
 
+        int? nonceBits = null;
+        if (Blank(Setting("encrypt_nonce_bits")) is { } bitsText)
+        {
+            if (!int.TryParse(bitsText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var bits) || bits == 0 || bits % 8 != 0)
+            {
+                throw new BeakerException("ConfigInvalid", BeakerErrorKind.InvalidArgument,
+                    $"{prefix}.encrypt_nonce_bits in {source} is '{bitsText}'; Beaker takes a multiple of 8 (128 by default, 48 for old sessions).");
+            }
+
+            nonceBits = bits;
+        }
+
         return new SessionSettings
         {
             Prefix = prefix,
@@ -80,9 +98,34 @@ public sealed class SessionSettings
             DataSerializer = Blank(Setting("data_serializer")) ?? "pickle",
             EncryptKey = Blank(Setting("encrypt_key")),
             ValidateKey = Blank(Setting("validate_key")),
+            EncryptNonceBits = nonceBits,
+            CryptoType = Blank(Setting("crypto_type")),
             DataDir = Blank(Setting("data_dir")),
             BaseDirectory = baseDirectory,
         };
+    }
+
+    /// <summary>
+    /// The keys to read encrypted sessions with: <paramref name="encryptKey"/>/<paramref name="validateKey"/> when
+    /// given (they win over the ini), else the ini's; null when there is no encrypt_key. Beaker needs both keys.
+    /// </summary>
+    public Payload.SessionKeys? Keys(string? encryptKey = null, string? validateKey = null)
+    {
+        var encrypt = encryptKey ?? EncryptKey;
+        var validate = validateKey ?? ValidateKey;
+        if (encrypt == null && validate == null)
+        {
+            return null;
+        }
+
+        if (encrypt == null || validate == null)
+        {
+            var missing = encrypt == null ? "encrypt_key" : "validate_key";
+            throw new BeakerException("KeyMissing", BeakerErrorKind.InvalidArgument,
+                $"Encrypted sessions need both keys, and {Prefix}.{missing} is not set in {Source} nor given as -{(encrypt == null ? "EncryptKey" : "ValidateKey")}. Beaker derives the cipher key from encrypt_key and validate_key together.");
+        }
+
+        return new Payload.SessionKeys(encrypt, validate, EncryptNonceBits, CryptoType);
     }
 
     /// <summary>True when the app section has no setting at all under the prefix (a likely wrong -Prefix).</summary>

@@ -17,6 +17,9 @@ public enum PayloadLayout
     /// <summary>{'session': b64(zlib(json))}: Beaker 1.12 and later with data_serializer = json.</summary>
     Base64Json,
 
+    /// <summary>{'session': nonce + b64(cipher(serialized dict))}: encrypt_key set (Beaker 1.6.2 and later).</summary>
+    Encrypted,
+
     /// <summary>The session keys directly in the namespace dict: Beaker 1.1.3 and earlier.</summary>
     Flat,
 
@@ -40,11 +43,14 @@ public sealed class SessionPayloadDecoder
     private static readonly DecodedPayload NotSessionPayload = new(PayloadLayout.NotSession, Array.Empty<KeyValuePair<string, object?>>());
 
     private readonly string _prefix;
+    private readonly SessionDecryptor? _decryptor;
 
     /// <param name="prefix">The settings prefix, to name the settings in error messages.</param>
-    public SessionPayloadDecoder(string prefix = Config.SessionSettings.DefaultPrefix)
+    /// <param name="keys">The keys of encrypted sessions, when the app sets encrypt_key.</param>
+    public SessionPayloadDecoder(string prefix = Config.SessionSettings.DefaultPrefix, SessionKeys? keys = null)
     {
         _prefix = prefix;
+        _decryptor = keys == null ? null : new SessionDecryptor(keys);
     }
 
     public DecodedPayload Decode(byte[] data)
@@ -92,38 +98,70 @@ public sealed class SessionPayloadDecoder
 
     private DecodedPayload DecodeText(string text)
     {
-        byte[] raw;
+        if (TryBase64(text) is { } raw && SessionDecryptor.LooksSerialized(raw))
+        {
+            return DecodeSerialized(raw, raw[0] == 0x80 ? PayloadLayout.Base64Pickle : PayloadLayout.Base64Json);
+        }
+
+        if (_decryptor == null)
+        {
+            throw new PayloadException(
+                $"the session is encrypted (Beaker's encrypt_key): give {_prefix}.encrypt_key and {_prefix}.validate_key in the ini file, or -EncryptKey and -ValidateKey",
+                "SessionEncrypted");
+        }
+
+        if (!SessionDecryptor.MayBeEncrypted(text))
+        {
+            throw new PayloadException("the 'session' text is too short to be an encrypted Beaker session (truncated?)");
+        }
+
+        PayloadException? last = null;
+        foreach (var (plaintext, _) in _decryptor.Candidates(text))
+        {
+            try
+            {
+                return DecodeSerialized(plaintext, PayloadLayout.Encrypted);
+            }
+            catch (PayloadException ex)
+            {
+                // A cipher without integrity check gave bytes that only look like a pickle: try the next one.
+                last = ex;
+            }
+        }
+
+        throw new PayloadException(
+            $"the session cannot be decrypted with the given encrypt_key and validate_key (tried {SessionDecryptor.CipherNames}): the keys are not the app's, or the value is damaged",
+            "SessionDecryptFailed", last);
+    }
+
+    private static byte[]? TryBase64(string text)
+    {
         try
         {
-            raw = Convert.FromBase64String(text);
+            return Convert.FromBase64String(text);
         }
         catch (FormatException)
         {
-            throw Encrypted();
+            return null;
         }
+    }
 
-        if (raw.Length >= 2 && raw[0] == 0x80 && raw[1] == 0x02)
+    /// <summary>What Beaker's serializers wrote: a protocol-2 pickle of the dict, or zlib-compressed JSON.</summary>
+    private static DecodedPayload DecodeSerialized(byte[] raw, PayloadLayout layout)
+    {
+        if (raw[0] == 0x80)
         {
             var inner = Unpickle(raw, "the session pickle");
             if (inner is IDictionary dict)
             {
-                return new DecodedPayload(PayloadLayout.Base64Pickle, Entries(dict, new PythonValueConverter(true)));
+                return new DecodedPayload(layout, Entries(dict, new PythonValueConverter(true)));
             }
 
             throw new PayloadException($"the session pickle holds a {Describe(inner)}, not a dict");
         }
 
-        if (raw.Length >= 2 && raw[0] == 0x78 && (raw[0] * 256 + raw[1]) % 31 == 0)
-        {
-            return new DecodedPayload(PayloadLayout.Base64Json, DecodeJson(raw));
-        }
-
-        throw Encrypted();
+        return new DecodedPayload(layout, DecodeJson(raw));
     }
-
-    private PayloadException Encrypted() => new(
-        $"the session is encrypted (Beaker's encrypt_key). Reading encrypted sessions needs {_prefix}.encrypt_key and {_prefix}.validate_key, which this version does not use yet",
-        "SessionEncrypted");
 
     private static IReadOnlyList<KeyValuePair<string, object?>> DecodeJson(byte[] compressed)
     {

@@ -1,4 +1,6 @@
 using System.Management.Automation;
+using System.Runtime.InteropServices;
+using System.Security;
 using BeakerHelpers.Core;
 using BeakerHelpers.Core.Payload;
 using BeakerHelpers.Core.Sessions;
@@ -17,6 +19,16 @@ public sealed class GetBeakerSessionCommand : BeakerCommandBase
     /// </summary>
     private const int LookAhead = 1000;
 
+    /// <summary>Beaker's encrypt_key, when the ini file does not hold it (or to override it).</summary>
+    [Parameter]
+    [SecretTransformation]
+    public SecureString? EncryptKey { get; set; }
+
+    /// <summary>Beaker's validate_key, when the ini file does not hold it (or to override it).</summary>
+    [Parameter]
+    [SecretTransformation]
+    public SecureString? ValidateKey { get; set; }
+
     protected override void EndProcessing()
     {
         try
@@ -30,7 +42,14 @@ public sealed class GetBeakerSessionCommand : BeakerCommandBase
 
             using var store = OpenStore(settings);
             var storeInfo = new BeakerStoreInfo(settings, store.Description);
-            var reader = new SessionReader(new SessionPayloadDecoder(settings.Prefix));
+            var keys = settings.Keys(Reveal(EncryptKey), Reveal(ValidateKey));
+            if (keys != null)
+            {
+                WriteVerbose($"Encrypted sessions are decrypted with the keys from {(EncryptKey != null ? "-EncryptKey" : settings.Source)}" +
+                    $"{(keys.CryptoType == null ? string.Empty : $", crypto_type {keys.CryptoType}")}{(keys.NonceBits == null ? string.Empty : $", {keys.NonceBits}-bit nonces")}.");
+            }
+
+            var reader = new SessionReader(new SessionPayloadDecoder(settings.Prefix, keys));
             var properties = new SessionPropertySet();
             var pending = new List<BeakerSession>(LookAhead);
             int sessions = 0, skipped = 0, errors = 0;
@@ -79,6 +98,24 @@ public sealed class GetBeakerSessionCommand : BeakerCommandBase
         catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
         {
             // Ctrl+C: PowerShell stops the pipeline; nothing to report.
+        }
+    }
+
+    private static string? Reveal(SecureString? secret)
+    {
+        if (secret == null)
+        {
+            return null;
+        }
+
+        var pointer = Marshal.SecureStringToGlobalAllocUnicode(secret);
+        try
+        {
+            return Marshal.PtrToStringUni(pointer);
+        }
+        finally
+        {
+            Marshal.ZeroFreeGlobalAllocUnicode(pointer);
         }
     }
 

@@ -1,0 +1,115 @@
+using System.Security.Cryptography;
+using System.Text;
+using BeakerHelpers.Core.Payload;
+
+namespace BeakerHelpers.Core.Tests;
+
+/// <summary>Encrypted sessions: the spec §3.6.4 vectors as they stand, wrong keys, damaged values.</summary>
+public class EncryptionTests
+{
+    private const string EncryptKey = "myencryptkey";
+    private const string ValidateKey = "myvalidatekey";
+    private const string Ctr128 = "AAAAAAAAAAAAAAAAAAAAAA==Yu7Q5Q0/fggZWYOXYpOM0KPiiyrTyspX0soYUiSQSHu897uOUlh3EdF7NprQrLbH5m2q6X2eAz+Uj0osW3PvDZnnb4+uS0STqiTQJc9K5rHRjqTpWRpbJcE=";
+    private const string Ctr48 = "AAAAAAAAv3VlbowErkMpIJqLxqEU/HudOG2rlJdEWxQf3gjIzEjpm4/0m4CikOFcyhtHIAalhiklm/v9PNZ3U2QGB5U29WkjkcBDOp0WBdQIH4QbT0KhIiqt7JYSMME=";
+    private const string Gcm128 = "AAAAAAAAAAAAAAAAAAAAAA==AAECAwQFBgcICQoLBkw3Q+m7lLL0T/WTU7jX4vLbaCBs/jNr2K91uiH+9kGrU/r+I8nVszu6YF20zjE4ZM0GXkgX8exRh7rj0W7E+faZRKvdaZp8L8dM1f7O4fszM0c9qmiMgxE2GX7mrplcoEiAhJAvrjVw";
+    private const string PicklePlaintext = "80027d710028580e0000005f61636365737365645f74696d6571014741d954fc40000000580e0000005f6372656174696f6e5f74696d6571024741d954fc40000000580400000075736572710358030000006a6f657104752e";
+
+    private static byte[] Outer(string sessionValue)
+    {
+        // {'session': <str>} at protocol 2, built opcode by opcode.
+        var text = Encoding.ASCII.GetBytes(sessionValue);
+        var bytes = new List<byte> { 0x80, 0x02, 0x7d, 0x71, 0x00, 0x58 };
+        bytes.AddRange(BitConverter.GetBytes(7));
+        bytes.AddRange("session"u8.ToArray());
+        bytes.Add(0x58);
+        bytes.AddRange(BitConverter.GetBytes(text.Length));
+        bytes.AddRange(text);
+        bytes.Add(0x73);
+        bytes.Add(0x2e);
+        return bytes.ToArray();
+    }
+
+    private static Dictionary<string, object?> Decode(string value, SessionKeys keys)
+    {
+        var payload = new SessionPayloadDecoder(keys: keys).Decode(Outer(value));
+        Assert.Equal(PayloadLayout.Encrypted, payload.Layout);
+        return payload.Values.ToDictionary(p => p.Key, p => p.Value);
+    }
+
+    [Theory]
+    [InlineData("AAAAAAAAAAAAAAAAAAAAAA==", "fc340c1db3d0e78324b22ff10fa55537335e279419aea7d6fa7264f930ab55f1")]
+    [InlineData("AAAAAAAA", "9c9d9df7173ced5efd1f63cfef333293c653c65ede7309418dcca68b5eed605c")]
+    public void TheKeyIsPbkdf2Sha1OfTheEncryptKeySaltedWithValidateKeyAndNonce(string nonce, string expected)
+    {
+        var key = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(EncryptKey), Encoding.UTF8.GetBytes(ValidateKey + nonce), 1, HashAlgorithmName.SHA1, 32);
+        Assert.Equal(expected, Convert.ToHexString(key).ToLowerInvariant());
+    }
+
+    [Theory]
+    [InlineData(Ctr128, null)]
+    [InlineData(Ctr48, null)]
+    [InlineData(Ctr48, 48)]
+    [InlineData(Ctr128, 128)]
+    [InlineData(Gcm128, null)]
+    public void TheSpecVectorsDecrypt(string value, int? nonceBits)
+    {
+        var values = Decode(value, new SessionKeys(EncryptKey, ValidateKey, nonceBits));
+        Assert.Equal(1700000000.0, values["_accessed_time"]);
+        Assert.Equal(1700000000.0, values["_creation_time"]);
+        Assert.Equal("joe", values["user"]);
+    }
+
+    [Fact]
+    public void CryptoTypeCryptographyReadsGcmOnly()
+    {
+        Assert.Equal("joe", Decode(Gcm128, new SessionKeys(EncryptKey, ValidateKey, cryptoType: "cryptography"))["user"]);
+        var error = Assert.Throws<PayloadException>(() => Decode(Ctr128, new SessionKeys(EncryptKey, ValidateKey, cryptoType: "cryptography")));
+        Assert.Equal("SessionDecryptFailed", error.ErrorId);
+    }
+
+    [Theory]
+    [InlineData(Ctr128)]
+    [InlineData(Ctr48)]
+    [InlineData(Gcm128)]
+    public void AWrongKeyIsAnErrorNeverGarbage(string value)
+    {
+        var error = Assert.Throws<PayloadException>(() => Decode(value, new SessionKeys("not-the-key", ValidateKey)));
+        Assert.Equal("SessionDecryptFailed", error.ErrorId);
+        Assert.DoesNotContain("not-the-key", error.Message);
+        error = Assert.Throws<PayloadException>(() => Decode(value, new SessionKeys(EncryptKey, "not-the-validate-key")));
+        Assert.Equal("SessionDecryptFailed", error.ErrorId);
+    }
+
+    [Fact]
+    public void WithoutKeysAnEncryptedSessionSaysWhichSettingsAreNeeded()
+    {
+        var error = Assert.Throws<PayloadException>(() => new SessionPayloadDecoder("bkr.session").Decode(Outer(Ctr128)));
+        Assert.Equal("SessionEncrypted", error.ErrorId);
+        Assert.Contains("bkr.session.encrypt_key", error.Message);
+        Assert.Contains("-EncryptKey", error.Message);
+    }
+
+    [Theory]
+    [InlineData("AAAAAAAA")]
+    [InlineData("AAAAAAAAAAAAAAAAAAAAAA==Yu7Q5Q0/fggZWYOXYpOM0KPiiyrTyspX0soYUiSQ")]
+    [InlineData("AAAAAAAAAAAAAAAAAAAAAA==Yu7Q5Q0/fggZ!!!!")]
+    public void ATruncatedOrDamagedValueIsAnError(string value)
+    {
+        var error = Assert.Throws<PayloadException>(() => Decode(value, new SessionKeys(EncryptKey, ValidateKey)));
+        Assert.Contains(error.ErrorId, new[] { "SessionCorrupt", "SessionDecryptFailed" });
+    }
+
+    [Fact]
+    public void TheNoAesCaseStoresThePlaintextAfterTheNonce()
+    {
+        // Beaker without an AES library (noencryption module): nonce + b64(plaintext) (spec §3.6.3, reproduced there).
+        var value = "aInFSUe6vQD0K+RNVnXBnA==" + Convert.ToBase64String(Convert.FromHexString(PicklePlaintext));
+        Assert.Equal("joe", Decode(value, new SessionKeys(EncryptKey, ValidateKey))["user"]);
+    }
+
+    [Fact]
+    public void KeysNeverShowInText()
+    {
+        Assert.DoesNotContain(EncryptKey, new SessionKeys(EncryptKey, ValidateKey).ToString());
+    }
+}
