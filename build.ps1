@@ -9,12 +9,15 @@
     Demo   builds and lists the sessions of the SQLite demo store in tests/fixtures/stores.
     Bench  builds, starts the servers as Test does, and measures speed and memory against references
            (tests/bench/Invoke-Bench.ps1); writes out/bench/results.md. Not part of Test.
+    Fuzz   mutates the real payloads of tests/fixtures/stores (-FuzzCases, fixed -FuzzSeed) and feeds them to
+           the decoder; fails on a crash, a hang (> 1 s) or an exception other than a per-session error.
+           Writes the failing and the slowest cases to out/fuzz. Not part of Test.
 .EXAMPLE
     dotnet tool restore; dotnet pwsh -NoProfile -File ./build.ps1 -Task Test
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Fuzz')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -25,7 +28,11 @@ param(
 
     # Bench: the store sizes (sessions) and the runs per figure.
     [int[]] $BenchSizes = @(10000, 100000, 1000000),
-    [int] $BenchRuns = 3
+    [int] $BenchRuns = 3,
+
+    # Fuzz: how many mutated payloads, from which seed.
+    [int] $FuzzCases = 100000,
+    [int] $FuzzSeed = 20261201
 )
 
 $ErrorActionPreference = 'Stop'
@@ -200,9 +207,19 @@ function Invoke-Demo {
     Invoke-Native 'the demo' { Invoke-ChildPwsh $script }
 }
 
+function Invoke-Fuzz {
+    $fuzzDir = Join-Path $out 'fuzz'
+    Remove-Item -Recurse -Force $fuzzDir -ErrorAction Ignore
+    Invoke-Native 'the fuzz run' {
+        dotnet run -c Release --project (Join-Path $root 'tests/BeakerHelpers.Fuzz/BeakerHelpers.Fuzz.csproj') -- `
+            --stores (Join-Path $root 'tests/fixtures/stores') --out $fuzzDir --cases $FuzzCases --seed $FuzzSeed
+    }
+}
+
 switch ($Task) {
     'Build' { Invoke-Build }
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
     'Bench' { Invoke-Bench }
+    'Fuzz' { Invoke-Fuzz }
 }
