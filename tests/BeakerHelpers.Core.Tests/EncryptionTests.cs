@@ -14,24 +14,9 @@ public class EncryptionTests
     private const string Gcm128 = "AAAAAAAAAAAAAAAAAAAAAA==AAECAwQFBgcICQoLBkw3Q+m7lLL0T/WTU7jX4vLbaCBs/jNr2K91uiH+9kGrU/r+I8nVszu6YF20zjE4ZM0GXkgX8exRh7rj0W7E+faZRKvdaZp8L8dM1f7O4fszM0c9qmiMgxE2GX7mrplcoEiAhJAvrjVw";
     private const string PicklePlaintext = "80027d710028580e0000005f61636365737365645f74696d6571014741d954fc40000000580e0000005f6372656174696f6e5f74696d6571024741d954fc40000000580400000075736572710358030000006a6f657104752e";
 
-    private static byte[] Outer(string sessionValue)
-    {
-        // {'session': <str>} at protocol 2, built opcode by opcode.
-        var text = Encoding.ASCII.GetBytes(sessionValue);
-        var bytes = new List<byte> { 0x80, 0x02, 0x7d, 0x71, 0x00, 0x58 };
-        bytes.AddRange(BitConverter.GetBytes(7));
-        bytes.AddRange("session"u8.ToArray());
-        bytes.Add(0x58);
-        bytes.AddRange(BitConverter.GetBytes(text.Length));
-        bytes.AddRange(text);
-        bytes.Add(0x73);
-        bytes.Add(0x2e);
-        return bytes.ToArray();
-    }
-
     private static Dictionary<string, object?> Decode(string value, SessionKeys keys)
     {
-        var payload = new SessionPayloadDecoder(keys: keys).Decode(Outer(value));
+        var payload = new SessionPayloadDecoder(keys: keys).Decode(TestPickles.SessionText(value));
         Assert.Equal(PayloadLayout.Encrypted, payload.Layout);
         return payload.Values.ToDictionary(p => p.Key, p => p.Value);
     }
@@ -83,7 +68,7 @@ public class EncryptionTests
     [Fact]
     public void WithoutKeysAnEncryptedSessionSaysWhichSettingsAreNeeded()
     {
-        var error = Assert.Throws<PayloadException>(() => new SessionPayloadDecoder("bkr.session").Decode(Outer(Ctr128)));
+        var error = Assert.Throws<PayloadException>(() => new SessionPayloadDecoder("bkr.session").Decode(TestPickles.SessionText(Ctr128)));
         Assert.Equal("SessionEncrypted", error.ErrorId);
         Assert.Contains("bkr.session.encrypt_key", error.Message);
         Assert.Contains("-EncryptKey", error.Message);

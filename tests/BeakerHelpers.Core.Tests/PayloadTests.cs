@@ -7,27 +7,12 @@ public class PayloadTests
 {
     private const string PicklePlaintext = "80027d710028580e0000005f61636365737365645f74696d6571014741d954fc40000000580e0000005f6372656174696f6e5f74696d6571024741d954fc40000000580400000075736572710358030000006a6f657104752e";
 
-    private static byte[] Outer(string sessionValue)
-    {
-        // {'session': <str>} at protocol 2, as SQLAlchemy's PickleType writes a Beaker >= 1.12 row on Python 2 would; built opcode by opcode.
-        var text = System.Text.Encoding.ASCII.GetBytes(sessionValue);
-        var bytes = new List<byte> { 0x80, 0x02, 0x7d, 0x71, 0x00, 0x58 };
-        bytes.AddRange(BitConverter.GetBytes(7));
-        bytes.AddRange("session"u8.ToArray());
-        bytes.Add(0x58);
-        bytes.AddRange(BitConverter.GetBytes(text.Length));
-        bytes.AddRange(text);
-        bytes.Add(0x73);
-        bytes.Add(0x2e);
-        return bytes.ToArray();
-    }
-
     [Fact]
     public void TheUnencryptedVectorDecodes()
     {
         var value = "gAJ9cQAoWA4AAABfYWNjZXNzZWRfdGltZXEBR0HZVPxAAAAAWA4AAABfY3JlYXRpb25fdGltZXECR0HZVPxAAAAAWAQAAAB1c2VycQNYAwAAAGpvZXEEdS4=";
         Assert.Equal(Convert.FromHexString(PicklePlaintext), Convert.FromBase64String(value));
-        var payload = new SessionPayloadDecoder().Decode(Outer(value));
+        var payload = new SessionPayloadDecoder().Decode(TestPickles.SessionText(value));
         Assert.Equal(PayloadLayout.Base64Pickle, payload.Layout);
         var values = payload.Values.ToDictionary(p => p.Key, p => p.Value);
         Assert.Equal(1700000000.0, values["_accessed_time"]);
@@ -38,7 +23,7 @@ public class PayloadTests
     public void TheJsonVectorDecodes()
     {
         var json = Convert.FromHexString("789cab568a4f4c4e4e2d2e4e4d892fc9cc4d55b25230343780023d031d05a5f8e4a2d4c492ccfc3c1cf2a5c5a9454051a5acfc54a55a00b18e16a2");
-        var payload = new SessionPayloadDecoder().Decode(Outer(Convert.ToBase64String(json)));
+        var payload = new SessionPayloadDecoder().Decode(TestPickles.SessionText(Convert.ToBase64String(json)));
         Assert.Equal(PayloadLayout.Base64Json, payload.Layout);
         var values = payload.Values.ToDictionary(p => p.Key, p => p.Value);
         Assert.Equal(1700000000.0, values["_accessed_time"]);

@@ -147,3 +147,17 @@ public sealed class SqliteRemovalTests : IDisposable
         Assert.Equal(ExpectedAfter(3600).Append(refreshed).OrderBy(i => i, StringComparer.Ordinal), RemainingIds());
     }
 }
+
+public class AdaptiveBatchTests
+{
+    [Theory]
+    [InlineData(5000, 0.05, 10000)]
+    [InlineData(80000, 0.05, 100000)]
+    [InlineData(20000, 0.5, 20000)]
+    [InlineData(20000, 1.5, 10000)]
+    [InlineData(600, 2.0, 500)]
+    public void BatchesGrowWhenQuickAndShrinkWhenSlow(int size, double seconds, int next)
+    {
+        Assert.Equal(next, SqlSessionStore.NextBatchSize(size, TimeSpan.FromSeconds(seconds)));
+    }
+}

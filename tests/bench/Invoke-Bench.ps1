@@ -122,7 +122,9 @@ foreach ($backend in $backends) {
         $copy = Copy-BenchStore $backend $stores["$backend/$largest"]
         $run = Measure-Pwsh "removal $backend" "`$s = Remove-BeakerSession -Url '$copy' -Timeout 15d -PassThru; 'SUMMARY ' + (`$s | Select-Object Removed, Batches, @{n='Longest';e={`$_.LongestBatch.TotalSeconds}}, @{n='Duration';e={`$_.Duration.TotalSeconds}}, @{n='Cutoff';e={`$_.Cutoff.ToString('o')}} | ConvertTo-Json -Compress)"
         $summary = ($run.Output | Where-Object { $_ -like 'SUMMARY *' }) -replace '^SUMMARY ', '' | ConvertFrom-Json
-        $raw = Invoke-RawDelete $backend (Copy-BenchStore $backend $stores["$backend/$largest"]) ([datetime]::Parse($summary.Cutoff, [Globalization.CultureInfo]::InvariantCulture, 'RoundtripKind'))
+        $rawCopy = Copy-BenchStore $backend $stores["$backend/$largest"]
+        $raw = Invoke-RawDelete $backend $rawCopy ([datetime]::Parse($summary.Cutoff, [Globalization.CultureInfo]::InvariantCulture, 'RoundtripKind'))
+        if ($backend -eq 'SQLite') { Remove-Item ($copy -replace '^sqlite:///', ''), ($rawCopy -replace '^sqlite:///', '') }
         [pscustomobject]@{ Whole = $run.Seconds; Duration = $summary.Duration; Longest = $summary.Longest; Removed = $summary.Removed; Raw = $raw.Seconds }
     }
     $removal[$backend] = [pscustomobject]@{

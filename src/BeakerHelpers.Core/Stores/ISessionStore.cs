@@ -25,9 +25,10 @@ public interface ISessionStore : IDisposable
     /// Removes the rows last accessed before <paramref name="cutoff"/>, at most <paramref name="batchSize"/>
     /// per statement, each batch its own short transaction that re-checks the age, so a session saved
     /// meanwhile stays. Cancellation stops between batches. <paramref name="progress"/> gets the running total.
-    /// The store must have been opened for writing.
+    /// The store must have been opened for writing. With <paramref name="adaptive"/>, <paramref name="batchSize"/> is
+    /// only the first batch's size: later ones grow or shrink with the time batches take.
     /// </summary>
-    RemovalResult RemoveAccessedBefore(DateTime cutoff, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null);
+    RemovalResult RemoveAccessedBefore(DateTime cutoff, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, bool adaptive = false);
 
     /// <summary>
     /// Removes the sessions with these ids whatever their age (the caller chose them), at most

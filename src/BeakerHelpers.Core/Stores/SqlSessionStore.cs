@@ -94,44 +94,136 @@ public abstract class SqlSessionStore : ISessionStore
     /// <summary>
     /// Walks the table once in key order (Beaker's tables have no index on accessed, so a query per batch that
     /// searched the whole table would cost a scan per batch). Each batch finds the key of the batchSize-th old
-    /// row after the previous batch and deletes the old rows up to it, re-checking the age, in its own transaction.
+    /// row after the previous batch and deletes the old rows up to it, re-checking the age, in its own
+    /// transaction. With an integer key the search looks at most <see cref="ScanWindow"/> keys ahead, so a long
+    /// run of live sessions never makes one long batch, and nothing is locked while it only reads.
+    /// With <paramref name="adaptive"/> the batch size follows the time batches take (see <see cref="NextBatchSize"/>).
     /// </summary>
-    public RemovalResult RemoveAccessedBefore(DateTime cutoff, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null)
+    public RemovalResult RemoveAccessedBefore(DateTime cutoff, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, bool adaptive = false)
     {
         CheckBatchSize(batchSize);
         var cutoffValue = CutoffValue(cutoff);
+        var integerKey = KeyIsInteger;
         object? last = null;
-        return RunBatches(cancellationToken, progress, transaction =>
+        long lastKey = 0, highest = 0;
+        if (integerKey)
         {
-            var after = last == null ? string.Empty : $"{KeyColumn} > @last AND ";
-            using var bound = Command(transaction,
-                $"SELECT max(k) FROM (SELECT {KeyColumn} AS k FROM {QualifiedTable} WHERE {after}accessed < @cutoff ORDER BY {KeyColumn} LIMIT {batchSize}) batch");
-            if (last != null)
+            // Rows added later have higher keys and are new sessions: the walk can stop at today's highest key.
+            lastKey = KeyBound("min") - 1;
+            highest = KeyBound("max");
+        }
+
+        var started = Stopwatch.StartNew();
+        var longest = TimeSpan.Zero;
+        long removed = 0;
+        var batches = 0;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var batchStarted = started.Elapsed;
+            var upTo = Guard("finding old sessions", () =>
             {
-                Add(bound, "@last", last);
+                using var bound = Command(null, $"SELECT max(k) FROM (SELECT {KeyColumn} AS k FROM {QualifiedTable} WHERE " +
+                    (integerKey ? $"{KeyColumn} > @last AND {KeyColumn} <= @window AND " : last == null ? string.Empty : $"{KeyColumn} > @last AND ") +
+                    $"accessed < @cutoff ORDER BY {KeyColumn} LIMIT {batchSize}) batch");
+                if (integerKey)
+                {
+                    Add(bound, "@last", lastKey);
+                    Add(bound, "@window", lastKey + ScanWindow);
+                }
+                else if (last != null)
+                {
+                    Add(bound, "@last", last);
+                }
+
+                Add(bound, "@cutoff", cutoffValue);
+                var value = bound.ExecuteScalar();
+                return value is null or DBNull ? null : value;
+            });
+
+            if (upTo == null)
+            {
+                if (integerKey && lastKey + ScanWindow < highest)
+                {
+                    // Nothing old in this window of keys: move on without taking any lock.
+                    lastKey += ScanWindow;
+                    continue;
+                }
+
+                break;
             }
 
-            Add(bound, "@cutoff", cutoffValue);
-            var upTo = bound.ExecuteScalar();
-            if (upTo == null || upTo is DBNull)
+            try
             {
-                return null;
+                using var transaction = BeginBatch();
+                using var delete = Command(transaction,
+                    $"DELETE FROM {QualifiedTable} WHERE {(integerKey || last != null ? $"{KeyColumn} > @last AND " : string.Empty)}{KeyColumn} <= @upTo AND accessed < @cutoff");
+                if (integerKey)
+                {
+                    Add(delete, "@last", lastKey);
+                }
+                else if (last != null)
+                {
+                    Add(delete, "@last", last);
+                }
+
+                Add(delete, "@upTo", upTo);
+                Add(delete, "@cutoff", cutoffValue);
+                removed += delete.ExecuteNonQuery();
+                transaction.Commit();
+            }
+            catch (DbException ex)
+            {
+                throw RemovalFailed(removed, batches, ex);
             }
 
-            using var delete = Command(transaction,
-                $"DELETE FROM {QualifiedTable} WHERE {after}{KeyColumn} <= @upTo AND accessed < @cutoff");
-            if (last != null)
+            batches++;
+            if (integerKey)
             {
-                Add(delete, "@last", last);
+                lastKey = Convert.ToInt64(upTo, System.Globalization.CultureInfo.InvariantCulture);
+            }
+            else
+            {
+                last = upTo;
             }
 
-            Add(delete, "@upTo", upTo);
-            Add(delete, "@cutoff", cutoffValue);
-            var removed = delete.ExecuteNonQuery();
-            last = upTo;
-            return removed;
-        });
+            var took = started.Elapsed - batchStarted;
+            longest = took > longest ? took : longest;
+            if (adaptive)
+            {
+                batchSize = NextBatchSize(batchSize, took);
+            }
+
+            progress?.Invoke(removed);
+        }
+
+        return new RemovalResult(removed, batches, longest, started.Elapsed);
     }
+
+    private long KeyBound(string function) => Convert.ToInt64(
+        Guard("finding the table's keys", () => Scalar($"SELECT coalesce({function}({KeyColumn}), 0) FROM {QualifiedTable}")),
+        System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>How many keys one search looks ahead at most.</summary>
+    protected const long ScanWindow = 100_000;
+
+    /// <summary>Adaptive batches stay between these sizes.</summary>
+    public const int MinAdaptiveBatch = 500;
+
+    public const int MaxAdaptiveBatch = 100_000;
+
+    /// <summary>Whether <see cref="KeyColumn"/> is an integer, so that key windows can be counted.</summary>
+    protected virtual bool KeyIsInteger => KeyColumn is "rowid" or "id";
+
+    /// <summary>
+    /// Doubles the batch while batches take under 0.35 s and halves it when one takes over 0.8 s: each batch holds
+    /// the write lock well under a second, and the per-batch cost (a commit, SQLite's journal of the index pages a
+    /// batch touches, which grows with the table rather than the batch) is spread over as many rows as that allows.
+    /// </summary>
+    public static int NextBatchSize(int size, TimeSpan took) =>
+        took < TimeSpan.FromSeconds(0.35) ? Math.Min(size * 2, MaxAdaptiveBatch)
+        : took > TimeSpan.FromSeconds(0.8) ? Math.Max(size / 2, MinAdaptiveBatch)
+        : size;
 
     public RemovalResult RemoveIds(IReadOnlyList<string> ids, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null)
     {
@@ -241,6 +333,11 @@ public abstract class SqlSessionStore : ISessionStore
         }
     }
 
+    private BeakerException RemovalFailed(long removed, int batches, DbException ex) =>
+        new("RemovalFailed", BeakerErrorKind.ConnectionError,
+            $"Removing sessions from {Description} failed after {removed} session(s) were removed in {batches} batch(es): {Explain(ex) ?? ex.Message}. " +
+            "The store is consistent (the failed batch was rolled back); run the command again to finish.", ex);
+
     private T Guard<T>(string doing, Func<T> action)
     {
         try
@@ -281,9 +378,7 @@ public abstract class SqlSessionStore : ISessionStore
             }
             catch (DbException ex)
             {
-                throw new BeakerException("RemovalFailed", BeakerErrorKind.ConnectionError,
-                    $"Removing sessions from {Description} failed after {removed} session(s) were removed in {batches} batch(es): {Explain(ex) ?? ex.Message}. " +
-                    "The store is consistent (the failed batch was rolled back); run the command again to finish.", ex);
+                throw RemovalFailed(removed, batches, ex);
             }
             catch (InvalidOperationException ex) when (_connection.State != ConnectionState.Open)
             {
