@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using BeakerHelpers.Core.Payload;
 using BeakerHelpers.Core.Stores;
 
@@ -16,80 +15,11 @@ public sealed class SessionReader
         _decoder = decoder;
     }
 
-    /// <summary>Rows handed from the reading thread to the decoders at a time.</summary>
-    private const int ChunkSize = 512;
-
-    /// <summary>Chunks read ahead of the decoders: bounds memory whatever the table's size.</summary>
-    private const int ChunksAhead = 4;
-
-    /// <summary>
-    /// Streams the sessions in the store's order. One thread reads rows from the store while the decoding of the
-    /// rows already read is spread over the cores; results come back in order, and at most a few chunks are in
-    /// memory. Stopping early (or cancelling) stops the reading thread.
-    /// </summary>
     public IEnumerable<SessionReadResult> Read(ISessionStore store, DateTime? accessedSince, CancellationToken cancellationToken)
     {
-        using var chunks = new BlockingCollection<StoredSession[]>(ChunksAhead);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var reading = Task.Run(() => ReadChunks(store, accessedSince, chunks, stop.Token), CancellationToken.None);
-        var description = store.Description;
-        var options = new ParallelOptions { CancellationToken = cancellationToken };
-        try
+        foreach (var row in store.ReadSessions(accessedSince, cancellationToken))
         {
-            foreach (var chunk in chunks.GetConsumingEnumerable(cancellationToken))
-            {
-                var results = new SessionReadResult[chunk.Length];
-                Parallel.For(0, chunk.Length, options, i => results[i] = Decode(chunk[i], description));
-                foreach (var result in results)
-                {
-                    yield return result;
-                }
-            }
-
-            // The reading thread's own failure (a lost connection, say) surfaces here, as it would have inline.
-            reading.GetAwaiter().GetResult();
-        }
-        finally
-        {
-            stop.Cancel();
-            while (chunks.TryTake(out _))
-            {
-            }
-
-            try
-            {
-                reading.Wait(CancellationToken.None);
-            }
-            catch (AggregateException)
-            {
-                // Already surfaced above, or the consequence of stopping it.
-            }
-        }
-    }
-
-    private static void ReadChunks(ISessionStore store, DateTime? accessedSince, BlockingCollection<StoredSession[]> chunks, CancellationToken stop)
-    {
-        try
-        {
-            var chunk = new List<StoredSession>(ChunkSize);
-            foreach (var row in store.ReadSessions(accessedSince, stop))
-            {
-                chunk.Add(row);
-                if (chunk.Count == ChunkSize)
-                {
-                    chunks.Add(chunk.ToArray(), stop);
-                    chunk.Clear();
-                }
-            }
-
-            if (chunk.Count > 0)
-            {
-                chunks.Add(chunk.ToArray(), stop);
-            }
-        }
-        finally
-        {
-            chunks.CompleteAdding();
+            yield return Decode(row, store.Description);
         }
     }
 
