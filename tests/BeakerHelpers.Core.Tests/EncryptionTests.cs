@@ -93,6 +93,24 @@ public class EncryptionTests
     }
 
     [Fact]
+    public void AValueThatLooksLikeUnencryptedZlibByChanceStillDecrypts()
+    {
+        // An 8-character nonce keeps the whole value valid base64; this one decodes to 78 9c, a zlib header.
+        const string nonce = "eJyrAAAA";
+        var key = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(EncryptKey), Encoding.UTF8.GetBytes(ValidateKey + nonce), 1, HashAlgorithmName.SHA1, 32);
+        var plain = Convert.FromHexString(PicklePlaintext);
+        var (iv, tag, cipher) = (new byte[12], new byte[16], new byte[plain.Length]);
+        using (var gcm = new AesGcm(key, 16))
+        {
+            gcm.Encrypt(iv, plain, cipher, tag);
+        }
+
+        var value = nonce + Convert.ToBase64String(iv.Concat(tag).Concat(cipher).ToArray());
+        Assert.Equal(new byte[] { 0x78, 0x9c }, Convert.FromBase64String(value)[..2]);
+        Assert.Equal("joe", Decode(value, new SessionKeys(EncryptKey, ValidateKey))["user"]);
+    }
+
+    [Fact]
     public void KeysNeverShowInText()
     {
         Assert.DoesNotContain(EncryptKey, new SessionKeys(EncryptKey, ValidateKey).ToString());

@@ -46,6 +46,9 @@ public class HostilePayloadTests
         yield return ("os.system via REDUCE", Ascii(Prefix + "cos\nsystem\n(S'touch /tmp/beakerhelpers-pwned'\ntRss."));
         yield return ("builtins.eval via REDUCE", Protocol2(Ascii("}U\u0007session}U\u0001xc__builtin__\neval\nU\u0004 1+1\u0085Rss.")));
 
+        // A zlib header that asks for a preset dictionary (FDICT): zlib itself fails, with its own exception type.
+        yield return ("zlib stream wanting a dictionary", TestPickles.SessionText(Convert.ToBase64String(new byte[] { 0x78, 0xBB, 1, 2, 3, 4, 5, 6, 7, 8 })));
+
         // Stack and opcode abuse.
         yield return ("STOP on an empty stack", Ascii("."));
         yield return ("an unknown opcode", new byte[] { 0x80, 0x02, 0xFE, 0x2e });

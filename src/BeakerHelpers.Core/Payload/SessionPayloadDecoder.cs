@@ -100,7 +100,15 @@ public sealed class SessionPayloadDecoder
     {
         if (TryBase64(text) is { } raw && SessionDecryptor.LooksSerialized(raw))
         {
-            return DecodeSerialized(raw, raw[0] == 0x80 ? PayloadLayout.Base64Pickle : PayloadLayout.Base64Json);
+            try
+            {
+                return DecodeSerialized(raw, raw[0] == 0x80 ? PayloadLayout.Base64Pickle : PayloadLayout.Base64Json);
+            }
+            catch (PayloadException) when (_decryptor != null)
+            {
+                // An 8-character nonce keeps the whole value valid base64, and about one value in 8000 then starts
+                // like a serializer's output by chance: with keys at hand, it is an encrypted session after all.
+            }
         }
 
         if (_decryptor == null)
@@ -184,8 +192,9 @@ public sealed class SessionPayloadDecoder
 
             json = output.ToArray();
         }
-        catch (InvalidDataException ex)
+        catch (Exception ex) when (ex is InvalidDataException or IOException)
         {
+            // IOException: zlib's own errors (ZLibException), such as a stream that asks for a preset dictionary.
             throw new PayloadException("the JSON session is not valid zlib data: " + ex.Message, inner: ex);
         }
 

@@ -34,6 +34,11 @@ public sealed class SessionReader
         {
             return new SessionReadResult(row.Id, null, ex);
         }
+        catch (Exception ex) when (ex is not OutOfMemoryException and not OperationCanceledException)
+        {
+            // A decoder bug must cost one row, not the listing (the fuzz task calls the decoder directly and reports these).
+            return new SessionReadResult(row.Id, null, new PayloadException($"the payload could not be decoded ({ex.GetType().Name}: {ex.Message})", inner: ex));
+        }
 
         if (payload.Layout == PayloadLayout.NotSession)
         {

@@ -113,14 +113,11 @@ public abstract class SqlSessionStore : ISessionStore
             highest = KeyBound("max");
         }
 
-        var started = Stopwatch.StartNew();
-        var longest = TimeSpan.Zero;
-        long removed = 0;
-        var batches = 0;
+        var tally = new BatchTally();
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var batchStarted = started.Elapsed;
+            tally.Start();
             var upTo = Guard("finding old sessions", () =>
             {
                 using var bound = Command(null, $"SELECT max(k) FROM (SELECT {KeyColumn} AS k FROM {QualifiedTable} WHERE " +
@@ -169,15 +166,15 @@ public abstract class SqlSessionStore : ISessionStore
 
                 Add(delete, "@upTo", upTo);
                 Add(delete, "@cutoff", cutoffValue);
-                removed += delete.ExecuteNonQuery();
+                var deleted = delete.ExecuteNonQuery();
                 transaction.Commit();
+                tally.Finish(deleted);
             }
             catch (DbException ex)
             {
-                throw RemovalFailed(removed, batches, ex);
+                throw RemovalFailed(tally, ex);
             }
 
-            batches++;
             if (integerKey)
             {
                 lastKey = Convert.ToInt64(upTo, System.Globalization.CultureInfo.InvariantCulture);
@@ -187,17 +184,15 @@ public abstract class SqlSessionStore : ISessionStore
                 last = upTo;
             }
 
-            var took = started.Elapsed - batchStarted;
-            longest = took > longest ? took : longest;
             if (adaptive)
             {
-                batchSize = NextBatchSize(batchSize, took);
+                batchSize = NextBatchSize(batchSize, tally.LastBatch);
             }
 
-            progress?.Invoke(removed);
+            progress?.Invoke(tally.Removed);
         }
 
-        return new RemovalResult(removed, batches, longest, started.Elapsed);
+        return tally.Result();
     }
 
     private long KeyBound(string function) => Convert.ToInt64(
@@ -333,10 +328,38 @@ public abstract class SqlSessionStore : ISessionStore
         }
     }
 
-    private BeakerException RemovalFailed(long removed, int batches, DbException ex) =>
+    private BeakerException RemovalFailed(BatchTally tally, Exception ex) =>
         new("RemovalFailed", BeakerErrorKind.ConnectionError,
-            $"Removing sessions from {Description} failed after {removed} session(s) were removed in {batches} batch(es): {Explain(ex) ?? ex.Message}. " +
+            $"Removing sessions from {Description} failed after {tally.Removed} session(s) were removed in {tally.Batches} batch(es): " +
+            $"{(ex is DbException db ? Explain(db) ?? db.Message : $"the connection was lost ({ex.Message})")}. " +
             "The store is consistent (the failed batch was rolled back); run the command again to finish.", ex);
+
+    /// <summary>Counts a removal's rows and batches and times the batches.</summary>
+    private sealed class BatchTally
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private TimeSpan _batchStarted;
+
+        public long Removed { get; private set; }
+
+        public int Batches { get; private set; }
+
+        public TimeSpan Longest { get; private set; }
+
+        public TimeSpan LastBatch { get; private set; }
+
+        public void Start() => _batchStarted = _clock.Elapsed;
+
+        public void Finish(long removed)
+        {
+            Removed += removed;
+            Batches++;
+            LastBatch = _clock.Elapsed - _batchStarted;
+            Longest = LastBatch > Longest ? LastBatch : Longest;
+        }
+
+        public RemovalResult Result() => new(Removed, Batches, Longest, _clock.Elapsed);
+    }
 
     private T Guard<T>(string doing, Func<T> action)
     {
@@ -356,14 +379,11 @@ public abstract class SqlSessionStore : ISessionStore
     /// </summary>
     private RemovalResult RunBatches(CancellationToken cancellationToken, Action<long>? progress, Func<DbTransaction, int?> batch)
     {
-        var started = Stopwatch.StartNew();
-        var longest = TimeSpan.Zero;
-        long removed = 0;
-        var batches = 0;
+        var tally = new BatchTally();
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var batchStarted = started.Elapsed;
+            tally.Start();
             try
             {
                 using var transaction = BeginBatch();
@@ -374,29 +394,20 @@ public abstract class SqlSessionStore : ISessionStore
                     break;
                 }
 
-                removed += done;
+                tally.Finish(done);
             }
             catch (DbException ex)
             {
-                throw RemovalFailed(removed, batches, ex);
+                throw RemovalFailed(tally, ex);
             }
             catch (InvalidOperationException ex) when (_connection.State != ConnectionState.Open)
             {
-                throw new BeakerException("RemovalFailed", BeakerErrorKind.ConnectionError,
-                    $"Removing sessions from {Description} failed after {removed} session(s) were removed in {batches} batch(es): the connection was lost ({ex.Message}). " +
-                    "The store is consistent; run the command again to finish.", ex);
+                throw RemovalFailed(tally, ex);
             }
 
-            batches++;
-            var took = started.Elapsed - batchStarted;
-            if (took > longest)
-            {
-                longest = took;
-            }
-
-            progress?.Invoke(removed);
+            progress?.Invoke(tally.Removed);
         }
 
-        return new RemovalResult(removed, batches, longest, started.Elapsed);
+        return tally.Result();
     }
 }
