@@ -1,6 +1,6 @@
 @{
     RootModule           = 'BeakerHelpers.dll'
-    ModuleVersion        = '0.2.0'
+    ModuleVersion        = '0.3.0'
     GUID                 = '5b8f7f0e-3c1a-4d7e-9a0b-2f6c1e8d4b71'
     Author               = 'BeakerHelpers contributors'
     CompanyName          = 'BeakerHelpers'
@@ -17,7 +17,7 @@
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('Beaker', 'Session', 'Pylons', 'Pyramid', 'SQLite', 'Cleanup')
+            Tags         = @('Beaker', 'Session', 'Pylons', 'Pyramid', 'SQLite', 'PostgreSQL', 'MySQL', 'MariaDB', 'Cleanup')
             LicenseUri   = 'https://opensource.org/licenses/MIT'
         }
     }

@@ -10,7 +10,6 @@ namespace BeakerHelpers.Core.Stores;
 public sealed class MySqlSessionStore : SqlSessionStore
 {
     private readonly MySqlConnection _connection;
-    private string _keyColumn = "namespace";
 
     private MySqlSessionStore(MySqlConnection connection, string description, string qualifiedTable)
         : base(connection, description)
@@ -20,8 +19,6 @@ public sealed class MySqlSessionStore : SqlSessionStore
     }
 
     protected override string QualifiedTable { get; }
-
-    protected override string KeyColumn => _keyColumn;
 
     /// <summary>
     /// Connects to the server a SQLAlchemy mysql:// or mariadb:// URL names (+pymysql, +mysqldb,
@@ -100,22 +97,10 @@ public sealed class MySqlSessionStore : SqlSessionStore
     public static MySqlSessionStore Open(MySqlConnectionStringBuilder builder, string where, string passwordNote, string table, string? schema, bool writable)
     {
         var connection = new MySqlConnection(builder.ConnectionString);
-        try
+        return OpenServer(connection, where, passwordNote, ex => ex is MySqlException, Reason, () =>
         {
-            connection.Open();
-        }
-        catch (MySqlException ex)
-        {
-            connection.Dispose();
-            throw new BeakerException("StoreConnectFailed", BeakerErrorKind.ConnectionError, $"Cannot connect to {where}{passwordNote}: {Reason(ex)}", ex);
-        }
-
-        try
-        {
-            var quote = new MySqlCommandBuilder();
-            var qualified = (schema == null ? string.Empty : quote.QuoteIdentifier(schema) + ".") + quote.QuoteIdentifier(table);
             var description = $"mysql {where} table {(schema == null ? string.Empty : schema + ".")}{table}";
-            var store = new MySqlSessionStore(connection, description, qualified);
+            var store = new MySqlSessionStore(connection, description, Qualify(new MySqlCommandBuilder(), table, schema));
             if (!writable)
             {
                 store.Scalar("SET SESSION TRANSACTION READ ONLY");
@@ -131,21 +116,9 @@ public sealed class MySqlSessionStore : SqlSessionStore
             }
 
             CheckColumns(columns, schema == null ? $"'{table}'" : $"'{schema}.{table}'", where);
-
-            // ext:database has an auto-increment id; ext:sqla's key is the namespace itself (spec §2.1).
-            store._keyColumn = columns.Contains("id") ? "id" : "namespace";
+            store.UseKeyOf(columns);
             return store;
-        }
-        catch (MySqlException ex)
-        {
-            connection.Dispose();
-            throw new BeakerException("StoreOpenFailed", BeakerErrorKind.ConnectionError, $"{where}: {Reason(ex)}", ex);
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
+        });
     }
 
     /// <summary>

@@ -11,7 +11,6 @@ namespace BeakerHelpers.Core.Stores;
 public sealed class PostgresSessionStore : SqlSessionStore
 {
     private readonly NpgsqlConnection _connection;
-    private string _keyColumn = "namespace";
 
     private PostgresSessionStore(NpgsqlConnection connection, string description, string qualifiedTable)
         : base(connection, description)
@@ -21,8 +20,6 @@ public sealed class PostgresSessionStore : SqlSessionStore
     }
 
     protected override string QualifiedTable { get; }
-
-    protected override string KeyColumn => _keyColumn;
 
     /// <summary>
     /// Connects to the server a SQLAlchemy postgresql:// URL names (postgres://, +psycopg2, +psycopg, +pg8000,
@@ -113,24 +110,10 @@ public sealed class PostgresSessionStore : SqlSessionStore
         }
 
         var connection = new NpgsqlConnection(builder.ConnectionString);
-        try
+        return OpenServer(connection, where, passwordNote, ex => ex is NpgsqlException or SocketException or TimeoutException, Reason, () =>
         {
-            connection.Open();
-        }
-        catch (Exception ex) when (ex is NpgsqlException or SocketException or TimeoutException)
-        {
-            connection.Dispose();
-            throw new BeakerException("StoreConnectFailed", BeakerErrorKind.ConnectionError,
-                $"Cannot connect to {where}{passwordNote}: {Reason(ex)}", ex);
-        }
-
-        try
-        {
-            var quote = new NpgsqlCommandBuilder();
-            var qualified = (schema == null ? string.Empty : quote.QuoteIdentifier(schema) + ".") + quote.QuoteIdentifier(table);
-            var named = schema == null ? $"'{table}'" : $"'{schema}.{table}'";
             var description = $"postgresql {where} table {(schema == null ? string.Empty : schema + ".")}{table}";
-            var store = new PostgresSessionStore(connection, description, qualified);
+            var store = new PostgresSessionStore(connection, description, Qualify(new NpgsqlCommandBuilder(), table, schema));
             var columns = store.Columns(
                 "SELECT column_name FROM information_schema.columns WHERE table_schema = coalesce(@schema, current_schema()) AND table_name = @table",
                 ("@schema", (object?)schema ?? DBNull.Value), ("@table", table));
@@ -140,22 +123,10 @@ public sealed class PostgresSessionStore : SqlSessionStore
                     $"{where} has no schema '{schema}' (looking for table '{table}' in it). Check <prefix>.schema_name or -SchemaName.");
             }
 
-            CheckColumns(columns, named, where);
-
-            // ext:database has a serial id; ext:sqla's key is the namespace itself (spec §2.1).
-            store._keyColumn = columns.Contains("id") ? "id" : "namespace";
+            CheckColumns(columns, schema == null ? $"'{table}'" : $"'{schema}.{table}'", where);
+            store.UseKeyOf(columns);
             return store;
-        }
-        catch (NpgsqlException ex)
-        {
-            connection.Dispose();
-            throw new BeakerException("StoreOpenFailed", BeakerErrorKind.ConnectionError, $"{where}: {Reason(ex)}", ex);
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
+        });
     }
 
     protected override object CutoffValue(DateTime cutoff) => DateTime.SpecifyKind(cutoff, DateTimeKind.Unspecified);

@@ -24,8 +24,10 @@ public abstract class SqlSessionStore : ISessionStore
     /// <summary>The table, quoted and schema-qualified as this backend needs.</summary>
     protected abstract string QualifiedTable { get; }
 
+    private string _keyColumn = "namespace";
+
     /// <summary>A unique, indexed column to walk the table by in batches: rowid, id (ext:database) or namespace (ext:sqla).</summary>
-    protected abstract string KeyColumn { get; }
+    protected virtual string KeyColumn => _keyColumn;
 
     protected DbConnection Connection => _connection;
 
@@ -244,6 +246,48 @@ public abstract class SqlSessionStore : ISessionStore
         _connection.Dispose();
         GC.SuppressFinalize(this);
     }
+
+    /// <summary>
+    /// What every server backend does to open a store: connect (a failure is StoreConnectFailed naming the server and
+    /// where the password came from, never the password), then <paramref name="create"/> the store and check its
+    /// table (a driver failure there is StoreOpenFailed). The connection is closed on any failure.
+    /// </summary>
+    protected static TStore OpenServer<TStore>(DbConnection connection, string where, string passwordNote,
+        Func<Exception, bool> isDriverFailure, Func<Exception, string> reason, Func<TStore> create)
+        where TStore : SqlSessionStore
+    {
+        try
+        {
+            connection.Open();
+        }
+        catch (Exception ex) when (isDriverFailure(ex))
+        {
+            connection.Dispose();
+            throw new BeakerException("StoreConnectFailed", BeakerErrorKind.ConnectionError, $"Cannot connect to {where}{passwordNote}: {reason(ex)}", ex);
+        }
+
+        try
+        {
+            return create();
+        }
+        catch (Exception ex) when (isDriverFailure(ex))
+        {
+            connection.Dispose();
+            throw new BeakerException("StoreOpenFailed", BeakerErrorKind.ConnectionError, $"{where}: {reason(ex)}", ex);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The table quoted by the provider's own rules, with its schema when there is one.</summary>
+    protected static string Qualify(DbCommandBuilder quote, string table, string? schema) =>
+        (schema == null ? string.Empty : quote.QuoteIdentifier(schema) + ".") + quote.QuoteIdentifier(table);
+
+    /// <summary>ext:database has an id column; ext:sqla's key is the namespace itself (spec §2.1).</summary>
+    protected void UseKeyOf(HashSet<string> columns) => _keyColumn = columns.Contains("id") ? "id" : "namespace";
 
     /// <summary>Where a password came from, for connection errors: it is never shown itself.</summary>
     protected static string PasswordNote(string? password, string urlSource) =>
