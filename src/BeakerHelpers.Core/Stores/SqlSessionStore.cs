@@ -29,8 +29,6 @@ public abstract class SqlSessionStore : ISessionStore
     /// <summary>A unique, indexed column to walk the table by in batches: rowid, id (ext:database) or namespace (ext:sqla).</summary>
     protected virtual string KeyColumn => _keyColumn;
 
-    protected DbConnection Connection => _connection;
-
     /// <summary>Seconds a listing or count may wait (0: until cancelled; streaming a big table takes long).</summary>
     protected virtual int ReadCommandTimeout => 0;
 
@@ -106,33 +104,26 @@ public abstract class SqlSessionStore : ISessionStore
         CheckBatchSize(batchSize);
         var cutoffValue = CutoffValue(cutoff);
         var integerKey = KeyIsInteger;
-        object? last = null;
-        long lastKey = 0, highest = 0;
-        if (integerKey)
-        {
-            // Rows added later have higher keys and are new sessions: the walk can stop at today's highest key.
-            lastKey = KeyBound("min") - 1;
-            highest = KeyBound("max");
-        }
 
+        // The key of the last row looked at (null: none yet, for a string key). Rows added later have higher
+        // keys and are new sessions, so an integer walk can stop at today's highest key.
+        object? last = integerKey ? KeyBound("min") - 1 : null;
+        var highest = integerKey ? KeyBound("max") : 0;
         var tally = new BatchTally();
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
             tally.Start();
+            var after = last == null ? string.Empty : $"{KeyColumn} > @last AND ";
             var upTo = Guard("finding old sessions", () =>
             {
-                using var bound = Command(null, $"SELECT max(k) FROM (SELECT {KeyColumn} AS k FROM {QualifiedTable} WHERE " +
-                    (integerKey ? $"{KeyColumn} > @last AND {KeyColumn} <= @window AND " : last == null ? string.Empty : $"{KeyColumn} > @last AND ") +
+                using var bound = Command(null, $"SELECT max(k) FROM (SELECT {KeyColumn} AS k FROM {QualifiedTable} WHERE {after}" +
+                    (integerKey ? $"{KeyColumn} <= @window AND " : string.Empty) +
                     $"accessed < @cutoff ORDER BY {KeyColumn} LIMIT {batchSize}) batch");
+                AddLast(bound, last);
                 if (integerKey)
                 {
-                    Add(bound, "@last", lastKey);
-                    Add(bound, "@window", lastKey + ScanWindow);
-                }
-                else if (last != null)
-                {
-                    Add(bound, "@last", last);
+                    Add(bound, "@window", (long)last! + ScanWindow);
                 }
 
                 Add(bound, "@cutoff", cutoffValue);
@@ -142,10 +133,10 @@ public abstract class SqlSessionStore : ISessionStore
 
             if (upTo == null)
             {
-                if (integerKey && lastKey + ScanWindow < highest)
+                if (integerKey && (long)last! + ScanWindow < highest)
                 {
                     // Nothing old in this window of keys: move on without taking any lock.
-                    lastKey += ScanWindow;
+                    last = (long)last + ScanWindow;
                     continue;
                 }
 
@@ -155,17 +146,8 @@ public abstract class SqlSessionStore : ISessionStore
             try
             {
                 using var transaction = BeginBatch();
-                using var delete = Command(transaction,
-                    $"DELETE FROM {QualifiedTable} WHERE {(integerKey || last != null ? $"{KeyColumn} > @last AND " : string.Empty)}{KeyColumn} <= @upTo AND accessed < @cutoff");
-                if (integerKey)
-                {
-                    Add(delete, "@last", lastKey);
-                }
-                else if (last != null)
-                {
-                    Add(delete, "@last", last);
-                }
-
+                using var delete = Command(transaction, $"DELETE FROM {QualifiedTable} WHERE {after}{KeyColumn} <= @upTo AND accessed < @cutoff");
+                AddLast(delete, last);
                 Add(delete, "@upTo", upTo);
                 Add(delete, "@cutoff", cutoffValue);
                 var deleted = delete.ExecuteNonQuery();
@@ -177,15 +159,7 @@ public abstract class SqlSessionStore : ISessionStore
                 throw RemovalFailed(tally, ex);
             }
 
-            if (integerKey)
-            {
-                lastKey = Convert.ToInt64(upTo, System.Globalization.CultureInfo.InvariantCulture);
-            }
-            else
-            {
-                last = upTo;
-            }
-
+            last = integerKey ? Convert.ToInt64(upTo, System.Globalization.CultureInfo.InvariantCulture) : upTo;
             if (adaptive)
             {
                 batchSize = NextBatchSize(batchSize, tally.LastBatch);
@@ -195,6 +169,14 @@ public abstract class SqlSessionStore : ISessionStore
         }
 
         return tally.Result();
+    }
+
+    private static void AddLast(DbCommand command, object? last)
+    {
+        if (last != null)
+        {
+            Add(command, "@last", last);
+        }
     }
 
     private long KeyBound(string function) => Convert.ToInt64(
