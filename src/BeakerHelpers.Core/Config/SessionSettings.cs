@@ -42,6 +42,15 @@ public sealed class SessionSettings
 
     public string? DataDir { get; init; }
 
+    /// <summary>file_dir: where the file backend keeps sessions instead of data_dir/container_file.</summary>
+    public string? FileDir { get; init; }
+
+    /// <summary>dbm_dir: where the dbm backend keeps sessions instead of data_dir/container_dbm.</summary>
+    public string? DbmDir { get; init; }
+
+    /// <summary>lock_dir: the file and dbm backends' lock files instead of data_dir/container_*_lock.</summary>
+    public string? LockDir { get; init; }
+
     /// <summary>The directory relative sqlite:/// paths are resolved against (SQLAlchemy uses the process's current directory).</summary>
     public string BaseDirectory { get; init; } = Environment.CurrentDirectory;
 
@@ -101,6 +110,9 @@ public sealed class SessionSettings
             EncryptNonceBits = nonceBits,
             CryptoType = Blank(Setting("crypto_type")),
             DataDir = Blank(Setting("data_dir")),
+            FileDir = Blank(Setting("file_dir")),
+            DbmDir = Blank(Setting("dbm_dir")),
+            LockDir = Blank(Setting("lock_dir")),
             BaseDirectory = baseDirectory,
         };
     }

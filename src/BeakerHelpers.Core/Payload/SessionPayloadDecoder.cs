@@ -79,13 +79,7 @@ public sealed class SessionPayloadDecoder
                 return NotSessionPayload;
             }
 
-            return value switch
-            {
-                IDictionary sessionDict => new DecodedPayload(PayloadLayout.SessionDict, Entries(sessionDict, converter)),
-                string text => DecodeText(text),
-                byte[] bytes => DecodeText(System.Text.Encoding.Latin1.GetString(bytes)),
-                _ => throw new PayloadException($"the 'session' entry is a {Describe(value)}, neither a dict nor the text Beaker 1.12 stores"),
-            };
+            return DecodeSessionValue(value, converter, "the 'session' entry");
         }
 
         if (TryGetStringKey(namespaceDict, "_accessed_time", out _) || TryGetStringKey(namespaceDict, "_creation_time", out _))
@@ -95,6 +89,34 @@ public sealed class SessionPayloadDecoder
 
         return NotSessionPayload;
     }
+
+    /// <summary>
+    /// Decodes a pickled session value V alone, as the dbm backend stores it under the key 'session' (spec §5.2):
+    /// the session dict, or the text of Beaker 1.12 and of encrypted sessions.
+    /// </summary>
+    public DecodedPayload DecodeValue(byte[] data)
+    {
+        if (data.Length == 0)
+        {
+            throw new PayloadException("the stored data is empty");
+        }
+
+        var value = Unpickle(data, "the stored data");
+        if (value is IDictionary { Count: 0 })
+        {
+            return EmptyPayload;
+        }
+
+        return DecodeSessionValue(value, new PythonValueConverter(IsPython2Protocol(data)), "the stored value");
+    }
+
+    private DecodedPayload DecodeSessionValue(object? value, PythonValueConverter converter, string what) => value switch
+    {
+        IDictionary sessionDict => new DecodedPayload(PayloadLayout.SessionDict, Entries(sessionDict, converter)),
+        string text => DecodeText(text),
+        byte[] bytes => DecodeText(System.Text.Encoding.Latin1.GetString(bytes)),
+        _ => throw new PayloadException($"{what} is a {Describe(value)}, neither a dict nor the text Beaker 1.12 stores"),
+    };
 
     private DecodedPayload DecodeText(string text)
     {

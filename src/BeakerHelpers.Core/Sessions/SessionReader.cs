@@ -9,10 +9,13 @@ public sealed class SessionReader
     private static readonly string[] UnixTimeKeys = { "_accessed_time", "_creation_time" };
 
     private readonly SessionPayloadDecoder _decoder;
+    private readonly TimeZoneInfo _appZone;
 
-    public SessionReader(SessionPayloadDecoder decoder)
+    /// <param name="appZone">The app server's zone: a session's _creation_time becomes its created time there when the store keeps none.</param>
+    public SessionReader(SessionPayloadDecoder decoder, TimeZoneInfo? appZone = null)
     {
         _decoder = decoder;
+        _appZone = appZone ?? TimeZoneInfo.Local;
     }
 
     public IEnumerable<SessionReadResult> Read(ISessionStore store, DateTime? accessedSince, CancellationToken cancellationToken)
@@ -25,10 +28,15 @@ public sealed class SessionReader
 
     public SessionReadResult Decode(StoredSession row, string storeDescription)
     {
+        if (row.Problem != null)
+        {
+            return new SessionReadResult(row.Id, null, row.Problem);
+        }
+
         DecodedPayload payload;
         try
         {
-            payload = _decoder.Decode(row.Data);
+            payload = row.Payload == StoredPayload.SessionValue ? _decoder.DecodeValue(row.Data) : _decoder.Decode(row.Data);
         }
         catch (PayloadException ex)
         {
@@ -46,7 +54,22 @@ public sealed class SessionReader
         }
 
         var values = payload.Values.Select(pair => Array.IndexOf(UnixTimeKeys, pair.Key) >= 0 ? new KeyValuePair<string, object?>(pair.Key, FromUnixTime(pair.Value)) : pair).ToList();
-        return new SessionReadResult(row.Id, new SessionRecord(row.Id, row.Accessed, row.Created, storeDescription, payload.Layout, values), null);
+        var created = row.Created ?? CreationTime(payload.Values);
+        return new SessionReadResult(row.Id, new SessionRecord(row.Id, row.Accessed, created, storeDescription, payload.Layout, values), null);
+    }
+
+    /// <summary>The session's own _creation_time as the app server's wall-clock time, or null without one.</summary>
+    private DateTime? CreationTime(IReadOnlyList<KeyValuePair<string, object?>> values)
+    {
+        foreach (var pair in values)
+        {
+            if (pair.Key == "_creation_time" && FromUnixTime(pair.Value) is DateTime local)
+            {
+                return TimeZoneInfo.ConvertTime(local, _appZone);
+            }
+        }
+
+        return null;
     }
 
     /// <summary>A UNIX time as local time, like Python's datetime.fromtimestamp; other values are left alone.</summary>

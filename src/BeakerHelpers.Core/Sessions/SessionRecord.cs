@@ -8,7 +8,7 @@ namespace BeakerHelpers.Core.Sessions;
 /// </summary>
 public sealed class SessionRecord
 {
-    public SessionRecord(string id, DateTime accessed, DateTime created, string store, PayloadLayout layout, IReadOnlyList<KeyValuePair<string, object?>> values)
+    public SessionRecord(string id, DateTime accessed, DateTime? created, string store, PayloadLayout layout, IReadOnlyList<KeyValuePair<string, object?>> values)
     {
         Id = id;
         Accessed = accessed;
@@ -23,7 +23,8 @@ public sealed class SessionRecord
     /// <summary>The row's accessed column: the end of the last request that saved the session (server-local time).</summary>
     public DateTime Accessed { get; }
 
-    public DateTime Created { get; }
+    /// <summary>The row's created column, or for files the session's _creation_time; null when neither exists.</summary>
+    public DateTime? Created { get; }
 
     /// <summary>The store's description, safe to show.</summary>
     public string Store { get; }

@@ -1,10 +1,39 @@
 namespace BeakerHelpers.Core.Stores;
 
-/// <summary>One stored row: the session id (namespace), the row's times (naive local time of the app server) and the payload.</summary>
-public sealed record StoredSession(string Id, DateTime Accessed, DateTime Created, byte[] Data);
+/// <summary>What a store's bytes hold (spec §3.8): the pickled namespace dict {'session': V}, or the pickled value V alone.</summary>
+public enum StoredPayload
+{
+    /// <summary>SQL tables and the file backend.</summary>
+    NamespaceDict,
+
+    /// <summary>The dbm backend, which stores V under the key 'session'.</summary>
+    SessionValue,
+}
+
+/// <summary>
+/// One stored session: its id (namespace), its times (naive local time of the app server) and the payload.
+/// <see cref="Created"/> is null where the store keeps no creation time apart from the session's own _creation_time (files).
+/// </summary>
+public sealed record StoredSession(string Id, DateTime Accessed, DateTime? Created, byte[] Data)
+{
+    public StoredPayload Payload { get; init; } = StoredPayload.NamespaceDict;
+
+    /// <summary>Why this session's bytes could not be read (an unreadable file, say); reported for it alone.</summary>
+    public Payload.PayloadException? Problem { get; init; }
+}
 
 /// <summary>What one cleanup did: rows removed, in how many batches, and the longest batch.</summary>
-public sealed record RemovalResult(long Removed, int Batches, TimeSpan LongestBatch, TimeSpan Duration);
+public sealed record RemovalResult(long Removed, int Batches, TimeSpan LongestBatch, TimeSpan Duration)
+{
+    /// <summary>File stores: lock files removed along with their sessions or because they were old and unused.</summary>
+    public long LockFiles { get; init; }
+
+    /// <summary>File stores: half-written '.cache.temp' files older than the cutoff.</summary>
+    public long TempFiles { get; init; }
+
+    /// <summary>File stores: folders left empty.</summary>
+    public long Folders { get; init; }
+}
 
 /// <summary>A place Beaker keeps sessions in. One implementation per backend, under Stores/.</summary>
 public interface ISessionStore : IDisposable
@@ -13,7 +42,13 @@ public interface ISessionStore : IDisposable
     string Description { get; }
 
     /// <summary>
-    /// Streams the rows ordered by accessed, oldest first; with <paramref name="accessedSince"/>, only rows
+    /// True for file stores, whose cleanup also removes what Beaker leaves behind beside the sessions (old lock
+    /// files, half-written files, empty folders) and so is worth running even when no session is old.
+    /// </summary>
+    bool CleansLeftovers => false;
+
+    /// <summary>
+    /// Streams the rows, SQL tables ordered by accessed, oldest first, file trees in folder order; with <paramref name="accessedSince"/>, only rows
     /// whose accessed time is at or after it (naive local time, as the rows hold).
     /// </summary>
     IEnumerable<StoredSession> ReadSessions(DateTime? accessedSince, CancellationToken cancellationToken);

@@ -1,4 +1,5 @@
 using BeakerHelpers.Core.Config;
+using BeakerHelpers.Core.Stores.Files;
 
 namespace BeakerHelpers.Core.Stores;
 
@@ -8,18 +9,34 @@ public static class SessionStoreFactory
     public const string SupportedDialects = "sqlite, postgresql (postgres), mysql, mariadb";
 
     private static readonly string[] DatabaseTypes = { "ext:database", "ext:sqla" };
+    private static readonly string[] FolderTypes = { "file", "dbm" };
 
     /// <summary>
     /// Opens the store, read-only unless <paramref name="writable"/> (for removal). <paramref name="notes"/>
-    /// receives remarks for verbose output (ignored options and such).
+    /// receives remarks for verbose output (ignored options and such). File stores turn modification times into
+    /// wall-clock times of <paramref name="zone"/> (the app server's, local by default) and report per-file trouble
+    /// to <paramref name="problems"/>.
     /// </summary>
-    public static ISessionStore Open(SessionSettings settings, Action<string>? notes = null, bool writable = false)
+    public static ISessionStore Open(SessionSettings settings, Action<string>? notes = null, bool writable = false,
+        TimeZoneInfo? zone = null, Action<StoreProblem>? problems = null)
     {
         var type = settings.Type;
+        if (type == null && settings.DataDir != null)
+        {
+            // Beaker picks 'file' whenever data_dir is set and type is not (spec §1.2), whatever url says.
+            notes?.Invoke($"{settings.Prefix}.type is not set and data_dir is, so Beaker keeps these sessions in files.");
+            type = "file";
+        }
+
+        if (type != null && FolderTypes.Contains(type, StringComparer.OrdinalIgnoreCase))
+        {
+            return FolderStore(settings, type.ToLowerInvariant(), writable, zone ?? TimeZoneInfo.Local, problems, notes);
+        }
+
         if (type != null && !DatabaseTypes.Contains(type, StringComparer.OrdinalIgnoreCase))
         {
             throw new BeakerException("StoreTypeNotSupported", BeakerErrorKind.NotImplemented,
-                $"{settings.Prefix}.type is '{type}' in {settings.Source}. BeakerHelpers reads sessions of type ext:database and ext:sqla.");
+                $"{settings.Prefix}.type is '{type}' in {settings.Source}. BeakerHelpers reads sessions of type ext:database, ext:sqla, file and dbm.");
         }
 
         if (settings.Url == null)
@@ -49,6 +66,34 @@ public static class SessionStoreFactory
                 throw new BeakerException("DialectNotSupported", BeakerErrorKind.NotImplemented,
                     $"{settings.UrlSource} uses the database dialect '{url.Dialect}', which BeakerHelpers does not read. Supported: {SupportedDialects}.");
         }
+    }
+
+    /// <summary>
+    /// The file or dbm tree, found as Beaker finds it (container.py): &lt;type&gt;_dir, else data_dir/container_&lt;type&gt;;
+    /// locks in lock_dir, else data_dir/container_&lt;type&gt;_lock. Relative folders are taken from the current location.
+    /// </summary>
+    private static ISessionStore FolderStore(SessionSettings settings, string type, bool writable, TimeZoneInfo zone, Action<StoreProblem>? problems, Action<string>? notes)
+    {
+        string Full(string folder) => Path.GetFullPath(Path.Combine(settings.BaseDirectory, folder));
+        var ownDir = type == "file" ? settings.FileDir : settings.DbmDir;
+        var root = ownDir ?? (settings.DataDir is { } dataDir ? dataDir + "/container_" + type : null);
+        if (root == null)
+        {
+            throw new BeakerException("SettingMissing", BeakerErrorKind.NotFound,
+                $"{settings.Source} sets {settings.Prefix}.type = {type} but neither {settings.Prefix}.data_dir nor {settings.Prefix}.{type}_dir, which Beaker needs to know where the sessions are. Check -Prefix and the ini file.");
+        }
+
+        var lockRoot = settings.LockDir ?? (settings.DataDir is { } data ? data + "/container_" + type + "_lock" : null);
+        if (lockRoot == null && writable && !OperatingSystem.IsWindows())
+        {
+            throw new BeakerException("SettingMissing", BeakerErrorKind.NotFound,
+                $"{settings.Source} sets {settings.Prefix}.{type}_dir but neither {settings.Prefix}.lock_dir nor {settings.Prefix}.data_dir, so the lock files Beaker takes cannot be found (Beaker itself refuses such settings). Set lock_dir as the app has it.");
+        }
+
+        notes?.Invoke(lockRoot == null ? "No lock folder is configured." : $"Lock files: '{Full(lockRoot)}'.");
+        return type == "file"
+            ? new FileSessionStore(Full(root), lockRoot == null ? null : Full(lockRoot), zone, problems)
+            : new DbmSessionStore(Full(root), lockRoot == null ? null : Full(lockRoot), zone, problems);
     }
 
     private static ISessionStore SqliteStore(SqlAlchemyUrl url, SessionSettings settings, Action<string>? notes, bool writable)

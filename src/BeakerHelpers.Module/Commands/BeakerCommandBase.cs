@@ -130,12 +130,28 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
 
     protected static string Show(DateTime wallClock) => wallClock.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
 
-    /// <summary>Opens the store (read-only unless <paramref name="writable"/>), writing its notes as verbose output.</summary>
-    protected ISessionStore OpenStore(SessionSettings settings, bool writable = false)
+    /// <summary>
+    /// Opens the store (read-only unless <paramref name="writable"/>), writing its notes as verbose output and, unless
+    /// <paramref name="quiet"/> (a first pass that only counts), per-file problems of file stores as warnings and errors.
+    /// </summary>
+    protected ISessionStore OpenStore(SessionSettings settings, bool writable = false, bool quiet = false)
     {
-        var store = SessionStoreFactory.Open(settings, WriteVerbose, writable);
+        var store = SessionStoreFactory.Open(settings, WriteVerbose, writable, AppTimeZone, quiet ? null : WriteProblem);
         WriteVerbose($"Store: {store.Description}.");
         return store;
+    }
+
+    /// <summary>One file of a file store: a link left alone is a warning, a file that cannot be removed an error.</summary>
+    private void WriteProblem(StoreProblem problem)
+    {
+        if (problem.IsError)
+        {
+            WriteError(new ErrorRecord(new IOException(problem.Message), problem.ErrorId, ErrorCategory.WriteError, problem.Path));
+        }
+        else
+        {
+            WriteWarning(problem.Message);
+        }
     }
 
     /// <summary>Throws a core failure as a terminating error with its stable id.</summary>

@@ -49,7 +49,7 @@ public sealed class GetBeakerSessionCommand : BeakerCommandBase
                     $"{(keys.CryptoType == null ? string.Empty : $", crypto_type {keys.CryptoType}")}{(keys.NonceBits == null ? string.Empty : $", {keys.NonceBits}-bit nonces")}.");
             }
 
-            var reader = new SessionReader(new SessionPayloadDecoder(settings.Prefix, keys));
+            var reader = new SessionReader(new SessionPayloadDecoder(settings.Prefix, keys), AppTimeZone);
             var properties = new SessionPropertySet();
             var pending = new List<BeakerSession>(LookAhead);
             int sessions = 0, skipped = 0, errors = 0;

@@ -129,17 +129,20 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
         var olderThan = $"last accessed before {Show(cutoff)} ({zone}; {limitSource}: {age})";
         string description;
         long count;
-        using (var reader = OpenStore(settings))
+        bool leftovers;
+        using (var reader = OpenStore(settings, quiet: true))
         {
             description = reader.Description;
             count = reader.CountAccessedBefore(cutoff, CancellationToken);
+            leftovers = reader.CleansLeftovers;
         }
 
-        if (!Approved(description, $"Remove {count} session(s) {olderThan}", count))
+        var action = $"Remove {count} session(s) {olderThan}" + (leftovers ? ", with their lock files, and old unused lock files, half-written files and empty folders" : string.Empty);
+        if (!Approved(description, action, count, leftovers))
         {
             if (count == 0 && !IsWhatIf())
             {
-                Report(new BeakerRemovalSummary(description, cutoff, zone, 0, 0, 0, TimeSpan.Zero, TimeSpan.Zero), olderThan);
+                Report(new BeakerRemovalSummary(description, cutoff, zone, 0, new RemovalResult(0, 0, TimeSpan.Zero, TimeSpan.Zero)), olderThan);
             }
 
             return;
@@ -148,8 +151,7 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
         using var store = OpenStore(settings, writable: true);
         var result = WithProgress(description, count, progress => store.RemoveAccessedBefore(cutoff, BatchSize, CancellationToken, progress,
             adaptive: !MyInvocation.BoundParameters.ContainsKey(nameof(BatchSize))));
-        Report(new BeakerRemovalSummary(description, cutoff, zone, count, result.Removed, result.Batches, result.LongestBatch, result.Duration),
-            $"{olderThan}");
+        Report(new BeakerRemovalSummary(description, cutoff, zone, count, result), olderThan);
     }
 
     private void RemoveIds(SessionSettings settings, List<string> ids)
@@ -161,16 +163,16 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
         }
 
         var result = WithProgress(store.Description, ids.Count, progress => store.RemoveIds(ids, BatchSize, CancellationToken, progress));
-        Report(new BeakerRemovalSummary(store.Description, null, null, ids.Count, result.Removed, result.Batches, result.LongestBatch, result.Duration),
-            $"of {ids.Count} given by id");
+        Report(new BeakerRemovalSummary(store.Description, null, null, ids.Count, result), $"of {ids.Count} given by id");
     }
 
     /// <summary>
-    /// Asks once per store. Nothing to remove asks nothing (and is not approved), except that -WhatIf still says so.
+    /// Asks once per store. Nothing to remove asks nothing (and is not approved), except that -WhatIf still says so;
+    /// a file store (<paramref name="leftovers"/>) may have old lock files to remove even without old sessions.
     /// </summary>
-    private bool Approved(string store, string action, long count)
+    private bool Approved(string store, string action, long count, bool leftovers = false)
     {
-        if (count == 0 && !IsWhatIf())
+        if (count == 0 && !leftovers && !IsWhatIf())
         {
             return false;
         }
@@ -216,7 +218,10 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
     private void Report(BeakerRemovalSummary summary, string what)
     {
         WriteVerbose($"Removed {summary.Removed} session(s) {what} from {summary.Store} in {summary.Batches} batch(es) " +
-            $"(longest {summary.LongestBatch.TotalSeconds:0.000} s) in {summary.Duration.TotalSeconds:0.000} s.");
+            $"(longest {summary.LongestBatch.TotalSeconds:0.000} s) in {summary.Duration.TotalSeconds:0.000} s" +
+            (summary.LockFiles + summary.TempFiles + summary.Folders > 0
+                ? $"; also {summary.LockFiles} lock file(s), {summary.TempFiles} half-written file(s) and {summary.Folders} empty folder(s)."
+                : "."));
         if (PassThru)
         {
             var output = new PSObject(summary);

@@ -5,16 +5,19 @@ public sealed class BeakerRemovalSummary
 {
     public const string TypeName = "BeakerHelpers.RemovalSummary";
 
-    internal BeakerRemovalSummary(string store, DateTime? cutoff, string? timeZone, long requested, long removed, int batches, TimeSpan longestBatch, TimeSpan duration)
+    internal BeakerRemovalSummary(string store, DateTime? cutoff, string? timeZone, long requested, Core.Stores.RemovalResult result)
     {
         Store = store;
         Cutoff = cutoff;
         TimeZone = timeZone;
         Requested = requested;
-        Removed = removed;
-        Batches = batches;
-        LongestBatch = longestBatch;
-        Duration = duration;
+        Removed = result.Removed;
+        Batches = result.Batches;
+        LongestBatch = result.LongestBatch;
+        Duration = result.Duration;
+        LockFiles = result.LockFiles;
+        TempFiles = result.TempFiles;
+        Folders = result.Folders;
     }
 
     public string Store { get; }
@@ -35,4 +38,13 @@ public sealed class BeakerRemovalSummary
     public TimeSpan LongestBatch { get; }
 
     public TimeSpan Duration { get; }
+
+    /// <summary>File stores: Beaker's lock files removed, those of the removed sessions and old unused ones.</summary>
+    public long LockFiles { get; }
+
+    /// <summary>File stores: half-written '.cache.temp' files older than the cutoff.</summary>
+    public long TempFiles { get; }
+
+    /// <summary>File stores: folders left empty.</summary>
+    public long Folders { get; }
 }

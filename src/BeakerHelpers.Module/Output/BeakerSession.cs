@@ -32,7 +32,7 @@ public sealed class BeakerSession
 
     internal DateTime Accessed { get; }
 
-    internal DateTime Created { get; }
+    internal DateTime? Created { get; }
 
     internal BeakerStoreInfo Store { get; }
 

@@ -1,0 +1,433 @@
+using System.Diagnostics;
+using BeakerHelpers.Core.Payload;
+
+namespace BeakerHelpers.Core.Stores.Files;
+
+/// <summary>The files of one session in its leaf folder, as the walk saw them.</summary>
+internal sealed record SessionFiles(string Id, string Folder, IReadOnlyList<TreeFile> Files)
+{
+    public DateTime ModifiedUtc => Files.Max(f => f.ModifiedUtc);
+
+    public bool HasLink => Files.Any(f => f.IsLink);
+}
+
+/// <summary>
+/// What the file and dbm backends share (spec §5.1, §5.2): one session per file (or file group) in Beaker's
+/// two-level folder tree, last saved at the file's modification time, and a lock file per session that Beaker never
+/// deletes. Walked one folder at a time; times are turned into the app server's wall clock like the SQL rows' times.
+/// </summary>
+public abstract class FolderSessionStore : ISessionStore
+{
+    /// <summary>A session file larger than this is reported, not read (a session is a few KiB).</summary>
+    public const long MaxSessionFileBytes = 64L * 1024 * 1024;
+
+    private readonly SessionFolderTree _sessions;
+    private readonly SessionFolderTree? _locks;
+    private readonly TimeZoneInfo _zone;
+    private readonly Action<StoreProblem>? _problems;
+
+    protected FolderSessionStore(string kind, string root, string? lockRoot, TimeZoneInfo zone, Action<StoreProblem>? problems)
+    {
+        if (!Directory.Exists(root))
+        {
+            throw new BeakerException("StoreNotFound", BeakerErrorKind.NotFound,
+                $"The {kind} session folder '{root}' does not exist. Beaker makes it when it first stores a session there; check data_dir ({kind}_dir) and that the app really uses type = {kind}.");
+        }
+
+        Root = root;
+        LockRoot = lockRoot;
+        Description = $"{kind} '{root}'";
+        _zone = zone;
+        _problems = problems;
+        _sessions = new SessionFolderTree(root, problems);
+        _locks = lockRoot != null && Directory.Exists(lockRoot) ? new SessionFolderTree(lockRoot, problems) : null;
+    }
+
+    public string Description { get; }
+
+    public bool CleansLeftovers => true;
+
+    /// <summary>The folder the session tree starts at (container_file, container_dbm, or file_dir/dbm_dir).</summary>
+    public string Root { get; }
+
+    /// <summary>The folder of the lock tree, when known (lock_dir or data_dir/container_*_lock).</summary>
+    public string? LockRoot { get; }
+
+    /// <summary>The id a file of this backend belongs to, or null for a file that is not a session's.</summary>
+    protected abstract string? SessionIdOf(string fileName);
+
+    /// <summary>The names a session's files can have (spec §5.1, §5.2).</summary>
+    protected abstract IEnumerable<string> FileNamesFor(string id);
+
+    /// <summary>A half-written file Beaker leaves behind when a save dies (removed when old).</summary>
+    protected virtual bool IsTempLeftover(string fileName) => false;
+
+    /// <summary>Reads one session's bytes; null when its files have gone meanwhile.</summary>
+    internal abstract StoredSession? Read(SessionFiles session, DateTime accessed);
+
+    public IEnumerable<StoredSession> ReadSessions(DateTime? accessedSince, CancellationToken cancellationToken)
+    {
+        foreach (var leaf in _sessions.LeafFolders(cancellationToken))
+        {
+            foreach (var session in SessionsIn(leaf))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var accessed = Wall(session.ModifiedUtc);
+                if (accessedSince is { } since && accessed < since)
+                {
+                    continue;
+                }
+
+                if (session.HasLink)
+                {
+                    yield return new StoredSession(session.Id, accessed, null, Array.Empty<byte>())
+                    {
+                        Problem = new PayloadException($"'{session.Files.First(f => f.IsLink).Path}' is a link; BeakerHelpers never follows links out of the session folders", "SessionFileIsLink"),
+                    };
+                    continue;
+                }
+
+                if (Read(session, accessed) is { } stored)
+                {
+                    yield return stored;
+                }
+            }
+        }
+    }
+
+    public long CountAccessedBefore(DateTime cutoff, CancellationToken cancellationToken)
+    {
+        long count = 0;
+        foreach (var leaf in _sessions.LeafFolders(cancellationToken))
+        {
+            count += SessionsIn(leaf).Count(s => Wall(s.ModifiedUtc) < cutoff);
+        }
+
+        return count;
+    }
+
+    public RemovalResult RemoveAccessedBefore(DateTime cutoff, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, bool adaptive = false)
+    {
+        var run = new Run(batchSize, progress);
+        bool IsOld(DateTime utc) => Wall(utc) < cutoff;
+        foreach (var leaf in _sessions.LeafFolders(cancellationToken))
+        {
+            var files = _sessions.FilesIn(leaf);
+            if (files == null)
+            {
+                continue;
+            }
+
+            var removedHere = false;
+            foreach (var session in Group(leaf, files))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (session.HasLink)
+                {
+                    Report("LinkNotFollowed", $"Session '{session.Id}' was left alone: '{session.Files.First(f => f.IsLink).Path}' is a link, and BeakerHelpers never follows or removes links.", session.Folder, isError: false);
+                    continue;
+                }
+
+                if (!IsOld(session.ModifiedUtc))
+                {
+                    continue;
+                }
+
+                removedHere |= run.Count(RemoveSession(session.Id, leaf, IsOld, run));
+            }
+
+            foreach (var temp in files.Where(f => IsTempLeftover(f.Name) && !f.IsLink && IsOld(f.ModifiedUtc)))
+            {
+                if (DeleteFile(temp.Path, "a half-written file Beaker left behind"))
+                {
+                    run.TempFiles++;
+                    removedHere = true;
+                }
+            }
+
+            run.Folders += _sessions.RemoveIfEmpty(leaf, removedHere, IsOld);
+        }
+
+        if (_locks != null)
+        {
+            SweepLocks(_locks, IsOld, run, cancellationToken);
+        }
+
+        return run.Result();
+    }
+
+    public RemovalResult RemoveIds(IReadOnlyList<string> ids, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null)
+    {
+        var run = new Run(batchSize, progress);
+        foreach (var id in ids)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (LeafFolderOf(id) is not { } leaf)
+            {
+                continue;
+            }
+
+            if (run.Count(RemoveSession(id, leaf, isOld: null, run)))
+            {
+                run.Folders += _sessions.RemoveIfEmpty(leaf, emptiedHere: true, _ => false);
+            }
+        }
+
+        return run.Result();
+    }
+
+    public void Dispose()
+    {
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>The session's folder as util.encoded_path makes it; null for an id Beaker could not have stored under that name.</summary>
+    private string? LeafFolderOf(string id)
+    {
+        if (id.Length == 0 || id is "." or ".." || id.IndexOfAny(new[] { '/', '\\', '\0' }) >= 0)
+        {
+            return null;
+        }
+
+        return Path.Combine(Root, id[..1], id[..Math.Min(2, id.Length)]);
+    }
+
+    private IEnumerable<SessionFiles> SessionsIn(string leaf)
+    {
+        var files = _sessions.FilesIn(leaf);
+        return files == null ? Enumerable.Empty<SessionFiles>() : Group(leaf, files);
+    }
+
+    /// <summary>Groups a folder's files by session, in id order; files whose name does not belong in this folder are not Beaker's.</summary>
+    private List<SessionFiles> Group(string leaf, List<TreeFile> files)
+    {
+        var leafName = Path.GetFileName(leaf);
+        var byId = new Dictionary<string, List<TreeFile>>(StringComparer.Ordinal);
+        foreach (var file in files)
+        {
+            if (SessionIdOf(file.Name) is not { } id || !id.StartsWith(leafName, StringComparison.Ordinal) || (id.Length >= 2) != (leafName.Length == 2))
+            {
+                continue;
+            }
+
+            if (!byId.TryGetValue(id, out var group))
+            {
+                byId[id] = group = new List<TreeFile>(1);
+            }
+
+            group.Add(file);
+        }
+
+        var sessions = byId.Select(pair => new SessionFiles(pair.Key, leaf, pair.Value)).ToList();
+        sessions.Sort((x, y) => string.CompareOrdinal(x.Id, y.Id));
+        return sessions;
+    }
+
+    /// <summary>
+    /// Removes one session's files under Beaker's own lock, so that no Beaker process loads or saves it meanwhile,
+    /// re-checking the age just before (a session saved since the walk stays), then the lock file itself.
+    /// </summary>
+    private bool RemoveSession(string id, string leaf, Func<DateTime, bool>? isOld, Run run)
+    {
+        var lockPath = LockRoot == null ? null : BeakerLockFile.PathFor(LockRoot, id);
+        FileStream? held = null;
+        var state = lockPath == null ? LockState.Absent : BeakerLockFile.TryHold(lockPath, out held);
+        using (held)
+        {
+            switch (state)
+            {
+                case LockState.Busy:
+                    Report("SessionInUse", $"Session '{id}' was left alone: a Beaker process is loading or saving it right now (its lock '{lockPath}' is held).", leaf, isError: false);
+                    return false;
+                case LockState.Denied:
+                    Report("LockNotOpened", $"Session '{id}' was left alone: its lock file '{lockPath}' cannot be opened by this user, so it could not be removed safely. Run as the app's user or as root.", leaf, isError: true);
+                    return false;
+                case LockState.Link:
+                    Report("LinkNotFollowed", $"Session '{id}' was left alone: its lock file '{lockPath}' is a link, and BeakerHelpers never follows or removes links.", leaf, isError: false);
+                    return false;
+            }
+
+            var present = FileNamesFor(id).Select(name => new FileInfo(Path.Combine(leaf, name))).Where(f => f.Exists).ToList();
+            if (present.Count == 0 || (isOld != null && present.Any(f => !isOld(f.LastWriteTimeUtc))))
+            {
+                return false;
+            }
+
+            var removed = false;
+            foreach (var file in present)
+            {
+                if (file.LinkTarget != null)
+                {
+                    Report("LinkNotFollowed", $"'{file.FullName}' is a link, and BeakerHelpers never follows or removes links; the session's other files were removed.", leaf, isError: false);
+                    continue;
+                }
+
+                removed |= DeleteFile(file.FullName, $"session '{id}'");
+            }
+
+            if (removed && held != null && DeleteFile(lockPath!, $"the lock file of session '{id}'"))
+            {
+                run.LockFiles++;
+                run.LockFolders.Add(Path.GetDirectoryName(lockPath!)!);
+            }
+
+            return removed;
+        }
+    }
+
+    /// <summary>Removes lock files older than the cutoff that no Beaker process holds, and the folders they leave empty.</summary>
+    private void SweepLocks(SessionFolderTree locks, Func<DateTime, bool> isOld, Run run, CancellationToken cancellationToken)
+    {
+        foreach (var leaf in locks.LeafFolders(cancellationToken))
+        {
+            var files = locks.FilesIn(leaf);
+            if (files == null)
+            {
+                continue;
+            }
+
+            var leafName = Path.GetFileName(leaf);
+            var removedHere = false;
+            foreach (var file in files)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (file.IsLink || !BeakerLockFile.IsLockName(file.Name) || !file.Name.StartsWith(leafName, StringComparison.Ordinal) || !isOld(file.ModifiedUtc))
+                {
+                    continue;
+                }
+
+                if (BeakerLockFile.TryHold(file.Path, out var held) != LockState.Held)
+                {
+                    continue;
+                }
+
+                using (held)
+                {
+                    if (DeleteFile(file.Path, "an old lock file"))
+                    {
+                        run.LockFiles++;
+                        removedHere = true;
+                    }
+                }
+            }
+
+            run.Folders += locks.RemoveIfEmpty(leaf, removedHere || run.LockFolders.Contains(leaf), isOld);
+        }
+    }
+
+    private bool DeleteFile(string path, string what)
+    {
+        try
+        {
+            File.Delete(path);
+            return true;
+        }
+        catch (Exception ex) when (ex is DirectoryNotFoundException)
+        {
+            return false;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Report("FileNotRemoved", $"'{path}' ({what}) cannot be removed: {ex.Message}. Run as the app's user or as root.", path, isError: true);
+            return false;
+        }
+    }
+
+    protected DateTime Wall(DateTime utc) => TimeZoneInfo.ConvertTimeFromUtc(utc, _zone);
+
+    protected void Report(string errorId, string message, string path, bool isError) =>
+        _problems?.Invoke(new StoreProblem(errorId, message, path, isError));
+
+    /// <summary>Reads a whole session file, or says why not; null when it has gone meanwhile.</summary>
+    internal static byte[]? ReadFile(TreeFile file, out PayloadException? problem)
+    {
+        problem = null;
+        if (file.Length > MaxSessionFileBytes)
+        {
+            problem = new PayloadException($"'{file.Path}' is {file.Length} bytes, more than the {MaxSessionFileBytes / (1024 * 1024)} MiB a session file can sensibly hold", "SessionFileTooLarge");
+            return Array.Empty<byte>();
+        }
+
+        try
+        {
+            return File.ReadAllBytes(file.Path);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            problem = new PayloadException($"'{file.Path}' cannot be read ({ex.Message}); run as the app's user or as root", "SessionFileUnreadable", ex);
+            return Array.Empty<byte>();
+        }
+    }
+
+    /// <summary>Counts removals into batches (a batch is <see cref="_batchSize"/> sessions) and reports progress.</summary>
+    private sealed class Run
+    {
+        private readonly int _batchSize;
+        private readonly Action<long>? _progress;
+        private readonly Stopwatch _total = Stopwatch.StartNew();
+        private readonly Stopwatch _batch = Stopwatch.StartNew();
+        private TimeSpan _longest;
+        private long _removed;
+        private int _batches;
+        private int _inBatch;
+
+        public Run(int batchSize, Action<long>? progress)
+        {
+            _batchSize = Math.Max(1, batchSize);
+            _progress = progress;
+        }
+
+        public long LockFiles { get; set; }
+
+        /// <summary>The lock folders a removed session's lock file was in (at most 256: lock names are sha1 hex).</summary>
+        public HashSet<string> LockFolders { get; } = new(StringComparer.Ordinal);
+
+        public long TempFiles { get; set; }
+
+        public long Folders { get; set; }
+
+        public bool Count(bool removed)
+        {
+            if (!removed)
+            {
+                return false;
+            }
+
+            _removed++;
+            if (++_inBatch == _batchSize)
+            {
+                CloseBatch();
+            }
+
+            _progress?.Invoke(_removed);
+            return true;
+        }
+
+        public RemovalResult Result()
+        {
+            CloseBatch();
+            return new RemovalResult(_removed, _batches, _longest, _total.Elapsed)
+            {
+                LockFiles = LockFiles,
+                TempFiles = TempFiles,
+                Folders = Folders,
+            };
+        }
+
+        private void CloseBatch()
+        {
+            if (_inBatch > 0)
+            {
+                _batches++;
+                _longest = _batch.Elapsed > _longest ? _batch.Elapsed : _longest;
+            }
+
+            _inBatch = 0;
+            _batch.Restart();
+        }
+    }
+}
