@@ -75,7 +75,7 @@ public class SqliteStoreTests
         var rich = results.Single(s => s.Id == FixtureStore.Row("sessions.db", results.Single(r => r.Values.Any(v => v.Key == "cart")).Id).GetProperty("id").GetString());
         var accessed = DateTimeOffset.FromUnixTimeMilliseconds((long)((FixtureStore.GeneratedAt - 600) * 1000)).LocalDateTime;
         Assert.InRange((rich.Accessed - accessed).TotalSeconds, -0.01, 0.01);
-        Assert.InRange((rich.Accessed - rich.Created).TotalSeconds, 3599.99, 3600.01);
+        Assert.InRange((rich.Accessed - rich.Created!.Value).TotalSeconds, 3599.99, 3600.01);
     }
 
     [Theory]

@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using System.Text.Json;
+using BeakerHelpers.Core.Stores;
+using BeakerHelpers.Core.Stores.Files;
+
+namespace BeakerHelpers.Core.Tests;
+
+/// <summary>
+/// File and dbm stores written by real Beaker (tests/fixtures/make_folder_stores.py, once per test run): what
+/// happens when the tree changes under a walk, when a request holds a session's lock, when a file is saved
+/// again between the walk and its removal.
+/// </summary>
+public sealed class BeakerFolderStores : IDisposable
+{
+    public BeakerFolderStores()
+    {
+        Directory = System.IO.Directory.CreateTempSubdirectory("beakerhelpers-folders-").FullName;
+        var script = Path.Combine(FixtureStore.Directory, "..", "make_folder_stores.py");
+        Run("/usr/bin/python3", script, Directory);
+        Expected = JsonDocument.Parse(File.ReadAllText(Path.Combine(Directory, "expected.json"))).RootElement;
+    }
+
+    public string Directory { get; }
+
+    public JsonElement Expected { get; }
+
+    public JsonElement Store(string name) => Expected.GetProperty("stores").GetProperty(name);
+
+    public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
+
+    /// <summary>A copy that keeps modification times (the sessions' ages).</summary>
+    public string Copy()
+    {
+        var target = System.IO.Directory.CreateTempSubdirectory("beakerhelpers-folder-copy-").FullName;
+        Run("cp", "-a", Directory + "/.", target);
+        return target;
+    }
+
+    private static void Run(string program, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} failed: {error.Result}");
+        }
+    }
+}
+
+public sealed class FolderStoreTests : IClassFixture<BeakerFolderStores>, IDisposable
+{
+    private readonly BeakerFolderStores _stores;
+    private readonly string _dir;
+    private readonly List<StoreProblem> _problems = new();
+
+    public FolderStoreTests(BeakerFolderStores stores)
+    {
+        _stores = stores;
+        _dir = stores.Copy();
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static DateTime Now => TimeZoneInfo.ConvertTimeFromUtc(DateTime.UtcNow, TimeZoneInfo.Local);
+
+    private FileSessionStore OpenFileStore()
+    {
+        var store = _stores.Store("file");
+        return new FileSessionStore(Path.Combine(_dir, store.GetProperty("root").GetString()!), Path.Combine(_dir, store.GetProperty("lock_root").GetString()!),
+            TimeZoneInfo.Local, _problems.Add);
+    }
+
+    private List<(string Id, double Age)> Sessions(string store) => _stores.Store(store).GetProperty("sessions").EnumerateArray()
+        .Select(s => (s.GetProperty("id").GetString()!, s.GetProperty("age_seconds").GetDouble())).ToList();
+
+    private string SessionFile(string id) => Path.Combine(_dir, _stores.Store("file").GetProperty("root").GetString()!, id[..1], id[..2], id + ".cache");
+
+    [Fact]
+    public void ASessionSavedAgainBetweenTheWalkAndItsRemovalStays()
+    {
+        var old = Sessions("file").Where(s => s.Age > 86400).OrderBy(s => s.Id, StringComparer.Ordinal).ToList();
+        var saved = old[^1].Id;
+        using var store = OpenFileStore();
+        var touched = false;
+        var result = store.RemoveAccessedBefore(Now.AddDays(-1), 1000, CancellationToken.None, _ =>
+        {
+            if (!touched)
+            {
+                // The app saves this session again after the walk has seen it old: Beaker writes '.temp' and renames.
+                File.WriteAllBytes(SessionFile(saved) + ".temp", File.ReadAllBytes(SessionFile(saved)));
+                File.Move(SessionFile(saved) + ".temp", SessionFile(saved), overwrite: true);
+                touched = true;
+            }
+        });
+
+        Assert.True(touched);
+        Assert.Equal(old.Count - 1, result.Removed);
+        Assert.True(File.Exists(SessionFile(saved)));
+        Assert.All(old.Take(old.Count - 1), s => Assert.False(File.Exists(SessionFile(s.Id))));
+    }
+
+    [Fact]
+    public void ASessionWhoseLockARequestHoldsIsLeftForTheNextRun()
+    {
+        var old = Sessions("file").Where(s => s.Age > 86400).Select(s => s.Id).ToList();
+        var lockRoot = Path.Combine(_dir, _stores.Store("file").GetProperty("lock_root").GetString()!);
+        var held = old.First(id => File.Exists(LockPath(lockRoot, id)));
+
+        // A request loading the session: Beaker holds flock(LOCK_SH), as .NET does for FileShare.Read.
+        using (new FileStream(LockPath(lockRoot, held), FileMode.Open, FileAccess.Read, FileShare.Read))
+        {
+            using var store = OpenFileStore();
+            var result = store.RemoveAccessedBefore(Now.AddDays(-1), 1000, CancellationToken.None);
+            Assert.Equal(old.Count - 1, result.Removed);
+            Assert.True(File.Exists(SessionFile(held)));
+            var problem = Assert.Single(_problems, p => p.ErrorId == "SessionInUse");
+            Assert.Contains(held, problem.Message);
+            Assert.False(problem.IsError);
+        }
+
+        using (var store = OpenFileStore())
+        {
+            Assert.Equal(1, store.RemoveAccessedBefore(Now.AddDays(-1), 1000, CancellationToken.None).Removed);
+        }
+
+        Assert.False(File.Exists(SessionFile(held)));
+        Assert.False(File.Exists(LockPath(lockRoot, held)));
+    }
+
+    [Fact]
+    public void AFolderThatDisappearsDuringTheWalkIsSkipped()
+    {
+        var all = Sessions("file").Select(s => s.Id).OrderBy(i => i, StringComparer.Ordinal).ToList();
+        var vanishing = all.Where(id => id[0] == 'e').ToList();
+        Assert.NotEmpty(vanishing);
+        using var store = OpenFileStore();
+        var seen = new List<string>();
+        foreach (var session in store.ReadSessions(null, CancellationToken.None))
+        {
+            if (seen.Count == 0)
+            {
+                Directory.Delete(Path.Combine(store.Root, "e"), recursive: true);
+            }
+
+            seen.Add(session.Id);
+        }
+
+        Assert.Equal(all.Except(vanishing), seen);
+        Assert.Empty(_problems);
+    }
+
+    [Fact]
+    public void CancellationStopsBetweenSessions()
+    {
+        using var cancel = new CancellationTokenSource();
+        using var store = OpenFileStore();
+        long removed = 0;
+        Assert.ThrowsAny<OperationCanceledException>(() => store.RemoveAccessedBefore(Now.AddDays(-1), 1000, cancel.Token, n =>
+        {
+            removed = n;
+            cancel.Cancel();
+        }));
+
+        Assert.Equal(1, removed);
+        var old = Sessions("file").Where(s => s.Age > 86400).ToList();
+        Assert.Equal(old.Count - 1, old.Count(s => File.Exists(SessionFile(s.Id))));
+    }
+
+    [Fact]
+    public void DumbDbmSessionsAreReadAndOtherFlavoursSaySo()
+    {
+        var dumb = _stores.Store("dumb");
+        using (var store = new DbmSessionStore(Path.Combine(_dir, dumb.GetProperty("root").GetString()!), null, TimeZoneInfo.Local))
+        {
+            var rows = store.ReadSessions(null, CancellationToken.None).ToList();
+            Assert.Equal(Sessions("dumb").Select(s => s.Id).Order(StringComparer.Ordinal), rows.Select(r => r.Id));
+            Assert.All(rows, r => Assert.Null(r.Problem));
+            Assert.All(rows, r => Assert.Equal(StoredPayload.SessionValue, r.Payload));
+            var reader = new Sessions.SessionReader(new Payload.SessionPayloadDecoder());
+            var names = rows.Select(r => reader.Decode(r, store.Description).Session!.Values.Single(v => v.Key == "user_name").Value).ToList();
+            Assert.Equal(new object[] { "dumb@example.com", "dumbpat@example.com", "dumbold@example.com" }, names);
+        }
+
+        var other = _stores.Store("dbm");
+        using (var store = new DbmSessionStore(Path.Combine(_dir, other.GetProperty("root").GetString()!), null, TimeZoneInfo.Local))
+        {
+            var rows = store.ReadSessions(null, CancellationToken.None).ToList();
+            Assert.Equal(Sessions("dbm").Count, rows.Count);
+            Assert.All(rows, r => Assert.Equal("DbmFlavourNotReadable", r.Problem?.ErrorId));
+        }
+    }
+
+    private static string LockPath(string lockRoot, string id)
+    {
+        var hash = Convert.ToHexString(System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.UTF8.GetBytes(id))).ToLowerInvariant();
+        return Path.Combine(lockRoot, hash[..1], hash[..2], hash + ".lock");
+    }
+}
