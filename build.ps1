@@ -8,7 +8,8 @@
            module in a child pwsh. Installs what the tests need when it is missing (as root, with apt).
     Demo   builds and lists the sessions of the SQLite demo store in tests/fixtures/stores.
     Bench  builds, starts the servers as Test does, and measures speed and memory against references
-           (tests/bench/Invoke-Bench.ps1); writes out/bench/results.md. Not part of Test.
+           (tests/bench/Invoke-Bench.ps1 for the SQL stores, Invoke-FileBench.ps1 for a file store against
+           find -delete); writes out/bench/results.md. Not part of Test.
     Fuzz   mutates the real payloads of tests/fixtures/stores (-FuzzCases, fixed -FuzzSeed) and feeds them to
            the decoder; fails on a crash, a hang (> 1 s) or an exception other than a per-session error.
            Writes the failing and the slowest cases to out/fuzz. Not part of Test.
@@ -164,6 +165,7 @@ function Invoke-Bench {
     Invoke-WithServers {
         $env:BEAKERHELPERS_MODULE = $moduleDir
         & (Join-Path $root 'tests/bench/Invoke-Bench.ps1') -ModuleDir $moduleDir -OutDir $benchDir -Sizes $BenchSizes -Runs $BenchRuns
+        & (Join-Path $root 'tests/bench/Invoke-FileBench.ps1') -ModuleDir $moduleDir -OutDir $benchDir -Runs $BenchRuns
     }
 }
 

@@ -3,6 +3,8 @@
 
     bench_store.py write URL COUNT        creates beaker_cache (as Beaker does) and bulk-inserts COUNT rows
     bench_store.py verify URL             loads 5 sessions through beaker.session.Session and checks them
+    bench_store.py write-files DATA_DIR COUNT    the same sessions as Beaker's file backend keeps them
+    bench_store.py verify-files DATA_DIR  loads 5 of those through Beaker
 
 Each session is what a web app keeps (user name and id, roles, a CSRF token, flash messages, the
 last page, a datetime), 300-800 bytes pickled, last accessed at a time spread evenly over 30 days.
@@ -93,5 +95,44 @@ def verify(url):
     print(json.dumps({'verified': min(5, len(ids))}))
 
 
+def write_files(data_dir, count):
+    """type = file (spec §5.1): container_file/<a>/<ab>/<id>.cache = pickle.dumps({'session': V}) with the default
+    protocol, mtime = last save; container_file_lock/.../<sha1(id)>.lock made at the session's first request."""
+    import hashlib
+    count = int(count)
+    rng = random.Random(20261201)
+    now = time.time()
+    s = Session({}, type='file', data_dir=data_dir)
+    s['user_name'] = 'first@example.com'
+    s.save()
+    root, locks = os.path.join(data_dir, 'container_file'), os.path.join(data_dir, 'container_file_lock')
+    for i in range(1, count):
+        accessed = now - 30 * 86400 * (i / count) - rng.uniform(0, 30)
+        values = session_values(rng, i, accessed)
+        id = uuid.UUID(int=rng.getrandbits(128)).hex
+        folder = os.path.join(root, id[0], id[0:2])
+        os.makedirs(folder, exist_ok=True)
+        path = os.path.join(folder, id + '.cache')
+        with open(path, 'wb') as f:
+            f.write(pickle.dumps({'session': values}))
+        os.utime(path, (accessed, accessed))
+        h = hashlib.sha1(id.encode('utf-8')).hexdigest()
+        lock_folder = os.path.join(locks, h[0], h[0:2])
+        os.makedirs(lock_folder, exist_ok=True)
+        lock = os.path.join(lock_folder, h + '.lock')
+        open(lock, 'wb').close()
+        os.utime(lock, (values['_creation_time'], values['_creation_time']))
+
+
+def verify_files(data_dir):
+    root = os.path.join(data_dir, 'container_file')
+    ids = [name[:-len('.cache')] for _, _, files in os.walk(root) for name in files if name.endswith('.cache')][:2000]
+    for id in random.Random(1).sample(ids, min(5, len(ids))):
+        s = Session({'cookie': ''}, id=id, type='file', data_dir=data_dir)
+        if s.is_new or not str(s.get('user_name', '')).endswith('@example.com'):
+            sys.exit('Beaker cannot load bench session file %s' % id)
+    print(json.dumps({'verified': min(5, len(ids))}))
+
+
 if __name__ == '__main__':
-    {'write': write, 'verify': verify}[sys.argv[1]](*sys.argv[2:])
+    {'write': write, 'verify': verify, 'write-files': write_files, 'verify-files': verify_files}[sys.argv[1]](*sys.argv[2:])

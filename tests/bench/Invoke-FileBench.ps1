@@ -1,0 +1,104 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    The file-store part of build.ps1 -Task Bench: listing and cleaning a tree of session files (type = file)
+    against find -delete on an identical copy. Appends its table to out/bench/results.md and prints it.
+.DESCRIPTION
+    find <tree> -name '*.cache' -mmin +N -delete is what operators run today (Beaker's docs suggest it); it
+    removes only the session files, not their lock files or empty folders, so the two do not do the same work:
+    the table says what each removed. Each figure is the median of -Runs runs, every run a new process.
+#>
+param(
+    [Parameter(Mandatory)] [string] $ModuleDir,
+    [Parameter(Mandatory)] [string] $OutDir,
+    [int] $Runs = 3,
+    [int] $Sessions = 100000
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+
+$pwsh = Join-Path $PSHOME 'pwsh.dll'
+$benchStore = Join-Path $PSScriptRoot 'bench_store.py'
+$work = New-Item -ItemType Directory -Force (Join-Path $OutDir 'stores')
+
+function Get-Median([double[]] $Values) {
+    $sorted = @($Values | Sort-Object)
+    if ($sorted.Count % 2) { $sorted[[int][math]::Floor($sorted.Count / 2)] } else { ($sorted[$sorted.Count / 2 - 1] + $sorted[$sorted.Count / 2]) / 2 }
+}
+
+function Measure-Native([string] $What, [string] $Exe, [string[]] $Arguments) {
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    $output = & $Exe @Arguments 2>&1
+    $seconds = $clock.Elapsed.TotalSeconds
+    if ($LASTEXITCODE -ne 0) { throw "$What failed (exit $LASTEXITCODE): $output" }
+    [pscustomobject]@{ Seconds = $seconds; Output = @($output | ForEach-Object { "$_" }) }
+}
+
+function Measure-Pwsh([string] $What, [string] $Script) {
+    $full = "Import-Module '$ModuleDir'; $Script; 'PEAK ' + [Diagnostics.Process]::GetCurrentProcess().PeakWorkingSet64"
+    $run = Measure-Native $What dotnet @($pwsh, '-NoProfile', '-NonInteractive', '-Command', $full)
+    $peak = ($run.Output | Where-Object { $_ -like 'PEAK *' } | Select-Object -Last 1) -replace 'PEAK ', ''
+    [pscustomobject]@{ Seconds = $run.Seconds; PeakMB = [double]$peak / 1MB; Output = $run.Output }
+}
+
+function New-Ini([string] $DataDir) {
+    $ini = Join-Path $work "$(Split-Path -Leaf $DataDir).ini"
+    "[app:main]`nbeaker.session.type = file`nbeaker.session.data_dir = $DataDir`n" | Set-Content $ini
+    $ini
+}
+
+$data = Join-Path $work "files-$Sessions"
+Remove-Item -Recurse -Force $data -ErrorAction Ignore
+Write-Host "Writing $Sessions session files"
+$null = Measure-Native 'bench_store.py write-files' /usr/bin/python3 @($benchStore, 'write-files', $data, "$Sessions")
+$null = Measure-Native 'bench_store.py verify-files' /usr/bin/python3 @($benchStore, 'verify-files', $data)
+$ini = New-Ini $data
+
+$lists = 1..$Runs | ForEach-Object {
+    $run = Measure-Pwsh 'file listing' "(Get-BeakerSession '$ini' -Timeout 0 | Measure-Object).Count"
+    if ([int]($run.Output | Where-Object { $_ -match '^\d+$' } | Select-Object -First 1) -ne $Sessions) { throw "File listing returned $($run.Output -join ' ')" }
+    $run
+}
+
+$cleans = 1..$Runs | ForEach-Object {
+    $ours = "$data-ours"; $theirs = "$data-find"
+    Remove-Item -Recurse -Force $ours, $theirs -ErrorAction Ignore
+    $null = Measure-Native 'copy' cp @('-a', $data, $ours)
+    $null = Measure-Native 'copy' cp @('-a', $data, $theirs)
+    $run = Measure-Pwsh 'file removal' ("`$s = Remove-BeakerSession '$(New-Ini $ours)' -Timeout 15d -PassThru; 'SUMMARY ' + " +
+        "(`$s | Select-Object Removed, LockFiles, Folders, @{n='Duration';e={`$_.Duration.TotalSeconds}} | ConvertTo-Json -Compress)")
+    $summary = ($run.Output | Where-Object { $_ -like 'SUMMARY *' }) -replace '^SUMMARY ', '' | ConvertFrom-Json
+    $find = Measure-Native 'find -delete' find @((Join-Path $theirs 'container_file'), '-name', '*.cache', '-mmin', '+21600', '-delete')
+    $left = @(& find (Join-Path $ours 'container_file') -name '*.cache').Count
+    $findLeft = @(& find (Join-Path $theirs 'container_file') -name '*.cache').Count
+    $locksLeft = @(& find (Join-Path $theirs 'container_file_lock') -name '*.lock').Count
+    Remove-Item -Recurse -Force $ours, $theirs
+    [pscustomobject]@{
+        Whole = $run.Seconds; Duration = $summary.Duration; Removed = $summary.Removed; LockFiles = $summary.LockFiles
+        Left = $left; Find = $find.Seconds; FindRemoved = $Sessions - $findLeft; FindLocksLeft = $locksLeft
+    }
+}
+
+$m = [pscustomobject]@{
+    List = Get-Median $lists.Seconds; Peak = Get-Median $lists.PeakMB; Whole = Get-Median $cleans.Whole; Duration = Get-Median $cleans.Duration
+    Removed = Get-Median $cleans.Removed; LockFiles = Get-Median $cleans.LockFiles; Left = Get-Median $cleans.Left
+    Find = Get-Median $cleans.Find; FindRemoved = Get-Median $cleans.FindRemoved; FindLocksLeft = Get-Median $cleans.FindLocksLeft
+}
+if ($m.Removed -ne $m.FindRemoved) { throw "Remove-BeakerSession removed $($m.Removed) session files, find $($m.FindRemoved): they must agree on what is old." }
+
+$lines = @(
+    ''
+    ('## File store (`type = file`), {0:N0} session files and their lock files, median of {1} runs' -f $Sessions, $Runs)
+    ''
+    '| what | BeakerHelpers | reference |'
+    '|---|---:|---:|'
+    ('| list every session: `(Get-BeakerSession files.ini -Timeout 0 \| Measure-Object).Count`, whole process | {0:0.00} s ({1:N0} sessions/s, peak {2:0} MB) | – |' -f $m.List, ($Sessions / $m.List), $m.Peak)
+    ('| remove sessions older than 15 days: `Remove-BeakerSession files.ini -Timeout 15d`, whole process | {0:0.00} s | – |' -f $m.Whole)
+    ('| … of which removing (summary Duration) vs `find container_file -name ''*.cache'' -mmin +21600 -delete` | {0:0.00} s | {1:0.00} s |' -f $m.Duration, $m.Find)
+    ('| session files removed | {0:N0} | {1:N0} |' -f $m.Removed, $m.FindRemoved)
+    ('| lock files removed (find leaves them: {0:N0} remain) | {1:N0} | 0 |' -f $m.FindLocksLeft, $m.LockFiles)
+)
+$results = Join-Path $OutDir 'results.md'
+$lines | Add-Content $results
+$lines | Write-Host
