@@ -205,7 +205,8 @@ public abstract class FolderSessionStore : ISessionStore
         var byId = new Dictionary<string, List<TreeFile>>(StringComparer.Ordinal);
         foreach (var file in files)
         {
-            if (SessionIdOf(file.Name) is not { } id || !id.StartsWith(leafName, StringComparison.Ordinal) || (id.Length >= 2) != (leafName.Length == 2))
+            // Ignoring case: on a case-insensitive file system (Windows, macOS) Beaker puts id 'ab…' into an existing 'A/AB'.
+            if (SessionIdOf(file.Name) is not { } id || !id.StartsWith(leafName, StringComparison.OrdinalIgnoreCase) || (id.Length >= 2) != (leafName.Length == 2))
             {
                 continue;
             }
@@ -291,7 +292,7 @@ public abstract class FolderSessionStore : ISessionStore
             foreach (var file in files)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                if (file.IsLink || !BeakerLockFile.IsLockName(file.Name) || !file.Name.StartsWith(leafName, StringComparison.Ordinal) || !isOld(file.ModifiedUtc))
+                if (file.IsLink || !BeakerLockFile.IsLockName(file.Name) || !file.Name.StartsWith(leafName, StringComparison.OrdinalIgnoreCase) || !isOld(file.ModifiedUtc))
                 {
                     continue;
                 }

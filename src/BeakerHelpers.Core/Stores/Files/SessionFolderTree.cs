@@ -35,7 +35,7 @@ internal sealed class SessionFolderTree
         foreach (var top in Subfolders(Root, name => name.Length == 1))
         {
             var topName = System.IO.Path.GetFileName(top);
-            foreach (var leaf in Subfolders(top, name => name.Length is 1 or 2 && name.StartsWith(topName, StringComparison.Ordinal)))
+            foreach (var leaf in Subfolders(top, name => name.Length is 1 or 2 && name.StartsWith(topName, StringComparison.OrdinalIgnoreCase)))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 yield return leaf;
