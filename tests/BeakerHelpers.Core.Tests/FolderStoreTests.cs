@@ -158,6 +158,25 @@ public sealed class FolderStoreTests : IClassFixture<BeakerFolderStores>, IDispo
     }
 
     [Fact]
+    public void AFifoPlantedInTheTreeIsReportedWithoutBlockingTheWalk()
+    {
+        var fifo = SessionFile("b0ffffffffffffffffffffffffffffff");
+        Directory.CreateDirectory(Path.GetDirectoryName(fifo)!);
+        using (var mkfifo = Process.Start("mkfifo", fifo))
+        {
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        using var store = OpenFileStore();
+        var read = Task.Run(() => store.ReadSessions(null, CancellationToken.None).ToList());
+        Assert.True(read.Wait(TimeSpan.FromSeconds(30)), "the walk blocked on the FIFO");
+        var row = Assert.Single(read.Result, r => r.Id == "b0ffffffffffffffffffffffffffffff");
+        Assert.Equal("SessionCorrupt", row.Problem?.ErrorId);
+        Assert.Equal(Sessions("file").Count + 1, read.Result.Count);
+    }
+
+    [Fact]
     public void CancellationStopsBetweenSessions()
     {
         using var cancel = new CancellationTokenSource();

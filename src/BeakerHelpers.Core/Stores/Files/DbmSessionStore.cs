@@ -62,7 +62,7 @@ public sealed partial class DbmSessionStore : FolderSessionStore
             return Unreadable(session, accessed, new PayloadException($"the dbm index '{index.Path}' has no 'session' entry (a session Beaker created but never saved)", "SessionCorrupt"));
         }
 
-        if (entry.Offset < 0 || entry.Size < 0 || entry.Size > MaxSessionFileBytes || entry.Offset + entry.Size > data.Length)
+        if (entry.Offset < 0 || entry.Size <= 0 || entry.Size > MaxSessionFileBytes || entry.Offset + entry.Size > data.Length)
         {
             return Unreadable(session, accessed, new PayloadException($"the dbm index '{index.Path}' points past the end of '{data.Name}' (a save cut short?)", "SessionCorrupt"));
         }

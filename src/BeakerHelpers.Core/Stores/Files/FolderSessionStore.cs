@@ -343,6 +343,14 @@ public abstract class FolderSessionStore : ISessionStore
     internal static byte[]? ReadFile(TreeFile file, out PayloadException? problem)
     {
         problem = null;
+        if (file.Length == 0)
+        {
+            // Beaker never leaves an empty session file (it renames a complete one into place); not opening it also
+            // keeps a FIFO or a device planted in the tree, which reports no size, from blocking the walk.
+            problem = new PayloadException($"'{file.Path}' is empty: not a session file Beaker wrote", "SessionCorrupt");
+            return Array.Empty<byte>();
+        }
+
         if (file.Length > MaxSessionFileBytes)
         {
             problem = new PayloadException($"'{file.Path}' is {file.Length} bytes, more than the {MaxSessionFileBytes / (1024 * 1024)} MiB a session file can sensibly hold", "SessionFileTooLarge");
