@@ -18,34 +18,12 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 . (Join-Path $PSScriptRoot '../common.ps1')
+. (Join-Path $PSScriptRoot 'BenchCommon.ps1')
 
-$pwsh = Join-Path $PSHOME 'pwsh.dll'
 $benchStore = Join-Path $PSScriptRoot 'bench_store.py'
 $reference = Join-Path $PSScriptRoot 'reference_listing.py'
 $work = New-Item -ItemType Directory -Force (Join-Path $OutDir 'stores')
 $backends = 'SQLite', 'PostgreSQL', 'MariaDB'
-
-function Get-Median([double[]] $Values) {
-    $sorted = @($Values | Sort-Object)
-    if ($sorted.Count % 2) { $sorted[[int][math]::Floor($sorted.Count / 2)] } else { ($sorted[$sorted.Count / 2 - 1] + $sorted[$sorted.Count / 2]) / 2 }
-}
-
-# Runs a native command, returns its wall time in seconds and its standard output; fails on a non-zero exit.
-function Measure-Native([string] $What, [string] $Exe, [string[]] $Arguments) {
-    $clock = [Diagnostics.Stopwatch]::StartNew()
-    $output = & $Exe @Arguments 2>&1
-    $seconds = $clock.Elapsed.TotalSeconds
-    if ($LASTEXITCODE -ne 0) { throw "$What failed (exit $LASTEXITCODE): $output" }
-    [pscustomobject]@{ Seconds = $seconds; Output = @($output | ForEach-Object { "$_" }) }
-}
-
-# A new pwsh that imports the module, runs $Script, and reports its own peak working set.
-function Measure-Pwsh([string] $What, [string] $Script) {
-    $full = "Import-Module '$ModuleDir'; $Script; 'PEAK ' + [Diagnostics.Process]::GetCurrentProcess().PeakWorkingSet64"
-    $run = Measure-Native $What dotnet @($pwsh, '-NoProfile', '-NonInteractive', '-Command', $full)
-    $peak = ($run.Output | Where-Object { $_ -like 'PEAK *' } | Select-Object -Last 1) -replace 'PEAK ', ''
-    [pscustomobject]@{ Seconds = $run.Seconds; PeakMB = [double]$peak / 1MB; Output = $run.Output }
-}
 
 function New-BenchStore([string] $Backend, [int] $Count) {
     $url = if ($Backend -eq 'SQLite') { 'sqlite:///' + (Join-Path $work "bench-$Count.db") } else { New-EmptyStoreUrl $Backend $work }

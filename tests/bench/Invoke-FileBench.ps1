@@ -18,29 +18,9 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
-$pwsh = Join-Path $PSHOME 'pwsh.dll'
+. (Join-Path $PSScriptRoot 'BenchCommon.ps1')
 $benchStore = Join-Path $PSScriptRoot 'bench_store.py'
 $work = New-Item -ItemType Directory -Force (Join-Path $OutDir 'stores')
-
-function Get-Median([double[]] $Values) {
-    $sorted = @($Values | Sort-Object)
-    if ($sorted.Count % 2) { $sorted[[int][math]::Floor($sorted.Count / 2)] } else { ($sorted[$sorted.Count / 2 - 1] + $sorted[$sorted.Count / 2]) / 2 }
-}
-
-function Measure-Native([string] $What, [string] $Exe, [string[]] $Arguments) {
-    $clock = [Diagnostics.Stopwatch]::StartNew()
-    $output = & $Exe @Arguments 2>&1
-    $seconds = $clock.Elapsed.TotalSeconds
-    if ($LASTEXITCODE -ne 0) { throw "$What failed (exit $LASTEXITCODE): $output" }
-    [pscustomobject]@{ Seconds = $seconds; Output = @($output | ForEach-Object { "$_" }) }
-}
-
-function Measure-Pwsh([string] $What, [string] $Script) {
-    $full = "Import-Module '$ModuleDir'; $Script; 'PEAK ' + [Diagnostics.Process]::GetCurrentProcess().PeakWorkingSet64"
-    $run = Measure-Native $What dotnet @($pwsh, '-NoProfile', '-NonInteractive', '-Command', $full)
-    $peak = ($run.Output | Where-Object { $_ -like 'PEAK *' } | Select-Object -Last 1) -replace 'PEAK ', ''
-    [pscustomobject]@{ Seconds = $run.Seconds; PeakMB = [double]$peak / 1MB; Output = $run.Output }
-}
 
 function New-Ini([string] $DataDir) {
     $ini = Join-Path $work "$(Split-Path -Leaf $DataDir).ini"
