@@ -231,27 +231,10 @@ Describe 'Remove-BeakerSession on <_>' -ForEach $Backends {
             $db = New-EmptyStoreUrl $script:Backend $script:Dir
             $ids = Join-Path $script:Dir 'traffic.json'
             Invoke-BeakerTraffic seed $db 30000 20 $ids | Out-Null
-            $ready = Join-Path $script:Dir 'ready'; $stop = Join-Path $script:Dir 'stop'; $result = Join-Path $script:Dir 'writer.json'
-            $writer = Start-Process /usr/bin/python3 -ArgumentList $script:Traffic, write, $db, $ids, $ready, $stop, $result -PassThru `
-                -RedirectStandardError (Join-Path $script:Dir 'writer.err')
-            try {
-                $deadline = (Get-Date).AddSeconds(60)
-                while (-not (Test-Path $ready)) {
-                    if ($writer.HasExited -or (Get-Date) -gt $deadline) { throw "The Beaker writer did not start: $(Get-Content -Raw (Join-Path $script:Dir 'writer.err'))" }
-                    Start-Sleep -Milliseconds 50
-                }
-                $began = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds() / 1000
-                $summary = Remove-BeakerSession -Url $db -Timeout 1d -BatchSize 50 -PassThru
-                $ended = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds() / 1000
-            }
-            finally {
-                New-Item -ItemType File $stop -Force | Out-Null
-                $writer.WaitForExit(60000) | Should -BeTrue
-            }
-
-            $writes = Get-Content -Raw $result | ConvertFrom-Json
-            $writes.errors | Should -BeNullOrEmpty
-            @($writes.times | Where-Object { $_ -ge $began -and $_ -le $ended }).Count | Should -BeGreaterThan 0 -Because 'the app saved sessions while the removal ran'
+            $run = Invoke-DuringBeakerWrites $db $ids $script:Dir { Remove-BeakerSession -Url $db -Timeout 1d -BatchSize 50 -PassThru }
+            $summary = $run.Output
+            $run.Writes.errors | Should -BeNullOrEmpty
+            $run.SavesDuring | Should -BeGreaterThan 0 -Because 'the app saved sessions while the removal ran'
             $summary.Removed | Should -Be 30000
             $summary.Batches | Should -Be 600
             $check = Invoke-BeakerTraffic check $db $ids | ConvertFrom-Json

@@ -96,3 +96,31 @@ function Get-StoreFingerprint {
     if ($Store.Backend -eq 'SQLite') { return (Get-FileHash ($Store.Urls[$Db] -replace '^sqlite:///', '')).Hash }
     Invoke-BeakerTraffic digest $Store.Urls[$Db] $Table
 }
+
+# Runs $Action while a real Beaker process (session_traffic.py write) keeps loading and saving the live sessions of
+# $Ids in $Store. Returns the action's output, the writer's report (saves, times, errors) and when the action ran.
+function Invoke-DuringBeakerWrites {
+    param([string] $Store, [string] $Ids, [string] $Directory, [scriptblock] $Action)
+    $ready = Join-Path $Directory 'ready'; $stop = Join-Path $Directory 'stop'; $result = Join-Path $Directory 'writer.json'
+    $errors = Join-Path $Directory 'writer.err'
+    $writer = Start-Process /usr/bin/python3 -ArgumentList $script:Traffic, write, $Store, $Ids, $ready, $stop, $result -PassThru -RedirectStandardError $errors
+    try {
+        $deadline = (Get-Date).AddSeconds(60)
+        while (-not (Test-Path $ready)) {
+            if ($writer.HasExited -or (Get-Date) -gt $deadline) { throw "The Beaker writer did not start: $(Get-Content -Raw $errors)" }
+            Start-Sleep -Milliseconds 50
+        }
+        $began = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds() / 1000
+        $output = & $Action
+        $ended = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds() / 1000
+    }
+    finally {
+        New-Item -ItemType File $stop -Force | Out-Null
+        if (-not $writer.WaitForExit(60000)) { throw 'The Beaker writer did not stop within 60 s.' }
+    }
+    $writes = Get-Content -Raw $result | ConvertFrom-Json
+    [pscustomobject]@{
+        Output = $output; Writes = $writes
+        SavesDuring = @($writes.times | Where-Object { $_ -ge $began -and $_ -le $ended }).Count
+    }
+}
