@@ -21,6 +21,8 @@ public abstract class FolderSessionStore : ISessionStore
     /// <summary>A session file larger than this is reported, not read (a session is a few KiB).</summary>
     public const long MaxSessionFileBytes = 64L * 1024 * 1024;
 
+    private static readonly char[] PathCharacters = { '/', '\\', '\0' };
+
     private readonly SessionFolderTree _sessions;
     private readonly SessionFolderTree? _locks;
     private readonly TimeZoneInfo _zone;
@@ -184,7 +186,7 @@ public abstract class FolderSessionStore : ISessionStore
     /// <summary>The session's folder as util.encoded_path makes it; null for an id Beaker could not have stored under that name.</summary>
     private string? LeafFolderOf(string id)
     {
-        if (id.Length == 0 || id is "." or ".." || id.IndexOfAny(new[] { '/', '\\', '\0' }) >= 0)
+        if (id.Length == 0 || id is "." or ".." || id.IndexOfAny(PathCharacters) >= 0)
         {
             return null;
         }
@@ -334,9 +336,9 @@ public abstract class FolderSessionStore : ISessionStore
         }
     }
 
-    protected DateTime Wall(DateTime utc) => TimeZoneInfo.ConvertTimeFromUtc(utc, _zone);
+    private DateTime Wall(DateTime utc) => TimeZoneInfo.ConvertTimeFromUtc(utc, _zone);
 
-    protected void Report(string errorId, string message, string path, bool isError) =>
+    private void Report(string errorId, string message, string path, bool isError) =>
         _problems?.Invoke(new StoreProblem(errorId, message, path, isError));
 
     /// <summary>Reads a whole session file, or says why not; null when it has gone meanwhile.</summary>

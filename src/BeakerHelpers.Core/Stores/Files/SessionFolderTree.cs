@@ -158,6 +158,6 @@ internal sealed class SessionFolderTree
         }
     }
 
-    internal void Report(string errorId, string message, string path, bool isError) =>
+    private void Report(string errorId, string message, string path, bool isError) =>
         _problems?.Invoke(new StoreProblem(errorId, message, path, isError));
 }
