@@ -95,6 +95,40 @@ public class SqliteStoreTests
     }
 
     [Fact]
+    public void AListingStoppedEarlyFreesTheStoreForTheNextQuery()
+    {
+        // SQLite rows are read ahead on a thread of their own: stopping must stop that thread and end its transaction.
+        using var store = SqliteSessionStore.Open(Path.Combine(FixtureStore.Directory, "sessions.db"), "beaker_cache", null);
+        var total = FixtureStore.Rows("sessions.db", "beaker_cache").Count();
+        for (var taken = 0; taken < 3; taken++)
+        {
+            Assert.Equal(taken, store.ReadSessions(null, CancellationToken.None).Take(taken).Count());
+        }
+
+        Assert.Equal(total, store.ReadSessions(null, CancellationToken.None).Count());
+        Assert.Equal(total, store.CountAccessedBefore(DateTime.MaxValue, CancellationToken.None));
+    }
+
+    [Fact]
+    public void AListingCancelledMidwayStops()
+    {
+        using var store = SqliteSessionStore.Open(Path.Combine(FixtureStore.Directory, "sessions.db"), "beaker_cache", null);
+        using var cancel = new CancellationTokenSource();
+        var seen = 0;
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+        {
+            foreach (var _ in store.ReadSessions(null, cancel.Token))
+            {
+                seen++;
+                cancel.Cancel();
+            }
+        });
+
+        Assert.Equal(1, seen);
+        Assert.NotEmpty(store.ReadSessions(null, CancellationToken.None));
+    }
+
+    [Fact]
     public void AMissingFileIsNamedAndNotCreated()
     {
         var path = Path.Combine(Path.GetTempPath(), "beakerhelpers-missing-" + Guid.NewGuid().ToString("N") + ".db");

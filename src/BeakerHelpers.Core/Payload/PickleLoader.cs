@@ -26,10 +26,36 @@ internal static class PickleLoader
         Unpickler.registerConstructor("pytz", "_UTC", new UtcConstructor());
     }
 
+    /// <summary>Payloads up to this size share one unpickler per thread; a larger one gets its own, so that a huge memo is not kept.</summary>
+    private const int ReusedUpTo = 64 * 1024;
+
+    /// <summary>Room for a session dict's keys and values between MARK and SETITEMS without growing the stack.</summary>
+    private const int StackCapacity = 64;
+
+    /// <summary>
+    /// One unpickler per thread, its memo cleared after each payload: a new one per payload spent a tenth of the
+    /// decoding time growing its memo and stack again (Razorvine's Unpickler is not thread-safe, hence per thread).
+    /// </summary>
+    [ThreadStatic]
+    private static Unpickler? t_unpickler;
+
     public static object? Load(byte[] data)
     {
-        using var unpickler = new Unpickler();
-        return unpickler.loads(data);
+        if (data.Length > ReusedUpTo)
+        {
+            using var own = new Unpickler();
+            return own.loads(data, StackCapacity);
+        }
+
+        var unpickler = t_unpickler ??= new Unpickler();
+        try
+        {
+            return unpickler.loads(data, StackCapacity);
+        }
+        finally
+        {
+            unpickler.close();
+        }
     }
 
     /// <summary>A fixed-offset tzinfo (datetime.timezone, pytz.utc).</summary>

@@ -77,6 +77,15 @@ internal sealed class PythonValueConverter
                 return ConvertInstance(instance, depth);
             case IDictionary dictionary:
                 return ConvertDictionary(dictionary, depth);
+            case ICollection collection:
+                var array = new object?[collection.Count];
+                var index = 0;
+                foreach (var item in collection)
+                {
+                    array[index++] = Convert(item, depth + 1);
+                }
+
+                return array;
             case IEnumerable items:
                 var list = new List<object?>();
                 foreach (var item in items)

@@ -46,6 +46,8 @@ public sealed class SqliteSessionStore : SqlSessionStore
 
     protected override int ReadCommandTimeout => BusyTimeoutSeconds;
 
+    protected override bool EngineInProcess => true;
+
     protected override int BatchCommandTimeout => BusyTimeoutSeconds;
 
     /// <summary>
@@ -113,12 +115,12 @@ public sealed class SqliteSessionStore : SqlSessionStore
 
     protected override DateTime ReadTimestamp(DbDataReader reader, int ordinal)
     {
-        if (reader.IsDBNull(ordinal))
+        var value = reader.GetValue(ordinal);
+        if (value is DBNull)
         {
             return default;
         }
 
-        var value = reader.GetValue(ordinal);
         if (value is string text && DateTime.TryParseExact(text, TimestampFormats, CultureInfo.InvariantCulture, DateTimeStyles.AllowWhiteSpaces, out var parsed))
         {
             return parsed;

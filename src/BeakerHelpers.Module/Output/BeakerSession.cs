@@ -11,7 +11,10 @@ public sealed class BeakerSession
 {
     public const string TypeName = "BeakerHelpers.Session";
 
-    private readonly Dictionary<string, object?> _values;
+    private readonly IReadOnlyList<KeyValuePair<string, object?>> _values;
+
+    /// <summary>The values by key, made when a property is first read: a session that is only counted or passed on never needs it.</summary>
+    private Dictionary<string, object?>? _byKey;
 
     internal BeakerSession(SessionRecord record, BeakerStoreInfo store, SessionPropertySet properties)
     {
@@ -20,10 +23,9 @@ public sealed class BeakerSession
         Created = record.Created;
         Store = store;
         Properties = properties;
-        _values = new Dictionary<string, object?>(record.Values.Count, StringComparer.Ordinal);
-        foreach (var pair in record.Values)
+        _values = record.Values;
+        foreach (var pair in _values)
         {
-            _values[pair.Key] = pair.Value;
             properties.NameOf(pair.Key);
         }
     }
@@ -38,7 +40,22 @@ public sealed class BeakerSession
 
     internal SessionPropertySet Properties { get; }
 
-    internal object? GetValue(string key) => _values.TryGetValue(key, out var value) ? value : null;
+    internal object? GetValue(string key)
+    {
+        if (_byKey == null)
+        {
+            // A key stored twice (a Python 2 str and unicode of the same text) shows its last value, as before.
+            var byKey = new Dictionary<string, object?>(_values.Count, StringComparer.Ordinal);
+            foreach (var pair in _values)
+            {
+                byKey[pair.Key] = pair.Value;
+            }
+
+            _byKey = byKey;
+        }
+
+        return _byKey.TryGetValue(key, out var value) ? value : null;
+    }
 
     public override string ToString() => Id;
 }
