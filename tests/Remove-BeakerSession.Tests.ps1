@@ -227,16 +227,20 @@ Describe 'Remove-BeakerSession on <_>' -ForEach $Backends {
     }
 
     Context 'next to a running Beaker app' {
-        It 'keeps every session a live Beaker process saves meanwhile, and removes every old one' {
+        It 'keeps every session a live Beaker process saves meanwhile, and removes every old one (<Batches>)' -ForEach @(
+            @{ Batches = '50-row batches'; Size = 50 }
+            @{ Batches = 'adaptive batches'; Size = 0 }
+        ) {
             $db = New-EmptyStoreUrl $script:Backend $script:Dir
             $ids = Join-Path $script:Dir 'traffic.json'
             Invoke-BeakerTraffic seed $db 30000 20 $ids | Out-Null
-            $run = Invoke-DuringBeakerWrites $db $ids $script:Dir { Remove-BeakerSession -Url $db -Timeout 1d -BatchSize 50 -PassThru }
+            $sizing = if ($Size) { @{ BatchSize = $Size } } else { @{} }
+            $run = Invoke-DuringBeakerWrites $db $ids $script:Dir { Remove-BeakerSession -Url $db -Timeout 1d -PassThru @sizing }
             $summary = $run.Output
             $run.Writes.errors | Should -BeNullOrEmpty
             $run.SavesDuring | Should -BeGreaterThan 0 -Because 'the app saved sessions while the removal ran'
             $summary.Removed | Should -Be 30000
-            $summary.Batches | Should -Be 600
+            if ($Size) { $summary.Batches | Should -Be (30000 / $Size) }
             $check = Invoke-BeakerTraffic check $db $ids | ConvertFrom-Json
             $check.missing | Should -BeNullOrEmpty
             $check.loaded | Should -Be 20

@@ -12,7 +12,8 @@ param(
     [Parameter(Mandatory)] [string] $ModuleDir,
     [Parameter(Mandatory)] [string] $OutDir,
     [int] $Runs = 3,
-    [int[]] $Sizes = @(10000, 100000, 1000000)
+    [int[]] $Sizes = @(10000, 100000, 1000000),
+    [ValidateSet('SQLite', 'PostgreSQL', 'MariaDB')] [string[]] $Backends = @('SQLite', 'PostgreSQL', 'MariaDB')
 )
 
 $ErrorActionPreference = 'Stop'
@@ -23,7 +24,6 @@ Set-StrictMode -Version Latest
 $benchStore = Join-Path $PSScriptRoot 'bench_store.py'
 $reference = Join-Path $PSScriptRoot 'reference_listing.py'
 $work = New-Item -ItemType Directory -Force (Join-Path $OutDir 'stores')
-$backends = 'SQLite', 'PostgreSQL', 'MariaDB'
 
 function New-BenchStore([string] $Backend, [int] $Count) {
     $url = if ($Backend -eq 'SQLite') { 'sqlite:///' + (Join-Path $work "bench-$Count.db") } else { New-EmptyStoreUrl $Backend $work }

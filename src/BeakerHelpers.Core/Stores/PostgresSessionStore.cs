@@ -131,6 +131,8 @@ public sealed class PostgresSessionStore : SqlSessionStore
 
     protected override object CutoffValue(DateTime cutoff) => DateTime.SpecifyKind(cutoff, DateTimeKind.Unspecified);
 
+    protected override bool DeleteLocksOnlyDeletedRows => true;
+
     protected override DateTime ReadTimestamp(DbDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? default : reader.GetDateTime(ordinal);
 

@@ -126,6 +126,10 @@ public abstract class SqlSessionStore : ISessionStore
         CheckBatchSize(batchSize);
         var cutoffValue = CutoffValue(cutoff);
         var integerKey = KeyIsInteger;
+        if (adaptive && integerKey && DeleteLocksOnlyDeletedRows)
+        {
+            return RemoveByKeyWindows(cutoffValue, batchSize, cancellationToken, progress);
+        }
 
         // The key of the last row looked at (null: none yet, for a string key). Rows added later have higher
         // keys and are new sessions, so an integer walk can stop at today's highest key.
@@ -193,6 +197,51 @@ public abstract class SqlSessionStore : ISessionStore
         return tally.Result();
     }
 
+    /// <summary>
+    /// True when a DELETE takes locks only on the rows it deletes (PostgreSQL), so that scanning live rows in a batch
+    /// blocks no request. An adaptive removal then deletes window after window of integer keys straight away, instead
+    /// of first searching each batch's last old row (which read every row twice).
+    /// </summary>
+    protected virtual bool DeleteLocksOnlyDeletedRows => false;
+
+    /// <summary>
+    /// Deletes the old rows of one window of keys per batch, the window starting at <paramref name="width"/> keys and
+    /// following the time batches take (see <see cref="NextBatchSize"/>, up to <see cref="MaxKeyWindow"/> keys).
+    /// </summary>
+    private RemovalResult RemoveByKeyWindows(object cutoffValue, int width, CancellationToken cancellationToken, Action<long>? progress)
+    {
+        var last = KeyBound("min") - 1;
+        var highest = KeyBound("max");
+        var tally = new BatchTally();
+        while (last < highest)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            tally.Start();
+            var upTo = Math.Min(last + width, highest);
+            try
+            {
+                using var transaction = BeginBatch();
+                using var delete = Command(transaction, $"DELETE FROM {QualifiedTable} WHERE {KeyColumn} > @last AND {KeyColumn} <= @upTo AND accessed < @cutoff");
+                Add(delete, "@last", last);
+                Add(delete, "@upTo", upTo);
+                Add(delete, "@cutoff", cutoffValue);
+                var deleted = delete.ExecuteNonQuery();
+                transaction.Commit();
+                tally.Finish(deleted);
+            }
+            catch (DbException ex)
+            {
+                throw RemovalFailed(tally, ex);
+            }
+
+            last = upTo;
+            width = NextBatchSize(width, tally.LastBatch, MaxKeyWindow);
+            progress?.Invoke(tally.Removed);
+        }
+
+        return tally.Result();
+    }
+
     private static void AddLast(DbCommand command, object? last)
     {
         if (last != null)
@@ -213,6 +262,9 @@ public abstract class SqlSessionStore : ISessionStore
 
     public const int MaxAdaptiveBatch = 100_000;
 
+    /// <summary>A key window holds live rows too, which cost less than old ones: it may grow wider than a batch of rows.</summary>
+    public const int MaxKeyWindow = 1_000_000;
+
     /// <summary>Whether <see cref="KeyColumn"/> is an integer, so that key windows can be counted.</summary>
     protected virtual bool KeyIsInteger => KeyColumn is "rowid" or "id";
 
@@ -221,8 +273,8 @@ public abstract class SqlSessionStore : ISessionStore
     /// the write lock well under a second, and the per-batch cost (a commit, SQLite's journal of the index pages a
     /// batch touches, which grows with the table rather than the batch) is spread over as many rows as that allows.
     /// </summary>
-    public static int NextBatchSize(int size, TimeSpan took) =>
-        took < TimeSpan.FromSeconds(0.35) ? Math.Min(size * 2, MaxAdaptiveBatch)
+    public static int NextBatchSize(int size, TimeSpan took, int max = MaxAdaptiveBatch) =>
+        took < TimeSpan.FromSeconds(0.35) ? Math.Min(size * 2, max)
         : took > TimeSpan.FromSeconds(0.8) ? Math.Max(size / 2, MinAdaptiveBatch)
         : size;
 

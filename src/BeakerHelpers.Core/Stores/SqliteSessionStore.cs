@@ -17,6 +17,12 @@ public sealed class SqliteSessionStore : SqlSessionStore
     /// <summary>Seconds a batch waits for the write lock the app holds (SQLite's busy timeout).</summary>
     private const int BusyTimeoutSeconds = 30;
 
+    /// <summary>
+    /// The page cache of a removal connection (SQLite's default is 2 MiB). A batch changes the pages of its rows and
+    /// most of the namespace index; when they do not fit, SQLite spills them mid-transaction, syncing the journal each time.
+    /// </summary>
+    private const int RemovalCacheKiB = 64 * 1024;
+
     private static readonly string[] TimestampFormats =
     {
         "yyyy-MM-dd HH:mm:ss.FFFFFFF", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd HH:mm", "yyyy-MM-ddTHH:mm:ss.FFFFFFF", "yyyy-MM-dd",
@@ -79,6 +85,13 @@ public sealed class SqliteSessionStore : SqlSessionStore
         try
         {
             connection.Open();
+            if (writable)
+            {
+                using var cache = connection.CreateCommand();
+                cache.CommandText = $"PRAGMA cache_size = -{RemovalCacheKiB}";
+                cache.ExecuteNonQuery();
+            }
+
             var store = new SqliteSessionStore(connection, path, table, schema);
             store.CheckTable();
             return store;
