@@ -151,12 +151,12 @@ public sealed class SqliteRemovalTests : IDisposable
 public class AdaptiveBatchTests
 {
     [Theory]
-    [InlineData(5000, 0.05, 20000)]
-    [InlineData(10000, 0.35, 20000)]
+    [InlineData(5000, 0.05, 10000)]
+    [InlineData(10000, 0.375, 16000)]
     [InlineData(80000, 0.05, 100000)]
-    [InlineData(20000, 0.5, 20000)]
-    [InlineData(20000, 0.9, 20000)]
-    [InlineData(10000, 1.0, 7000)]
+    [InlineData(20000, 0.4, 20000)]
+    [InlineData(20000, 0.8, 20000)]
+    [InlineData(10000, 1.0, 6000)]
     [InlineData(20000, 1.5, 10000)]
     [InlineData(600, 2.0, 500)]
     public void BatchesGrowWhenQuickAndShrinkWhenSlow(int size, double seconds, int next)

@@ -38,7 +38,7 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
 
     /// <summary>
     /// Rows per delete statement and transaction. Without it, batches start at 5000 rows and grow or shrink so
-    /// that each takes about 0.7 s: the write lock is held under a second, and the per-batch cost is spread.
+    /// that each takes about 0.6 s: the write lock is held under a second, and the per-batch cost is spread.
     /// </summary>
     [Parameter]
     [ValidateRange(1, 1_000_000)]
