@@ -86,7 +86,7 @@ function Invoke-Build {
 
     $expected = @(
         'BeakerHelpers.psd1', 'BeakerHelpers.dll', 'BeakerHelpers.types.ps1xml', 'BeakerHelpers.format.ps1xml', 'en-US/BeakerHelpers.dll-Help.xml',
-        'lib/BeakerHelpers.Core.dll', 'lib/Microsoft.Data.Sqlite.dll', 'lib/Npgsql.dll', 'lib/MySqlConnector.dll', 'lib/Razorvine.Pickle.dll', 'lib/SQLitePCLRaw.core.dll',
+        'lib/BeakerHelpers.Core.dll', 'lib/Microsoft.Data.Sqlite.dll', 'lib/Npgsql.dll', 'lib/MySqlConnector.dll', 'lib/SQLitePCLRaw.core.dll',
         'lib/runtimes/linux-x64/native/libe_sqlite3.so', 'lib/runtimes/win-x64/native/e_sqlite3.dll',
         'lib/runtimes/osx-x64/native/libe_sqlite3.dylib', 'lib/runtimes/osx-arm64/native/libe_sqlite3.dylib'
     )

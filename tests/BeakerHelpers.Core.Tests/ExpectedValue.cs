@@ -1,5 +1,5 @@
 using System.Collections;
-using System.Collections.Specialized;
+using BeakerHelpers.Core.Payload.Values;
 using System.Globalization;
 using System.Numerics;
 using System.Text.Json;
@@ -85,7 +85,7 @@ public static class ExpectedValue
 
                 break;
             case "dict":
-                var dict = Assert.IsType<OrderedDictionary>(actual);
+                var dict = Assert.IsAssignableFrom<PythonDict>(actual);
                 Assert.Equal(value.GetArrayLength(), dict.Count);
                 foreach (var pair in value.EnumerateArray())
                 {
@@ -96,7 +96,7 @@ public static class ExpectedValue
 
                 break;
             case "class":
-                var instance = Assert.IsType<OrderedDictionary>(actual);
+                var instance = Assert.IsAssignableFrom<PythonDict>(actual);
                 Assert.Equal(value.GetProperty("__class__").GetString(), instance["__class__"]);
                 foreach (var field in value.GetProperty("state").EnumerateObject())
                 {

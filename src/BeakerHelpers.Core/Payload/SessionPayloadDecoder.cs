@@ -1,7 +1,7 @@
-using System.Collections;
-using System.Collections.Specialized;
 using System.IO.Compression;
 using System.Text.Json;
+using BeakerHelpers.Core.Payload.Pickle;
+using BeakerHelpers.Core.Payload.Values;
 
 namespace BeakerHelpers.Core.Payload;
 
@@ -61,9 +61,9 @@ public sealed class SessionPayloadDecoder
         }
 
         var outer = Unpickle(data, "the stored data");
-        if (outer is not IDictionary namespaceDict)
+        if (outer.Value is not PyDict namespaceDict)
         {
-            throw new PayloadException($"the stored data is a pickled {Describe(outer)}, not the dict Beaker stores");
+            throw new PayloadException($"the stored data is a pickled {Describe(outer.Value)}, not the dict Beaker stores");
         }
 
         if (namespaceDict.Count == 0)
@@ -71,7 +71,7 @@ public sealed class SessionPayloadDecoder
             return EmptyPayload;
         }
 
-        var converter = new PythonValueConverter(IsPython2Protocol(data));
+        var mapper = new PythonValueMapper(outer.Shared);
         if (TryGetStringKey(namespaceDict, "session", out var value))
         {
             if (namespaceDict.Count != 1)
@@ -79,12 +79,12 @@ public sealed class SessionPayloadDecoder
                 return NotSessionPayload;
             }
 
-            return DecodeSessionValue(value, converter, "the 'session' entry");
+            return DecodeSessionValue(value, mapper, "the 'session' entry");
         }
 
         if (TryGetStringKey(namespaceDict, "_accessed_time", out _) || TryGetStringKey(namespaceDict, "_creation_time", out _))
         {
-            return new DecodedPayload(PayloadLayout.Flat, Entries(namespaceDict, converter));
+            return new DecodedPayload(PayloadLayout.Flat, Entries(namespaceDict, mapper));
         }
 
         return NotSessionPayload;
@@ -102,18 +102,19 @@ public sealed class SessionPayloadDecoder
         }
 
         var value = Unpickle(data, "the stored data");
-        if (value is IDictionary { Count: 0 })
+        if (value.Value is PyDict { Count: 0 })
         {
             return EmptyPayload;
         }
 
-        return DecodeSessionValue(value, new PythonValueConverter(IsPython2Protocol(data)), "the stored value");
+        return DecodeSessionValue(value.Value, new PythonValueMapper(value.Shared), "the stored value");
     }
 
-    private DecodedPayload DecodeSessionValue(object? value, PythonValueConverter converter, string what) => value switch
+    private DecodedPayload DecodeSessionValue(object? value, PythonValueMapper mapper, string what) => value switch
     {
-        IDictionary sessionDict => new DecodedPayload(PayloadLayout.SessionDict, Entries(sessionDict, converter)),
+        PyDict sessionDict => new DecodedPayload(PayloadLayout.SessionDict, Entries(sessionDict, mapper)),
         string text => DecodeText(text),
+        PyByteString bytes => DecodeText(System.Text.Encoding.Latin1.GetString(bytes.Bytes)),
         byte[] bytes => DecodeText(System.Text.Encoding.Latin1.GetString(bytes)),
         _ => throw new PayloadException($"{what} is a {Describe(value)}, neither a dict nor the text Beaker 1.12 stores"),
     };
@@ -146,7 +147,7 @@ public sealed class SessionPayloadDecoder
         }
 
         PayloadException? last = null;
-        foreach (var (plaintext, _) in _decryptor.Candidates(text))
+        foreach (var (plaintext, cipher) in _decryptor.Candidates(text))
         {
             try
             {
@@ -154,6 +155,13 @@ public sealed class SessionPayloadDecoder
             }
             catch (PayloadException ex)
             {
+                if (Verified(plaintext, cipher))
+                {
+                    // The keys are right (an authenticated cipher, or a plaintext that is plainly a session's pickle
+                    // or zlib stream): what is odd is the session itself, and the operator must not be sent to the keys.
+                    throw new PayloadException($"the session decrypts with the given keys ({cipher}), but {ex.Message}", ex.ErrorId, ex);
+                }
+
                 // A cipher without integrity check gave bytes that only look like a pickle: try the next one.
                 last = ex;
             }
@@ -162,6 +170,38 @@ public sealed class SessionPayloadDecoder
         throw new PayloadException(
             $"the session cannot be decrypted with the given encrypt_key and validate_key (tried {SessionDecryptor.CipherNames}): the keys are not the app's, or the value is damaged",
             "SessionDecryptFailed", last);
+    }
+
+    /// <summary>
+    /// Whether a decryption proves the keys: AES-GCM checks its tag; otherwise a protocol-2 pickle that opens with
+    /// the session's dict (80 02 7d: one chance in 16 million by accident) or a zlib stream that inflates whole.
+    /// </summary>
+    private static bool Verified(byte[] plaintext, string cipher)
+    {
+        if (cipher == "AES-256-GCM")
+        {
+            return true;
+        }
+
+        if (plaintext.Length >= 3 && plaintext[0] == 0x80 && plaintext[1] == 0x02 && plaintext[2] == 0x7d)
+        {
+            return true;
+        }
+
+        if (plaintext.Length >= 2 && plaintext[0] == 0x78)
+        {
+            try
+            {
+                Inflate(plaintext);
+                return true;
+            }
+            catch (PayloadException)
+            {
+                return false;
+            }
+        }
+
+        return false;
     }
 
     private static byte[]? TryBase64(string text)
@@ -182,12 +222,12 @@ public sealed class SessionPayloadDecoder
         if (raw[0] == 0x80)
         {
             var inner = Unpickle(raw, "the session pickle");
-            if (inner is IDictionary dict)
+            if (inner.Value is PyDict dict)
             {
-                return new DecodedPayload(layout, Entries(dict, new PythonValueConverter(true)));
+                return new DecodedPayload(layout, Entries(dict, new PythonValueMapper(inner.Shared)));
             }
 
-            throw new PayloadException($"the session pickle holds a {Describe(inner)}, not a dict");
+            throw new PayloadException($"the session pickle holds a {Describe(inner.Value)}, not a dict");
         }
 
         return new DecodedPayload(layout, DecodeJson(raw));
@@ -195,7 +235,27 @@ public sealed class SessionPayloadDecoder
 
     private static IReadOnlyList<KeyValuePair<string, object?>> DecodeJson(byte[] compressed)
     {
-        byte[] json;
+        var json = Inflate(compressed);
+        try
+        {
+            using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = PythonValueMapper.MaxDepth });
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new PayloadException($"the JSON session is a {document.RootElement.ValueKind}, not an object");
+            }
+
+            return document.RootElement.EnumerateObject()
+                .Select(p => new KeyValuePair<string, object?>(p.Name, JsonValue(p.Value)))
+                .ToList();
+        }
+        catch (JsonException ex)
+        {
+            throw new PayloadException("the JSON session is not valid JSON: " + ex.Message, inner: ex);
+        }
+    }
+
+    private static byte[] Inflate(byte[] compressed)
+    {
         try
         {
             using var input = new ZLibStream(new MemoryStream(compressed), CompressionMode.Decompress);
@@ -212,29 +272,12 @@ public sealed class SessionPayloadDecoder
                 output.Write(buffer, 0, read);
             }
 
-            json = output.ToArray();
+            return output.ToArray();
         }
         catch (Exception ex) when (ex is InvalidDataException or IOException)
         {
             // IOException: zlib's own errors (ZLibException), such as a stream that asks for a preset dictionary.
             throw new PayloadException("the JSON session is not valid zlib data: " + ex.Message, inner: ex);
-        }
-
-        try
-        {
-            using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = PythonValueConverter.MaxDepth });
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                throw new PayloadException($"the JSON session is a {document.RootElement.ValueKind}, not an object");
-            }
-
-            return document.RootElement.EnumerateObject()
-                .Select(p => new KeyValuePair<string, object?>(p.Name, JsonValue(p.Value)))
-                .ToList();
-        }
-        catch (JsonException ex)
-        {
-            throw new PayloadException("the JSON session is not valid JSON: " + ex.Message, inner: ex);
         }
     }
 
@@ -243,10 +286,10 @@ public sealed class SessionPayloadDecoder
         switch (element.ValueKind)
         {
             case JsonValueKind.Object:
-                var dict = new OrderedDictionary();
+                var dict = new PythonDict();
                 foreach (var property in element.EnumerateObject())
                 {
-                    dict[property.Name] = JsonValue(property.Value);
+                    dict.Set(property.Name, property.Name, JsonValue(property.Value));
                 }
 
                 return dict;
@@ -277,39 +320,35 @@ public sealed class SessionPayloadDecoder
         }
     }
 
-    private static object? Unpickle(byte[] data, string what)
+    private static PickleResult Unpickle(byte[] data, string what)
     {
         try
         {
-            return PickleLoader.Load(data);
+            return PickleReader.Read(data);
         }
-        catch (PayloadException)
+        catch (PayloadException ex)
         {
-            throw;
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            throw new PayloadException($"{what} is not a readable pickle ({ex.GetBaseException().Message})", inner: ex);
+            throw new PayloadException($"{what} is not a readable pickle: {ex.Message}", ex.ErrorId, ex);
         }
     }
 
-    private static List<KeyValuePair<string, object?>> Entries(IDictionary dict, PythonValueConverter converter)
+    private static List<KeyValuePair<string, object?>> Entries(PyDict dict, PythonValueMapper mapper)
     {
         var result = new List<KeyValuePair<string, object?>>(dict.Count);
-        foreach (DictionaryEntry entry in dict)
+        foreach (var entry in dict.Entries)
         {
-            result.Add(new KeyValuePair<string, object?>(converter.KeyText(entry.Key), converter.Convert(entry.Value)));
+            result.Add(new KeyValuePair<string, object?>(mapper.KeyText(entry.Key), mapper.Map(entry.Value)));
         }
 
         return result;
     }
 
-    /// <summary>Looks a key up by its text: Python 2 writes keys as byte strings, Python 3 as str; both arrive as .NET strings.</summary>
-    private static bool TryGetStringKey(IDictionary dict, string key, out object? value)
+    /// <summary>Looks a key up by its text: Python 2 writes keys as byte strings, Python 3 as str.</summary>
+    private static bool TryGetStringKey(PyDict dict, string key, out object? value)
     {
-        foreach (DictionaryEntry entry in dict)
+        foreach (var entry in dict.Entries)
         {
-            if (entry.Key is string k && k == key)
+            if ((entry.Key is string k && k == key) || (entry.Key is PyByteString b && b.Bytes.Length == key.Length && System.Text.Encoding.ASCII.GetString(b.Bytes) == key))
             {
                 value = entry.Value;
                 return true;
@@ -320,15 +359,20 @@ public sealed class SessionPayloadDecoder
         return false;
     }
 
-    /// <summary>Protocols 0-2 are what Python 2 wrote; protocol 3 and later are Python 3 only.</summary>
-    private static bool IsPython2Protocol(byte[] data) => data[0] != 0x80 || (data.Length > 1 && data[1] <= 2);
-
     private static string Describe(object? value) => value switch
     {
         null => "None",
-        string => "str",
-        IDictionary => "dict",
-        IEnumerable => "sequence",
+        string or PyByteString => "str",
+        PyDict => "dict",
+        PyList => "list",
+        PyTuple => "tuple",
+        PySet => "set",
+        PyCall call => "call of " + (call.Callable is PyGlobal g ? StandardCallables.QualifiedName(g) : "an object"),
+        PyGlobal global => "reference to " + StandardCallables.QualifiedName(global),
+        byte[] => "bytes",
+        long or System.Numerics.BigInteger => "int",
+        double => "float",
+        bool => "bool",
         _ => value.GetType().Name,
     };
 }

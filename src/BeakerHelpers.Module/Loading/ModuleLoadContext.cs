@@ -5,7 +5,7 @@ using System.Runtime.Loader;
 namespace BeakerHelpers.Module.Loading;
 
 /// <summary>
-/// Loads BeakerHelpers.Core and its dependencies (SQLite, Razorvine.Pickle, ...) from the module's
+/// Loads BeakerHelpers.Core and its dependencies (SQLite, Npgsql, MySqlConnector, ...) from the module's
 /// lib/ folder into a context of their own, so another module's copy of the same assembly never clashes
 /// with ours. It also finds the native SQLite library in lib/runtimes/&lt;rid&gt;/native, which an imported
 /// module's .deps.json cannot tell the runtime about.

@@ -1,0 +1,161 @@
+namespace BeakerHelpers.Core.Payload.Pickle;
+
+// What PickleReader leaves on its stack besides plain values (null, bool, long, BigInteger, double, string for
+// Python str, byte[] for Python bytes). None of these runs or imports anything: a reference to a class or
+// function is only its name, a call is only what was passed to it (docs/pickle.md).
+
+/// <summary>GLOBAL, STACK_GLOBAL, INST, OBJ: a class or function named by module and name, never looked up.</summary>
+internal sealed class PyGlobal
+{
+    public PyGlobal(string module, string name)
+    {
+        Module = module;
+        Name = name;
+    }
+
+    public string Module { get; }
+
+    public string Name { get; }
+
+    public override string ToString() => Module + "." + Name;
+}
+
+/// <summary>EXT1/EXT2/EXT4: a copyreg extension code, which only the writer's registry could name.</summary>
+internal sealed class PyExtension
+{
+    public PyExtension(int code) => Code = code;
+
+    public int Code { get; }
+
+    public override string ToString() => "copyreg extension " + Code;
+}
+
+/// <summary>
+/// REDUCE, NEWOBJ, NEWOBJ_EX, INST, OBJ: what the callable would have been called with, and what BUILD,
+/// SETITEM(S) and APPEND(S)/ADDITEMS then gave the result.
+/// </summary>
+internal sealed class PyCall
+{
+    public PyCall(object? callable, PyTuple args, PyDict? kwargs, bool isNew)
+    {
+        Callable = callable;
+        Args = args;
+        Kwargs = kwargs;
+        IsNew = isNew;
+    }
+
+    public object? Callable { get; }
+
+    public PyTuple Args { get; }
+
+    public PyDict? Kwargs { get; }
+
+    /// <summary>NEWOBJ/NEWOBJ_EX/OBJ: cls.__new__(cls, *args), as opposed to calling the callable.</summary>
+    public bool IsNew { get; }
+
+    /// <summary>The BUILD states in order (almost always one).</summary>
+    public List<object?>? States { get; private set; }
+
+    /// <summary>Items APPEND(S) or ADDITEMS added: a list or set subclass, a deque.</summary>
+    public List<object?>? ListItems { get; private set; }
+
+    /// <summary>Items SETITEM(S) added: a dict subclass, an OrderedDict, a defaultdict.</summary>
+    public PyDict? DictItems { get; private set; }
+
+    public void AddState(object? state) => (States ??= new List<object?>(1)).Add(state);
+
+    public void Append(object? item) => (ListItems ??= new List<object?>()).Add(item);
+
+    public void SetItem(object? key, object? value) => (DictItems ??= new PyDict()).Set(key, value);
+}
+
+/// <summary>A Python list (EMPTY_LIST, LIST): mutable, so APPEND(S) may fill it after it was referenced.</summary>
+internal sealed class PyList : List<object?>
+{
+    public PyList()
+    {
+    }
+
+    public PyList(int capacity)
+        : base(capacity)
+    {
+    }
+}
+
+/// <summary>A Python tuple: fixed once built.</summary>
+internal sealed class PyTuple
+{
+    public static readonly PyTuple Empty = new(Array.Empty<object?>());
+
+    public PyTuple(object?[] items) => Items = items;
+
+    public object?[] Items { get; }
+
+    public int Count => Items.Length;
+}
+
+/// <summary>A Python set or frozenset (EMPTY_SET, ADDITEMS, FROZENSET).</summary>
+internal sealed class PySet : List<object?>
+{
+    public PySet(bool frozen) => Frozen = frozen;
+
+    public bool Frozen { get; }
+}
+
+/// <summary>
+/// A Python dict (EMPTY_DICT, DICT, SETITEM(S)) as its entries in insertion order. Keys are compared when a
+/// key is set again only for the plain kinds (text, numbers, bool, None); see PythonValueMapper for the rest.
+/// </summary>
+internal sealed class PyDict
+{
+    private readonly List<KeyValuePair<object?, object?>> _entries;
+
+    public PyDict(int capacity = 0) => _entries = new List<KeyValuePair<object?, object?>>(capacity);
+
+    public int Count => _entries.Count;
+
+    public IReadOnlyList<KeyValuePair<object?, object?>> Entries => _entries;
+
+    /// <summary>
+    /// Adds or replaces: a pickle of a real dict never sets one key twice, so the search for an equal key runs only
+    /// over small dicts (hostile input with thousands of SETITEMs must not make this quadratic); the mapper merges
+    /// what is left by the keys' text.
+    /// </summary>
+    public void Set(object? key, object? value)
+    {
+        if (_entries.Count <= 16)
+        {
+            for (var i = 0; i < _entries.Count; i++)
+            {
+                if (SameKey(_entries[i].Key, key))
+                {
+                    _entries[i] = new KeyValuePair<object?, object?>(_entries[i].Key, value);
+                    return;
+                }
+            }
+        }
+
+        _entries.Add(new KeyValuePair<object?, object?>(key, value));
+    }
+
+    private static bool SameKey(object? a, object? b) => (a, b) switch
+    {
+        (null, null) => true,
+        (string x, string y) => x == y,
+        (PyByteString x, PyByteString y) => x.Bytes.AsSpan().SequenceEqual(y.Bytes),
+        (long x, long y) => x == y,
+        (bool x, bool y) => x == y,
+        _ => false,
+    };
+}
+
+/// <summary>
+/// A Python 2 byte string (STRING, BINSTRING, SHORT_BINSTRING): text of no stated encoding, shown as UTF-8 when it
+/// is valid UTF-8 and as Latin-1 otherwise (docs/pickle.md); datetime states in Python 2 pickles are these too.
+/// </summary>
+internal sealed class PyByteString
+{
+    public PyByteString(byte[] bytes) => Bytes = bytes;
+
+    public byte[] Bytes { get; }
+}
