@@ -112,13 +112,13 @@ function Install-TestPrerequisites {
     # PostgreSQL and MariaDB servers they start themselves (Debian postgresql, mariadb-server).
     $python = '/usr/bin/python3'
     $check = {
-        & $python -c 'import beaker, sqlalchemy, psycopg2, pymysql, cryptography, Cryptodome' 2>$null
+        & $python -c 'import beaker, sqlalchemy, psycopg2, pymysql, cryptography, Cryptodome, pytz' 2>$null
         ($LASTEXITCODE -eq 0) -and [bool](Get-Item /usr/lib/postgresql/*/bin/postgres -ErrorAction Ignore) -and
             (Test-Path /usr/sbin/mariadbd) -and [bool](Get-Command mariadb-install-db -ErrorAction Ignore) -and
             -not ($Extra | Where-Object { -not (Get-Command $_ -ErrorAction Ignore) })
     }
     if ((Test-Path $python) -and (& $check)) { return }
-    $packages = @('python3', 'python3-beaker', 'python3-sqlalchemy', 'python3-psycopg2', 'python3-pymysql', 'python3-cryptography', 'python3-pycryptodome', 'postgresql', 'mariadb-server') + $Extra
+    $packages = @('python3', 'python3-beaker', 'python3-sqlalchemy', 'python3-psycopg2', 'python3-pymysql', 'python3-cryptography', 'python3-pycryptodome', 'python3-tz', 'postgresql', 'mariadb-server') + $Extra
     if (-not (Get-Command apt-get -ErrorAction Ignore)) {
         throw "The tests need Debian's $($packages -join ', '), and apt-get is not here to install them."
     }

@@ -10,12 +10,85 @@ namespace BeakerHelpers.Core.Tests;
 /// <summary>Checks a decoded .NET value against the [type, value] description the fixture writer made from the Python value.</summary>
 public static class ExpectedValue
 {
-    public static void AssertMatches(JsonElement expected, object? actual, string path)
+    public static void AssertMatches(JsonElement expected, object? actual, string path) => AssertMatches(expected, actual, path, new List<object?>());
+
+    /// <param name="parents">The values enclosing this one, innermost last: a 'cycle' refers back to one of them.</param>
+    private static void AssertMatches(JsonElement expected, object? actual, string path, List<object?> parents)
     {
         var type = expected[0].GetString();
         var value = expected[1];
+        parents.Add(actual);
+        try
+        {
+            AssertKind(type, value, actual, path, parents);
+        }
+        finally
+        {
+            parents.RemoveAt(parents.Count - 1);
+        }
+    }
+
+    private static void AssertKind(string? type, JsonElement value, object? actual, string path, List<object?> parents)
+    {
         switch (type)
         {
+            case "cycle":
+                // The same object as the one value.GetInt32() levels up: a list that contains itself.
+                Assert.Same(parents[parents.Count - 1 - value.GetInt32()], actual);
+                break;
+            case "enum":
+                var enumMember = Assert.IsType<PythonEnumMember>(actual);
+                Assert.Equal(value.GetProperty("class").GetString(), enumMember.ClassName);
+                Assert.Equal(value.GetProperty("names").EnumerateArray().Select(n => n.GetString()!).ToList(), enumMember.MemberName.Split('|').OrderBy(n => n, StringComparer.Ordinal).ToList());
+                break;
+            case "complex":
+                var complex = Assert.IsType<Complex>(actual);
+                Assert.Equal(double.Parse(value[0].GetString()!, CultureInfo.InvariantCulture), complex.Real);
+                Assert.Equal(double.Parse(value[1].GetString()!, CultureInfo.InvariantCulture), complex.Imaginary);
+                break;
+            case "fields":
+                var fields = Assert.IsAssignableFrom<PythonDict>(actual);
+                foreach (var field in value.EnumerateObject())
+                {
+                    Assert.True(fields.Contains(field.Name), $"{path}: field '{field.Name}' missing");
+                    AssertMatches(field.Value, fields[field.Name], $"{path}.{field.Name}", parents);
+                }
+
+                break;
+            case "object":
+                var obj = Assert.IsAssignableFrom<PythonObject>(actual);
+                Assert.Equal(value.GetProperty("class").GetString(), obj.ClassName);
+                Assert.Equal(obj.ClassName, obj[PythonObject.ClassKey]);
+                if (value.TryGetProperty("args", out var args))
+                {
+                    var actualArgs = Assert.IsType<object?[]>(obj[PythonObject.ArgsKey]);
+                    Assert.Equal(args.GetArrayLength(), actualArgs.Length);
+                    for (var i = 0; i < actualArgs.Length; i++)
+                    {
+                        AssertMatches(args[i], actualArgs[i], $"{path}.__args__[{i}]", parents);
+                    }
+                }
+
+                if (value.TryGetProperty("kwargs", out var kwargs))
+                {
+                    AssertMatches(kwargs, obj[PythonObject.KwargsKey], $"{path}.__kwargs__", parents);
+                }
+
+                if (value.TryGetProperty("items", out var objectItems))
+                {
+                    AssertMatches(objectItems, obj[PythonObject.ItemsKey], $"{path}.__items__", parents);
+                }
+
+                if (value.TryGetProperty("state", out var state))
+                {
+                    foreach (var field in state.EnumerateObject())
+                    {
+                        Assert.True(obj.Contains(field.Name), $"{path}: state key '{field.Name}' missing");
+                        AssertMatches(field.Value, obj[field.Name], $"{path}.{field.Name}", parents);
+                    }
+                }
+
+                break;
             case "none":
                 Assert.True(actual == null, $"{path}: expected None, got {actual}");
                 break;
@@ -71,7 +144,7 @@ public static class ExpectedValue
                 Assert.Equal(expectedItems.Count, items.Length);
                 for (var i = 0; i < items.Length; i++)
                 {
-                    AssertMatches(expectedItems[i], items[i], $"{path}[{i}]");
+                    AssertMatches(expectedItems[i], items[i], $"{path}[{i}]", parents);
                 }
 
                 break;
@@ -89,9 +162,15 @@ public static class ExpectedValue
                 Assert.Equal(value.GetArrayLength(), dict.Count);
                 foreach (var pair in value.EnumerateArray())
                 {
-                    var key = pair[0][1].ValueKind == JsonValueKind.String ? pair[0][1].GetString()! : pair[0][1].ToString();
+                    // [name, value, key] from make_value_stores.py (the key's text as Python writes it, and the key itself);
+                    // [key, value] from make_fixtures.py, whose dicts have str keys.
+                    var key = pair.GetArrayLength() == 3 ? pair[0].GetString()! : pair[0][1].ValueKind == JsonValueKind.String ? pair[0][1].GetString()! : pair[0][1].ToString();
                     Assert.True(dict.Contains(key), $"{path}: key '{key}' missing");
-                    AssertMatches(pair[1], dict[key], $"{path}.{key}");
+                    AssertMatches(pair[1], dict[key], $"{path}.{key}", parents);
+                    if (pair.GetArrayLength() == 3)
+                    {
+                        AssertMatches(pair[2], dict.Entries.Single(e => e.Name == key).Key, $"{path}.{key} (key)", parents);
+                    }
                 }
 
                 break;
@@ -100,7 +179,7 @@ public static class ExpectedValue
                 Assert.Equal(value.GetProperty("__class__").GetString(), instance["__class__"]);
                 foreach (var field in value.GetProperty("state").EnumerateObject())
                 {
-                    AssertMatches(field.Value, instance[field.Name], $"{path}.{field.Name}");
+                    AssertMatches(field.Value, instance[field.Name], $"{path}.{field.Name}", parents);
                 }
 
                 break;

@@ -146,6 +146,9 @@ internal sealed class PythonValueMapper
             case PySet { Frozen: true } set:
                 CheckDepth(depth);
                 return set.Count == 0 ? "frozenset()" : "frozenset({" + string.Join(", ", set.Select(i => ItemRepr(i, depth))) + "})";
+            case PyCall { Callable: PyGlobal g } call when StandardCallables.QualifiedName(g) == "builtins.frozenset" && Map(call, depth) is object?[] members:
+                // Protocol 2 writes a frozenset as a call of frozenset([...]).
+                return members.Length == 0 ? "frozenset()" : "frozenset({" + string.Join(", ", members.Select(m => PythonText.Repr(m, depth))) + "})";
             case PyGlobal global:
                 return global.ToString();
             default:
