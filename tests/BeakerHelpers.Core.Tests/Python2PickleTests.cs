@@ -104,4 +104,28 @@ public class Python2PickleTests
         Assert.Equal("ann", values["user"]);
         Assert.Equal(1262307600.25, values["_accessed_time"]);
     }
+
+    [Fact]
+    public void Protocol2StandardTypesAsPython2WritesThem()
+    {
+        // cPickle.dumps(d, 2) on Python 2.7: byte-string states for datetime, Decimal from a str, set([...]),
+        // OrderedDict from a list of [key, value] lists, a UUID through copy_reg._reconstructor and BUILD.
+        var text =
+            "\u0080\u0002}U\u0007session}(U\u0004when" +
+            "cdatetime\ndatetime\nU\n\u0007\u00e8\u0002\u001d\r-\u001e\u0001\u00e2@\u0085R" +
+            "U\u0005pricecdecimal\nDecimal\nU\u000519.99\u0085R" +
+            "U\u0004tagsc__builtin__\nset\n]U\u0001aa\u0085R" +
+            "U\u0005orderccollections\nOrderedDict\n]((U\u0001bK\u0001l(U\u0001aK\u0002le\u0085R" +
+            "U\u0002idccopy_reg\n_reconstructor\ncuuid\nUUID\nc__builtin__\nobject\nN\u0087R}U\u0003int\u008a\u0011xV4\u0012xV4\u0012xV4\u0012xV4\u0012\u0000sb" +
+            "us.";
+        var payload = new SessionPayloadDecoder().Decode(Encoding.Latin1.GetBytes(text));
+        var values = payload.Values.ToDictionary(p => p.Key, p => p.Value);
+        Assert.Equal(new DateTime(2024, 2, 29, 13, 45, 30).AddTicks(1234560), values["when"]);
+        Assert.Equal(19.99m, values["price"]);
+        Assert.Equal(new object?[] { "a" }, values["tags"]);
+        var order = Assert.IsAssignableFrom<PythonDict>(values["order"]);
+        Assert.Equal(new[] { "b", "a" }, order.Keys.Cast<string>());
+        Assert.Equal(2L, order["a"]);
+        Assert.Equal(Guid.Parse("12345678-1234-5678-1234-567812345678"), values["id"]);
+    }
 }
