@@ -34,12 +34,21 @@ public static class ExpectedValue
         {
             case "cycle":
                 // The same object as the one value.GetInt32() levels up: a list that contains itself.
-                Assert.Same(parents[parents.Count - 1 - value.GetInt32()], actual);
+                // A session's own list met again inside itself is a PythonList over the same items.
+                var enclosing = parents[parents.Count - 1 - value.GetInt32()];
+                if (!ReferenceEquals(enclosing, actual))
+                {
+                    var again = Assert.IsType<PythonList>(actual);
+                    var outer = Assert.IsType<object?[]>(enclosing);
+                    Assert.Equal(outer.Length, again.Count);
+                    Assert.All(Enumerable.Range(0, outer.Length), i => Assert.Same(outer[i], again[i]));
+                }
+
                 break;
             case "enum":
                 var enumMember = Assert.IsType<PythonEnumMember>(actual);
-                Assert.Equal(value.GetProperty("class").GetString(), enumMember.ClassName);
-                Assert.Equal(value.GetProperty("names").EnumerateArray().Select(n => n.GetString()!).ToList(), enumMember.MemberName.Split('|').OrderBy(n => n, StringComparer.Ordinal).ToList());
+                Assert.Equal(value.GetProperty("class").GetString(), enumMember.__class__);
+                Assert.Equal(value.GetProperty("names").EnumerateArray().Select(n => n.GetString()!).ToList(), enumMember.name.Split('|').OrderBy(n => n, StringComparer.Ordinal).ToList());
                 break;
             case "complex":
                 var complex = Assert.IsType<Complex>(actual);
@@ -61,9 +70,9 @@ public static class ExpectedValue
                 Assert.Equal(obj.ClassName, obj[PythonObject.ClassKey]);
                 if (value.TryGetProperty("args", out var args))
                 {
-                    var actualArgs = Assert.IsType<object?[]>(obj[PythonObject.ArgsKey]);
-                    Assert.Equal(args.GetArrayLength(), actualArgs.Length);
-                    for (var i = 0; i < actualArgs.Length; i++)
+                    var actualArgs = Assert.IsType<PythonList>(obj[PythonObject.ArgsKey]);
+                    Assert.Equal(args.GetArrayLength(), actualArgs.Count);
+                    for (var i = 0; i < actualArgs.Count; i++)
                     {
                         AssertMatches(args[i], actualArgs[i], $"{path}.__args__[{i}]", parents);
                     }
@@ -139,17 +148,18 @@ public static class ExpectedValue
                 Assert.Equal(Guid.Parse(value.GetString()!), Assert.IsType<Guid>(actual));
                 break;
             case "list":
-                var items = Assert.IsType<object[]>(actual);
+                // A session's own list is an object[], a nested one a PythonList.
+                var items = Assert.IsAssignableFrom<IList>(actual);
                 var expectedItems = value.EnumerateArray().ToList();
-                Assert.Equal(expectedItems.Count, items.Length);
-                for (var i = 0; i < items.Length; i++)
+                Assert.Equal(expectedItems.Count, items.Count);
+                for (var i = 0; i < items.Count; i++)
                 {
                     AssertMatches(expectedItems[i], items[i], $"{path}[{i}]", parents);
                 }
 
                 break;
             case "set":
-                var members = Assert.IsType<object[]>(actual).ToList();
+                var members = Assert.IsAssignableFrom<IList>(actual).Cast<object?>().ToList();
                 Assert.Equal(value.GetArrayLength(), members.Count);
                 foreach (var member in value.EnumerateArray())
                 {

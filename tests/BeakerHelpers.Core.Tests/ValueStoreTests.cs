@@ -61,9 +61,13 @@ public class ValueStoreTests
             {
                 var values = result.Session!.Values.ToDictionary(p => p.Key, p => p.Value);
                 var twice = Assert.IsType<object?[]>(values["twice"]);
+                Assert.IsType<PythonDict>(twice[0]);
                 Assert.Same(twice[0], twice[1]);
+                // The list that contains itself: met again inside, it is the same items as a nested list, which contains itself.
                 var loop = Assert.IsType<object?[]>(values["loop"]);
-                Assert.Same(loop, loop[1]);
+                var inner = Assert.IsType<PythonList>(loop[1]);
+                Assert.Same(inner, inner[1]);
+                Assert.Equal(loop[0], inner[0]);
             }
         }
     }

@@ -24,6 +24,7 @@ internal sealed class PythonValueMapper
 
     private readonly Dictionary<object, object?>? _mapped;
     private readonly Dictionary<object, long>? _sizes;
+    private Dictionary<object, PythonList>? _nested;
     private long _count;
 
     /// <param name="shared">Whether the payload used memo references (PickleResult.Shared): only then is each node's mapping kept.</param>
@@ -91,14 +92,31 @@ internal sealed class PythonValueMapper
         }
     }
 
-    internal object?[] MapItems(IReadOnlyList<object?> items, int depth, object? node = null)
+    /// <summary>
+    /// A list, tuple or set at <paramref name="depth"/>: a session's own value (depth 0) is an object[], a nested
+    /// one a <see cref="PythonList"/> around it (see there why).
+    /// </summary>
+    internal object MapList(IReadOnlyList<object?> items, int depth, object? node = null)
     {
         var array = items.Count == 0 ? Array.Empty<object?>() : new object?[items.Count];
+        object value = depth == 0 ? array : new PythonList(array);
         if (node != null)
         {
-            Register(node, array);
+            Register(node, value);
         }
 
+        for (var i = 0; i < array.Length; i++)
+        {
+            array[i] = Map(items[i], depth + 1);
+        }
+
+        return value;
+    }
+
+    /// <summary>Items mapped for a value's own use (a range's bounds, an exception's arguments), not as a list value.</summary>
+    internal object?[] MapArray(IReadOnlyList<object?> items, int depth)
+    {
+        var array = new object?[items.Count];
         for (var i = 0; i < array.Length; i++)
         {
             array[i] = Map(items[i], depth + 1);
@@ -146,9 +164,9 @@ internal sealed class PythonValueMapper
             case PySet { Frozen: true } set:
                 CheckDepth(depth);
                 return set.Count == 0 ? "frozenset()" : "frozenset({" + string.Join(", ", set.Select(i => ItemRepr(i, depth))) + "})";
-            case PyCall { Callable: PyGlobal g } call when StandardCallables.QualifiedName(g) == "builtins.frozenset" && Map(call, depth) is object?[] members:
+            case PyCall { Callable: PyGlobal g } call when StandardCallables.QualifiedName(g) == "builtins.frozenset" && Map(call, depth) is System.Collections.IList members:
                 // Protocol 2 writes a frozenset as a call of frozenset([...]).
-                return members.Length == 0 ? "frozenset()" : "frozenset({" + string.Join(", ", members.Select(m => PythonText.Repr(m, depth))) + "})";
+                return members.Count == 0 ? "frozenset()" : "frozenset({" + string.Join(", ", members.Cast<object?>().Select(m => PythonText.Repr(m, depth))) + "})";
             case PyGlobal global:
                 return global.ToString();
             default:
@@ -171,6 +189,19 @@ internal sealed class PythonValueMapper
         {
             // Counted as the values it stands for; a container still being mapped (a cycle) as one.
             Count(_sizes!.TryGetValue(node, out var size) ? size : 1);
+            if (depth > 0 && known is object?[] sessionList)
+            {
+                // A session's own list met again inside a value (a list that contains itself): the same items, shown
+                // as a nested list is.
+                _nested ??= new Dictionary<object, PythonList>(ReferenceEqualityComparer.Instance);
+                if (!_nested.TryGetValue(sessionList, out var nested))
+                {
+                    _nested[sessionList] = nested = new PythonList(sessionList);
+                }
+
+                return nested;
+            }
+
             return known;
         }
 
@@ -178,9 +209,9 @@ internal sealed class PythonValueMapper
         Count(1);
         object? value = node switch
         {
-            PyList list => MapItems(list, depth, list),
-            PyTuple tuple => MapItems(tuple.Items, depth, tuple),
-            PySet set => MapItems(set, depth, set),
+            PyList list => MapList(list, depth, list),
+            PyTuple tuple => MapList(tuple.Items, depth, tuple),
+            PySet set => MapList(set, depth, set),
             PyDict dict => MapDict(dict, depth, node: dict),
             PyCall call => StandardCallables.Map(this, call, depth),
             PyGlobal global => global.ToString(),

@@ -185,7 +185,7 @@ internal static class StandardCallables
         mapper.Register(call, instance);
         if (args.Count > 0)
         {
-            instance.Set(PythonObject.ArgsKey, PythonObject.ArgsKey, mapper.MapItems(args, depth));
+            instance.Set(PythonObject.ArgsKey, PythonObject.ArgsKey, mapper.MapList(args, depth + 1));
         }
 
         if (kwargs is { Count: > 0 })
@@ -215,7 +215,7 @@ internal static class StandardCallables
 
         if (call.ListItems != null)
         {
-            instance.Set(PythonObject.ItemsKey, PythonObject.ItemsKey, mapper.MapItems(call.ListItems, depth));
+            instance.Set(PythonObject.ItemsKey, PythonObject.ItemsKey, mapper.MapList(call.ListItems, depth + 1));
         }
 
         if (call.DictItems != null)
@@ -240,12 +240,12 @@ internal static class StandardCallables
 
     private static object Exception(PythonValueMapper mapper, PyCall call, string className, int depth)
     {
-        var args = mapper.MapItems(call.Args.Items, depth);
+        var args = mapper.MapArray(call.Args.Items, depth);
         var shortName = className[(className.IndexOf('.') + 1)..];
         var display = shortName + "(" + string.Join(", ", args.Select(a => a is string s ? PythonText.Repr(s, 0) : PythonText.Display(a))) + ")";
         var error = new PythonObject(className, display);
         mapper.Register(call, error);
-        error.Set("args", "args", args);
+        error.Set("args", "args", new PythonList(args));
         foreach (var state in call.States ?? new List<object?>())
         {
             if (state is PyDict dict)
@@ -308,7 +308,7 @@ internal static class StandardCallables
             items.AddRange(call.ListItems);
         }
 
-        return mapper.MapItems(items, depth, call);
+        return mapper.MapList(items, depth, call);
     }
 
     /// <summary>dict, OrderedDict, Counter: a dict, a list of pairs, keyword arguments, items set after; a PythonDict.</summary>
@@ -430,7 +430,7 @@ internal static class StandardCallables
             return null;
         }
 
-        var values = mapper.MapItems(args, depth);
+        var values = mapper.MapArray(args, depth);
         var isRange = ((PyGlobal)call.Callable!).Name is "range" or "xrange";
         var (start, stop, step) = values.Length switch
         {
@@ -788,7 +788,7 @@ internal static class StandardCallables
             return null;
         }
 
-        var values = mapper.MapItems(fields.Items, depth);
+        var values = mapper.MapArray(fields.Items, depth);
         var shown = "time.struct_time(" + string.Join(", ", StructTimeFields.Select((f, i) => f + "=" + PythonText.Display(values[i]))) + ")";
         var result = new PythonObject("time.struct_time", shown);
         for (var i = 0; i < StructTimeFields.Length; i++)
@@ -810,9 +810,9 @@ internal static class StandardCallables
         switch (args)
         {
             case [var code, PyList list] when Text(code) is not null:
-                return mapper.MapItems(list, depth, call);
-            case [PyGlobal, var code, long format, var data] when Text(code) is not null && mapper.Map(data, depth + 1) is byte[] bytes:
-                return MachineValues(format, bytes);
+                return mapper.MapList(list, depth, call);
+            case [PyGlobal, var code, long format, var data] when Text(code) is not null && mapper.Map(data, depth + 1) is byte[] bytes && MachineValues(format, bytes) is { } numbers:
+                return depth == 0 ? numbers : new PythonList(numbers);
             default:
                 return null;
         }

@@ -34,21 +34,30 @@ public class PythonObject : PythonDict
 
 /// <summary>
 /// A member of an Enum, IntEnum or Flag class, as Python 3.11 pickles it (getattr(Class, 'NAME'); a Flag
-/// combination is an or_ of members): '__class__' and 'name', shown as Class.NAME (Class.A|B for a combination).
+/// combination is an or_ of members). Shown as Class.NAME (Class.A|B for a combination); its two properties
+/// are named as Python names them, so that JSON and CLIXML exports read {"__class__": ..., "name": ...}.
 /// </summary>
-public sealed class PythonEnumMember : PythonObject
+public sealed class PythonEnumMember
 {
-    public const string NameKey = "name";
-
     internal PythonEnumMember(string className, string memberName)
-        : base(className, ShortName(className) + "." + memberName)
     {
-        MemberName = memberName;
-        Set(NameKey, NameKey, memberName);
+        __class__ = className;
+        name = memberName;
     }
 
+#pragma warning disable IDE1006, SA1300 // Python's names, as PowerShell users type them ($s.role.name).
+    /// <summary>The enum class as 'module.Name'.</summary>
+    public string __class__ { get; }
+
     /// <summary>The member's name; members of a Flag combination joined by '|'.</summary>
-    public string MemberName { get; }
+    public string name { get; }
+#pragma warning restore IDE1006, SA1300
+
+    internal string ClassName => __class__;
+
+    internal string MemberName => name;
+
+    public override string ToString() => ClassName[(ClassName.LastIndexOf('.') + 1)..] + "." + MemberName;
 
     public override bool Equals(object? obj) => obj switch
     {
@@ -60,6 +69,4 @@ public sealed class PythonEnumMember : PythonObject
     };
 
     public override int GetHashCode() => HashCode.Combine(ClassName, MemberName);
-
-    private static string ShortName(string className) => className[(className.LastIndexOf('.') + 1)..];
 }
