@@ -26,6 +26,15 @@ foreach (var (db, tables) in new[] { ("sessions.db", new[] { "beaker_cache" }), 
     }
 }
 
+// The value stores: application objects and standard-library values at protocols 2, 4 and 5 (make_value_stores.py).
+var values = Path.Combine(stores, "..", "values");
+using (var store = SqliteSessionStore.Open(Path.Combine(values, "values.db"), "beaker_cache", null))
+{
+    seeds.AddRange(store.ReadSessions(null, CancellationToken.None).Select(r => (r.Data, true)));
+}
+
+seeds.AddRange(Directory.EnumerateFiles(Path.Combine(values, "files"), "*.cache", SearchOption.AllDirectories).Select(f => (File.ReadAllBytes(f), false)));
+
 var config = PasteDeployLoader.Load(Path.Combine(stores, "crypto.ini"), null);
 var keys = SessionSettings.FromConfig(config, SessionSettings.DefaultPrefix, stores).Keys();
 var plain = new SessionPayloadDecoder();
@@ -51,7 +60,14 @@ for (var i = 0; i < cases; i++)
     string outcome;
     try
     {
-        (encrypted ? withKeys : plain).Decode(mutated);
+        var decoded = (encrypted ? withKeys : plain).Decode(mutated);
+
+        // What the listing shows must not fail either: every value's display.
+        foreach (var pair in decoded.Values)
+        {
+            _ = BeakerHelpers.Core.Payload.Values.PythonText.Display(pair.Value);
+        }
+
         outcome = "decoded";
     }
     catch (PayloadException ex)
@@ -108,8 +124,15 @@ return failures.Count == 0 ? 0 : 1;
 static (byte[] Data, string How) Mutate(byte[] data, Random random, List<(byte[] Data, bool Encrypted)> seeds)
 {
     var bytes = (byte[])data.Clone();
-    switch (random.Next(7))
+    switch (random.Next(8))
     {
+        case 7:
+            // An opcode the payload did not have where it had another, with a one-byte argument: calls, memo
+            // references, BUILD and item opcodes in places no writer puts them.
+            var opcodes = new byte[] { (byte)'R', (byte)'b', (byte)'s', (byte)'u', (byte)'a', (byte)'e', (byte)'h', (byte)'q', (byte)'2', (byte)'0', (byte)'1', (byte)'(', 0x81, 0x92, 0x93, 0x94, 0x85, 0x86, 0x87, (byte)'t', (byte)'l', (byte)'d', 0x90, 0x91 };
+            var place = random.Next(bytes.Length + 1);
+            var inserted = new[] { opcodes[random.Next(opcodes.Length)], (byte)random.Next(8) };
+            return (bytes[..place].Concat(inserted).Concat(bytes[place..]).ToArray(), $"opcode 0x{inserted[0]:x2} inserted at {place}");
         case 0:
             var flips = random.Next(1, 9);
             for (var f = 0; f < flips && bytes.Length > 0; f++)
