@@ -53,8 +53,18 @@ public sealed class SessionReader
             return new SessionReadResult(row.Id, null, null);
         }
 
-        var values = payload.Values.Select(pair => Array.IndexOf(UnixTimeKeys, pair.Key) >= 0 ? new KeyValuePair<string, object?>(pair.Key, FromUnixTime(pair.Value)) : pair).ToList();
-        var created = row.Created ?? CreationTime(payload.Values);
+        // The decoder's list is this row's own: its two times are converted in place.
+        var values = payload.Values as List<KeyValuePair<string, object?>> ?? payload.Values.ToList();
+        for (var i = 0; i < values.Count; i++)
+        {
+            var key = values[i].Key;
+            if (key.Length == 14 && (key == UnixTimeKeys[0] || key == UnixTimeKeys[1]))
+            {
+                values[i] = new KeyValuePair<string, object?>(key, FromUnixTime(values[i].Value));
+            }
+        }
+
+        var created = row.Created ?? CreationTime(values);
         return new SessionReadResult(row.Id, new SessionRecord(row.Id, row.Accessed, created, storeDescription, payload.Layout, values), null);
     }
 

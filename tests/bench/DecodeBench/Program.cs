@@ -28,6 +28,76 @@ if (options.TryGetValue("--db", out var db))
 }
 
 var decoder = new SessionPayloadDecoder();
+if (options.ContainsKey("--loop"))
+{
+    var firstChance = new Dictionary<string, int>();
+    AppDomain.CurrentDomain.FirstChanceException += (_, e) => { var k = e.Exception.GetType().Name + ": " + e.Exception.Message[..Math.Min(80, e.Exception.Message.Length)] + " @ " + e.Exception.StackTrace?.Split('\n').FirstOrDefault(); lock (firstChance) { firstChance[k] = firstChance.GetValueOrDefault(k) + 1; } };
+    var realistic = sets[int.Parse(options.GetValueOrDefault("--set") ?? "2", System.Globalization.CultureInfo.InvariantCulture)].Payloads.Where(p => Decodes(() => decoder.Decode(p))).ToList();
+    for (var round = 0; round < 10; round++)
+    {
+        var a0 = GC.GetAllocatedBytesForCurrentThread();
+        var c0 = Stopwatch.StartNew();
+        foreach (var p in realistic) { BeakerHelpers.Core.Payload.Pickle.PickleReader.Read(p); }
+        var readUs = c0.Elapsed.TotalMilliseconds * 1000 / realistic.Count;
+        var a1 = GC.GetAllocatedBytesForCurrentThread();
+        c0.Restart();
+        foreach (var p in realistic) { var r = BeakerHelpers.Core.Payload.Pickle.PickleReader.Read(p); new BeakerHelpers.Core.Payload.Pickle.PythonValueMapper(r.Shared).Map(r.Value); }
+        var mapUs = c0.Elapsed.TotalMilliseconds * 1000 / realistic.Count;
+        var a2 = GC.GetAllocatedBytesForCurrentThread();
+        c0.Restart();
+        foreach (var p in realistic) { decoder.Decode(p); }
+        var decUs = c0.Elapsed.TotalMilliseconds * 1000 / realistic.Count;
+        var a3 = GC.GetAllocatedBytesForCurrentThread();
+        c0.Restart();
+        foreach (var p in realistic) { try { LegacyDecode(p); } catch (Exception) { } }
+        var oldUs = c0.Elapsed.TotalMilliseconds * 1000 / realistic.Count;
+        var a4 = GC.GetAllocatedBytesForCurrentThread();
+        Console.WriteLine($"read {readUs:0.00} µs {(a1 - a0) / realistic.Count} B; read+map {mapUs:0.00} µs {(a2 - a1) / realistic.Count} B; decode {decUs:0.00} µs {(a3 - a2) / realistic.Count} B; old {oldUs:0.00} µs {(a4 - a3) / realistic.Count} B; gen0 {GC.CollectionCount(0)} gen2 {GC.CollectionCount(2)}");
+    }
+
+    foreach (var (label, decode) in new (string, Action<byte[]>)[] { ("read", p => BeakerHelpers.Core.Payload.Pickle.PickleReader.Read(p)), ("new", p => decoder.Decode(p)), ("old", p => { try { LegacyDecode(p); } catch (Exception) { } }), ("new", p => decoder.Decode(p)), ("old", p => { try { LegacyDecode(p); } catch (Exception) { } }) })
+    {
+        var steady = Stopwatch.StartNew();
+        long n = 0;
+        while (steady.Elapsed.TotalSeconds < 4)
+        {
+            foreach (var p in realistic) { decode(p); }
+            n += realistic.Count;
+        }
+
+        Console.WriteLine($"steady {label}: {steady.Elapsed.TotalMilliseconds * 1000 / n:0.00} µs");
+        foreach (var kv in firstChance.OrderByDescending(k => k.Value).Take(5)) { Console.WriteLine($"   {kv.Value} {kv.Key}"); }
+        firstChance.Clear();
+    }
+
+    var until = Stopwatch.StartNew();
+    while (until.Elapsed.TotalSeconds < (options["--loop"] == "0" ? 0 : 12)) { foreach (var p in realistic) { decoder.Decode(p); } }
+    return 0;
+}
+
+if (options.ContainsKey("--profile"))
+{
+    foreach (var (name, payloads) in sets)
+    {
+        var ok = payloads.Where(p => Decodes(() => decoder.Decode(p))).ToList();
+        for (var round = 0; round < 3; round++)
+        {
+            var c1 = Stopwatch.StartNew();
+            var results = new List<BeakerHelpers.Core.Payload.Pickle.PickleResult>();
+            for (var k = 0; k < 5; k++) { results.Clear(); foreach (var p in ok) { try { results.Add(BeakerHelpers.Core.Payload.Pickle.PickleReader.Read(p)); } catch { } } }
+            var read = c1.Elapsed.TotalMilliseconds * 1000 / ok.Count / 5;
+            var c2 = Stopwatch.StartNew();
+            for (var k = 0; k < 5; k++) { foreach (var r in results) { var m = new BeakerHelpers.Core.Payload.Pickle.PythonValueMapper(r.Shared); m.Map(r.Value); } }
+            var map = c2.Elapsed.TotalMilliseconds * 1000 / ok.Count / 5;
+            var c3 = Stopwatch.StartNew();
+            for (var k = 0; k < 5; k++) { foreach (var p in ok) { decoder.Decode(p); } }
+            var all = c3.Elapsed.TotalMilliseconds * 1000 / ok.Count / 5;
+            Console.WriteLine($"{name}: read {read:0.00} µs, map outer {map:0.00} µs, decode {all:0.00} µs");
+        }
+    }
+    return 0;
+}
+
 Console.WriteLine("| payloads | sessions | 0.3.0 (Razorvine) | new reader | faster by | 0.3.0 failed on |");
 Console.WriteLine("|---|---:|---:|---:|---:|---:|");
 foreach (var (name, payloads) in sets)
@@ -71,19 +141,24 @@ static bool Decodes(Action decode)
 // µs per payload for one pass; a payload a reader cannot decode costs it its exception, as it does in a listing.
 static double Measure(List<byte[]> payloads, Action<byte[]> decode)
 {
+    // A small set is gone through repeatedly, so that a pass lasts long enough to time.
+    var rounds = Math.Max(1, 50_000 / payloads.Count);
     var clock = Stopwatch.StartNew();
-    foreach (var payload in payloads)
+    for (var round = 0; round < rounds; round++)
     {
-        try
+        foreach (var payload in payloads)
         {
-            decode(payload);
-        }
-        catch (Exception)
-        {
+            try
+            {
+                decode(payload);
+            }
+            catch (Exception)
+            {
+            }
         }
     }
 
-    return clock.Elapsed.TotalMilliseconds * 1000 / payloads.Count;
+    return clock.Elapsed.TotalMilliseconds * 1000 / payloads.Count / rounds;
 }
 
 static double Median(List<double> values)

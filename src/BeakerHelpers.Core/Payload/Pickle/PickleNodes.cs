@@ -17,6 +17,9 @@ internal sealed class PyGlobal
 
     public string Name { get; }
 
+    /// <summary>The name as Python 3 looks it up (StandardCallables.QualifiedName), worked out once per name.</summary>
+    internal string? Qualified { get; set; }
+
     public override string ToString() => Module + "." + Name;
 }
 
@@ -103,8 +106,7 @@ internal sealed class PySet : List<object?>
 }
 
 /// <summary>
-/// A Python dict (EMPTY_DICT, DICT, SETITEM(S)) as its entries in insertion order. Keys are compared when a
-/// key is set again only for the plain kinds (text, numbers, bool, None); see PythonValueMapper for the rest.
+/// A Python dict (EMPTY_DICT, DICT, SETITEM(S)) as its entries in insertion order.
 /// </summary>
 internal sealed class PyDict
 {
@@ -117,36 +119,12 @@ internal sealed class PyDict
     public IReadOnlyList<KeyValuePair<object?, object?>> Entries => _entries;
 
     /// <summary>
-    /// Adds or replaces: a pickle of a real dict never sets one key twice, so the search for an equal key runs only
-    /// over small dicts (hostile input with thousands of SETITEMs must not make this quadratic); the mapper merges
-    /// what is left by the keys' text.
+    /// Adds an entry. A pickle of a real dict never sets one key twice; when a hostile one does, the mapper keeps
+    /// the last value under that key's text (PythonDict.Set), as Python keeps the last one.
     /// </summary>
-    public void Set(object? key, object? value)
-    {
-        if (_entries.Count <= 16)
-        {
-            for (var i = 0; i < _entries.Count; i++)
-            {
-                if (SameKey(_entries[i].Key, key))
-                {
-                    _entries[i] = new KeyValuePair<object?, object?>(_entries[i].Key, value);
-                    return;
-                }
-            }
-        }
+    public void Set(object? key, object? value) => _entries.Add(new KeyValuePair<object?, object?>(key, value));
 
-        _entries.Add(new KeyValuePair<object?, object?>(key, value));
-    }
-
-    private static bool SameKey(object? a, object? b) => (a, b) switch
-    {
-        (null, null) => true,
-        (string x, string y) => x == y,
-        (PyByteString x, PyByteString y) => x.Bytes.AsSpan().SequenceEqual(y.Bytes),
-        (long x, long y) => x == y,
-        (bool x, bool y) => x == y,
-        _ => false,
-    };
+    public void EnsureCapacity(int capacity) => _entries.EnsureCapacity(capacity);
 }
 
 /// <summary>

@@ -37,14 +37,31 @@ internal sealed class PickleReader
 
     private static readonly object True = true;
     private static readonly object False = false;
-    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
+    private static readonly Encoding Utf8 = Encoding.UTF8;
+
+    private const int TextSlots = 4096;
+
+    /// <summary>Strings up to this many UTF-8 bytes go through the cache of recurring strings.</summary>
+    private const int CachedTextBytes = 16;
+
+    /// <summary>Boxed small ints, as most ints in a session are (ids, counts, flags).</summary>
+    private static readonly object[] SmallInts = Enumerable.Range(0, 257).Select(i => (object)(long)i).ToArray();
 
     [ThreadStatic]
     private static PickleReader? t_reader;
 
-    private readonly List<object?> _stack = new(64);
+    private readonly ValueStack _stack = new(64);
     private readonly List<int> _marks = new(8);
-    private readonly List<object?> _memo = new(64);
+    private readonly ValueStack _memo = new(64);
+
+    /// <summary>
+    /// Short strings decoded so far on this thread, by a hash of their UTF-8 bytes: a session's keys and many of its
+    /// values recur from session to session, and are then neither decoded nor allocated again.
+    /// </summary>
+    private readonly (byte[] Bytes, string Text)[] _texts = new (byte[], string)[TextSlots];
+
+    /// <summary>The classes and functions named so far on this thread: one PyGlobal per name, its lookups done once.</summary>
+    private readonly Dictionary<(string, string), PyGlobal> _globals = new();
     private Dictionary<long, object?>? _sparseMemo;
 
     private byte[] _data = Array.Empty<byte>();
@@ -89,7 +106,6 @@ internal sealed class PickleReader
         _data = Array.Empty<byte>();
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private PickleResult Run(byte[] data)
     {
         _data = data;
@@ -138,10 +154,11 @@ internal sealed class PickleReader
                     Push(False);
                     break;
                 case (byte)'J': // BININT
-                    Push((long)BinaryPrimitives.ReadInt32LittleEndian(ReadBytes(4)));
+                    var binint = BinaryPrimitives.ReadInt32LittleEndian(ReadBytes(4));
+                    Push(binint is >= 0 and <= 256 ? SmallInts[binint] : (long)binint);
                     break;
                 case (byte)'K': // BININT1
-                    Push((long)ReadByte());
+                    Push(SmallInts[ReadByte()]);
                     break;
                 case (byte)'M': // BININT2
                     Push((long)BinaryPrimitives.ReadUInt16LittleEndian(ReadBytes(2)));
@@ -169,10 +186,10 @@ internal sealed class PickleReader
 
                 // Text and bytes.
                 case (byte)'X': // BINUNICODE
-                    Push(Utf8.GetString(ReadBytes(ReadLength(4, int.MaxValue))));
+                    Push(Text(ReadBytes(ReadLength(4, int.MaxValue))));
                     break;
                 case 0x8c: // SHORT_BINUNICODE
-                    Push(Utf8.GetString(ReadBytes(ReadByte())));
+                    Push(Text(ReadBytes(ReadByte())));
                     break;
                 case 0x8d: // BINUNICODE8
                     Push(Utf8.GetString(ReadBytes(ReadLength(8, int.MaxValue))));
@@ -226,8 +243,12 @@ internal sealed class PickleReader
                 {
                     var from = PopMarkPosition();
                     var list = new PyList(_stack.Count - from);
-                    list.AddRange(Range(from));
-                    _stack.RemoveRange(from, _stack.Count - from);
+                    for (var i = from; i < _stack.Count; i++)
+                    {
+                        list.Add(_stack[i]);
+                    }
+
+                    _stack.RemoveFrom(from);
                     Push(list);
                     break;
                 }
@@ -246,8 +267,12 @@ internal sealed class PickleReader
                 {
                     var from = PopMarkPosition();
                     var set = new PySet(frozen: true);
-                    set.AddRange(Range(from));
-                    _stack.RemoveRange(from, _stack.Count - from);
+                    for (var i = from; i < _stack.Count; i++)
+                    {
+                        set.Add(_stack[i]);
+                    }
+
+                    _stack.RemoveFrom(from);
                     Push(set);
                     break;
                 }
@@ -271,12 +296,17 @@ internal sealed class PickleReader
                         throw Malformed("SETITEMS needs key/value pairs, and an odd number of values follows the mark");
                     }
 
+                    if (target is PyDict sized)
+                    {
+                        sized.EnsureCapacity(sized.Count + ((_stack.Count - from) / 2));
+                    }
+
                     for (var i = from; i < _stack.Count; i += 2)
                     {
                         SetItem(target, _stack[i], _stack[i + 1]);
                     }
 
-                    _stack.RemoveRange(from, _stack.Count - from);
+                    _stack.RemoveFrom(from);
                     break;
                 }
 
@@ -299,13 +329,13 @@ internal sealed class PickleReader
                         Append(target, _stack[i]);
                     }
 
-                    _stack.RemoveRange(from, _stack.Count - from);
+                    _stack.RemoveFrom(from);
                     break;
                 }
 
                 // Classes, calls and objects: names and arguments only.
                 case (byte)'c': // GLOBAL
-                    Push(new PyGlobal(ReadLine(), ReadLine()));
+                    Push(Global(ReadLine(), ReadLine()));
                     break;
                 case 0x93: // STACK_GLOBAL
                 {
@@ -317,7 +347,7 @@ internal sealed class PickleReader
                         throw Malformed("STACK_GLOBAL needs a module name and a name, both str");
                     }
 
-                    Push(new PyGlobal(m, n));
+                    Push(Global(m, n));
                     break;
                 }
 
@@ -357,7 +387,7 @@ internal sealed class PickleReader
 
                 case (byte)'i': // INST
                 {
-                    var cls = new PyGlobal(ReadLine(), ReadLine());
+                    var cls = Global(ReadLine(), ReadLine());
                     var from = PopMarkPosition();
                     var args = TupleFrom(from);
                     Push(new PyCall(cls, args, null, isNew: false));
@@ -402,7 +432,7 @@ internal sealed class PickleReader
                 case (byte)'1': // POP_MARK
                 {
                     var from = PopMarkPosition();
-                    _stack.RemoveRange(from, _stack.Count - from);
+                    _stack.RemoveFrom(from);
                     break;
                 }
 
@@ -457,6 +487,59 @@ internal sealed class PickleReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private string Text(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.Length > CachedTextBytes || utf8.Length < 2)
+        {
+            return Decode(utf8);
+        }
+
+        // Short strings are mostly keys: hashed by their length and first and last eight bytes (or fewer).
+        ulong head;
+        ulong tail;
+        if (utf8.Length >= 8)
+        {
+            head = BinaryPrimitives.ReadUInt64LittleEndian(utf8);
+            tail = BinaryPrimitives.ReadUInt64LittleEndian(utf8[^8..]);
+        }
+        else
+        {
+            head = BinaryPrimitives.ReadUInt16LittleEndian(utf8) | ((ulong)utf8[^1] << 16);
+            tail = (ulong)utf8[utf8.Length / 2] << 24;
+        }
+
+        var hash = (((head * 0x9E3779B97F4A7C15UL) ^ tail) * 0xC2B2AE3D27D4EB4FUL) ^ (ulong)utf8.Length;
+        ref var slot = ref _texts[(int)(hash >> 52) & (TextSlots - 1)];
+        if (slot.Bytes != null && utf8.SequenceEqual(slot.Bytes))
+        {
+            return slot.Text;
+        }
+
+        var text = Decode(utf8);
+        slot = (utf8.ToArray(), text);
+        return text;
+    }
+
+    /// <summary>UTF-8 to text; ASCII, which most of a session is, by widening alone.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static string Decode(ReadOnlySpan<byte> utf8) =>
+        utf8.Length == 0 ? string.Empty : System.Text.Ascii.IsValid(utf8) ? Encoding.Latin1.GetString(utf8) : Utf8.GetString(utf8);
+
+    private PyGlobal Global(string module, string name)
+    {
+        if (!_globals.TryGetValue((module, name), out var global))
+        {
+            global = new PyGlobal(module, name);
+            if (_globals.Count < 1024 && module.Length + name.Length < 256)
+            {
+                _globals[(module, name)] = global;
+            }
+        }
+
+        return global;
+    }
+
     /// <summary>The stack position of the innermost MARK, which is removed.</summary>
     private int PopMarkPosition()
     {
@@ -475,37 +558,38 @@ internal sealed class PickleReader
     {
         if (++_values > MaxValues)
         {
-            throw new PayloadException($"the pickle builds more than {MaxValues} values (limit: values per payload)");
+            throw TooManyValues();
         }
 
         _stack.Add(value);
     }
 
+    private static PayloadException TooManyValues() => new($"the pickle builds more than {MaxValues} values (limit: values per payload)");
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private object? Pop()
-    {
-        var value = _stack[^1];
-        _stack.RemoveAt(_stack.Count - 1);
-        return value;
-    }
+    private object? Pop() => _stack.Pop();
 
-    /// <summary>At least <paramref name="count"/> values above the innermost mark (or above <paramref name="floor"/>).</summary>
-    private void Require(int count, int? floor = null)
+    /// <summary>At least <paramref name="count"/> values above the innermost mark.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Require(int count)
     {
-        var bottom = floor ?? (_marks.Count > 0 ? _marks[^1] : 0);
-        if (floor.HasValue ? bottom < count : _stack.Count - bottom < count)
+        var bottom = _marks.Count > 0 ? _marks[^1] : 0;
+        if (_stack.Count - bottom < count)
         {
-            throw Malformed($"it needs {count} value(s) on the stack");
+            throw NeedsValues(count);
         }
     }
 
-    private IEnumerable<object?> Range(int from)
+    /// <summary>At least <paramref name="count"/> values below a mark at <paramref name="floor"/>.</summary>
+    private void Require(int count, int floor)
     {
-        for (var i = from; i < _stack.Count; i++)
+        if (floor < count)
         {
-            yield return _stack[i];
+            throw NeedsValues(count);
         }
     }
+
+    private PayloadException NeedsValues(int count) => Malformed($"it needs {count} value(s) on the stack");
 
     private PyTuple TupleFrom(int from)
     {
@@ -516,8 +600,8 @@ internal sealed class PickleReader
         }
 
         var items = new object?[count];
-        _stack.CopyTo(from, items, 0, count);
-        _stack.RemoveRange(from, count);
+        _stack.CopyTo(from, items, count);
+        _stack.RemoveFrom(from);
         return new PyTuple(items);
     }
 
@@ -533,7 +617,7 @@ internal sealed class PickleReader
             dict.Set(_stack[i], _stack[i + 1]);
         }
 
-        _stack.RemoveRange(from, _stack.Count - from);
+        _stack.RemoveFrom(from);
     }
 
     private void SetItem(object? target, object? key, object? value)
@@ -617,6 +701,7 @@ internal sealed class PickleReader
         return index;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private byte ReadByte()
     {
         if (_pos >= _data.Length)

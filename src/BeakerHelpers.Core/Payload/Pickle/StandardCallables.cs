@@ -101,9 +101,14 @@ internal static class StandardCallables
     /// <summary>A class or function's name as Python 3 would look it up: 'module.Name'.</summary>
     public static string QualifiedName(PyGlobal global)
     {
+        if (global.Qualified is { } known)
+        {
+            return known;
+        }
+
         var module = Python2Modules.TryGetValue(global.Module, out var renamed) ? renamed : global.Module;
         var name = module + "." + global.Name;
-        return Python2Names.TryGetValue(name, out var modern) ? modern : name;
+        return global.Qualified = Python2Names.TryGetValue(name, out var modern) ? modern : name;
     }
 
     public static object? Map(PythonValueMapper mapper, PyCall call, int depth)
