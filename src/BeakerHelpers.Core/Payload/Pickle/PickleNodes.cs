@@ -20,6 +20,9 @@ internal sealed class PyGlobal
     /// <summary>The name as Python 3 looks it up (StandardCallables.QualifiedName), worked out once per name.</summary>
     internal string? Qualified { get; set; }
 
+    /// <summary>StandardCallables' handler for this name, or a marker that it has none, worked out once per name.</summary>
+    internal object? Handler { get; set; }
+
     public override string ToString() => Module + "." + Name;
 }
 

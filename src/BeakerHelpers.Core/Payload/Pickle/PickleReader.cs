@@ -653,7 +653,19 @@ internal sealed class PickleReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Memoize(long index)
+    {
+        if (index == _memo.Count && _sparseMemo == null && _stack.Count > 0)
+        {
+            _memo.Add(_stack[_stack.Count - 1]);
+            return;
+        }
+
+        MemoizeSlow(index);
+    }
+
+    private void MemoizeSlow(long index)
     {
         if (_stack.Count == 0)
         {

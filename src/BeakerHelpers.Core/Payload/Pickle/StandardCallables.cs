@@ -20,6 +20,14 @@ internal static class StandardCallables
 
     private delegate object? Handler(PythonValueMapper mapper, PyCall call, object?[] args, int depth);
 
+    /// <summary>What PyGlobal.Handler holds for a name with no handler, so that it is looked up once.</summary>
+    private static readonly object NoHandler = new();
+
+    /// <summary>Zones found by their IANA or Windows id (a lookup costs microseconds); at most this many are kept.</summary>
+    private const int CachedZones = 256;
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, TimeZoneInfo?> Zones = new(StringComparer.Ordinal);
+
     private static readonly Dictionary<string, Handler> Handlers = new(StringComparer.Ordinal)
     {
         ["builtins.getattr"] = EnumMember,
@@ -111,13 +119,28 @@ internal static class StandardCallables
         return global.Qualified = Python2Names.TryGetValue(name, out var modern) ? modern : name;
     }
 
+    private static Handler? HandlerOf(PyGlobal global)
+    {
+        if (global.Handler is Handler known)
+        {
+            return known;
+        }
+
+        if (global.Handler == null)
+        {
+            global.Handler = Handlers.TryGetValue(QualifiedName(global), out var handler) ? handler : NoHandler;
+        }
+
+        return global.Handler as Handler;
+    }
+
     public static object? Map(PythonValueMapper mapper, PyCall call, int depth)
     {
         switch (call.Callable)
         {
             case PyGlobal global:
                 var name = QualifiedName(global);
-                if (!call.IsNew && Handlers.TryGetValue(name, out var handler) && handler(mapper, call, call.Args.Items, depth) is { } known)
+                if (!call.IsNew && HandlerOf(global) is { } handler && handler(mapper, call, call.Args.Items, depth) is { } known)
                 {
                     return known;
                 }
@@ -600,14 +623,27 @@ internal static class StandardCallables
 
     private static TimeZoneInfo? FindZone(string key)
     {
+        if (Zones.TryGetValue(key, out var cached))
+        {
+            return cached;
+        }
+
+        TimeZoneInfo? zone;
         try
         {
-            return TimeZoneInfo.FindSystemTimeZoneById(key);
+            zone = TimeZoneInfo.FindSystemTimeZoneById(key);
         }
         catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException or ArgumentException or System.Security.SecurityException)
         {
-            return null;
+            zone = null;
         }
+
+        if (Zones.Count < CachedZones)
+        {
+            Zones[key] = zone;
+        }
+
+        return zone;
     }
 
     /// <summary>timezone(timedelta[, name]), pytz's _UTC() and _p(zone, utcoffset, ...), ZoneInfo(key): the offset or the zone's name.</summary>
