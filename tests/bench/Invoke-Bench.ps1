@@ -120,6 +120,13 @@ $first = 1..($Runs + 2) | ForEach-Object { (Measure-Pwsh 'first result' "Get-Bea
 $bare = 1..($Runs + 2) | ForEach-Object { (Measure-Native 'bare pwsh' dotnet @($pwsh, '-NoProfile', '-NonInteractive', '-Command', 'exit')).Seconds }
 $startup = [pscustomobject]@{ First = Get-Median $first; Bare = Get-Median $bare }
 
+# (5): the payload reader alone, µs per session, against 0.3.0's Razorvine-based reader in the same process.
+$decodeDb = if ($stores.ContainsKey("SQLite/$largest")) { $stores["SQLite/$largest"] -replace '^sqlite:///', '' } else { $null }
+$decodeArgs = @('run', '-c', 'Release', '--project', (Join-Path $PSScriptRoot 'DecodeBench/DecodeBench.csproj'), '--',
+    '--stores', (Join-Path $PSScriptRoot '../fixtures/stores'), '--values', (Join-Path $PSScriptRoot '../fixtures/values'), '--passes', '15')
+if ($decodeDb) { $decodeArgs += '--db', $decodeDb }
+$decode = (Measure-Native 'DecodeBench' dotnet $decodeArgs).Output | Where-Object { $_ -like '|*' }
+
 function Format-Ratio([double] $Number) { '{0:0.00}x' -f $Number }
 
 $lines = [Collections.Generic.List[string]]::new()
@@ -152,6 +159,13 @@ $lines.Add('')
 $lines.Add('| bare `pwsh -NoProfile -c exit` | import + first session | above bare |')
 $lines.Add('|---:|---:|---:|')
 $lines.Add(('| {0:0.00} s | {1:0.00} s | {2:0.00} s |' -f $startup.Bare, $startup.First, ($startup.First - $startup.Bare)))
+
+$lines.Add('')
+$lines.Add('## Decoding: µs per session of the payload reader alone, against 0.3.0''s (Razorvine.Pickle), median of alternating passes in one process')
+$lines.Add('')
+$decode | ForEach-Object { $lines.Add($_) }
+$lines.Add('')
+$lines.Add('0.3.0 cannot decode the application objects at all: its time there is the time it takes to fail.')
 
 $results = Join-Path $OutDir 'results.md'
 $lines | Set-Content $results

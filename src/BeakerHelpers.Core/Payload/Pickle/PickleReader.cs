@@ -106,6 +106,7 @@ internal sealed class PickleReader
         _data = Array.Empty<byte>();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private PickleResult Run(byte[] data)
     {
         _data = data;
