@@ -80,6 +80,9 @@ public sealed class ConfigTests : IDisposable
     [InlineData("[app:other]\na = 1\n", "ConfigSectionNotFound")]
     [InlineData("[app:main]\na = 1\n[application:main]\na = 2\n[pipeline:main]\npipeline = x\n", "ConfigSectionAmbiguous")]
     [InlineData("[app:main]\nget a = nothere\n", "ConfigGetMissing")]
+    [InlineData("[pipeline:main]\npipeline = egg:a main\n", "ConfigIncludeLoop")]
+    [InlineData("[filter-app:main]\nnext = main\n", "ConfigIncludeLoop")]
+    [InlineData("[pipeline:main]\npipeline = egg:f other\n\n[pipeline:other]\npipeline = egg:g main\n", "ConfigIncludeLoop")]
     public void BadFilesAreRefusedWithAStableId(string text, string errorId)
     {
         var path = Write("bad.ini", text);

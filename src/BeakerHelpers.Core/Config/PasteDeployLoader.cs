@@ -65,6 +65,14 @@ public static class PasteDeployLoader
 
     private static AppConfig Context(IniFile ini, string? name, IReadOnlyDictionary<string, string>? passedGlobal, int depth)
     {
+        if (depth > MaxIncludeDepth)
+        {
+            // A pipeline or filter-app that names itself (or two that name each other) would recurse until the stack
+            // overflows, which no error handler can catch.
+            throw new BeakerException("ConfigIncludeLoop", BeakerErrorKind.InvalidData,
+                $"In '{ini.Path}', finding the app{(name == null ? string.Empty : $" '{name}'")} goes through more than {MaxIncludeDepth} pipelines, filter-apps or 'use = config:' includes in a row; check their 'pipeline', 'next' and 'use' settings for a loop.");
+        }
+
         if (name != null && name.StartsWith("config:", StringComparison.Ordinal))
         {
             return FromConfigUri(ini, name, passedGlobal, depth);
