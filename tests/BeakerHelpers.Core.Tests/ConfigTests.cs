@@ -83,12 +83,36 @@ public sealed class ConfigTests : IDisposable
     [InlineData("[pipeline:main]\npipeline = egg:a main\n", "ConfigIncludeLoop")]
     [InlineData("[filter-app:main]\nnext = main\n", "ConfigIncludeLoop")]
     [InlineData("[pipeline:main]\npipeline = egg:f other\n\n[pipeline:other]\npipeline = egg:g main\n", "ConfigIncludeLoop")]
+    [InlineData("[DEFAULT]\na0 = xxxxxxxxxx\na1 = %(a0)s%(a0)s%(a0)s%(a0)s%(a0)s%(a0)s%(a0)s%(a0)s%(a0)s%(a0)s\na2 = %(a1)s%(a1)s%(a1)s%(a1)s%(a1)s%(a1)s%(a1)s%(a1)s%(a1)s%(a1)s\na3 = %(a2)s%(a2)s%(a2)s%(a2)s%(a2)s%(a2)s%(a2)s%(a2)s%(a2)s%(a2)s\na4 = %(a3)s%(a3)s%(a3)s%(a3)s%(a3)s%(a3)s%(a3)s%(a3)s%(a3)s%(a3)s\na5 = %(a4)s%(a4)s%(a4)s%(a4)s%(a4)s%(a4)s%(a4)s%(a4)s%(a4)s%(a4)s\n[app:main]\nx = 1\n", "ConfigInterpolationTooLong")]
+    [InlineData("[DEFAULT]\na0 =\na1 = %(a0)s%(a0)s%(a0)s%(a0)s%(a0)s%(a0)s%(a0)s%(a0)s%(a0)s%(a0)s\na2 = %(a1)s%(a1)s%(a1)s%(a1)s%(a1)s%(a1)s%(a1)s%(a1)s%(a1)s%(a1)s\na3 = %(a2)s%(a2)s%(a2)s%(a2)s%(a2)s%(a2)s%(a2)s%(a2)s%(a2)s%(a2)s\na4 = %(a3)s%(a3)s%(a3)s%(a3)s%(a3)s%(a3)s%(a3)s%(a3)s%(a3)s%(a3)s\na5 = %(a4)s%(a4)s%(a4)s%(a4)s%(a4)s%(a4)s%(a4)s%(a4)s%(a4)s%(a4)s\n[app:main]\nx = 1\n", "ConfigInterpolationTooLong")]
+    [InlineData("[app:main]\na = b\u0000c\n", "ConfigSyntax")]
     public void BadFilesAreRefusedWithAStableId(string text, string errorId)
     {
         var path = Write("bad.ini", text);
         var ex = Assert.Throws<BeakerException>(() => PasteDeployLoader.Load(path).Local.Select(p => p.Value).ToList());
         Assert.Equal(errorId, ex.ErrorId);
         Assert.Contains(path, ex.Message);
+    }
+
+    [Theory]
+    [InlineData("[app:main]\nbeaker.session.url = postgresql://app:s3cr%3At%2Fpw%40x@db/app\n")]
+    [InlineData("[app:main]\nbeaker.session.encrypt_key = EncKey%Interp-Secret-Tail\n")]
+    [InlineData("beaker.session.url = postgresql://app:Secret-Tail@db/app\n[app:main]\n")]
+    [InlineData("[app:main]\nbeaker.session.url = x\n Secret-Tail-continued\nSecret-Tail no delimiter\n")]
+    public void ErrorsAboutAValueNeverQuoteIt(string text)
+    {
+        var path = Write("secret.ini", text);
+        var ex = Assert.Throws<BeakerException>(() => PasteDeployLoader.Load(path).Local.Select(p => p.Value).ToList());
+        Assert.DoesNotContain("Secret-Tail", ex.Message);
+        Assert.DoesNotContain("pw%40x", ex.Message);
+        Assert.DoesNotContain("3At", ex.Message);
+    }
+
+    [Fact]
+    public void AConfigFileThatNeverEndsIsRefused()
+    {
+        var ex = Assert.Throws<BeakerException>(() => IniFile.Load("/dev/zero"));
+        Assert.Equal("ConfigFileTooLarge", ex.ErrorId);
     }
 
     [Fact]

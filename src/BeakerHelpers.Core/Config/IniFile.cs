@@ -13,6 +13,18 @@ public sealed class IniFile
 {
     public const string DefaultSection = "DEFAULT";
     private const int MaxInterpolationDepth = 10;
+
+    /// <summary>A config file larger than this is refused (real ones are a few KiB; /dev/zero never ends).</summary>
+    public const int MaxFileBytes = 4 * 1024 * 1024;
+
+    /// <summary>An interpolated value longer than this is refused: ten references to ten references ... grow tenfold a level.</summary>
+    public const int MaxInterpolatedLength = 64 * 1024;
+
+    /// <summary>References one value may expand, counting those inside the values it refers to.</summary>
+    private const int MaxReferences = 10_000;
+
+    /// <summary>How much of a line or name an error message quotes: never a value, which may be a password.</summary>
+    private const int QuotedChars = 60;
     private static readonly Regex InterpolationReference = new(@"\G%\(([^)]+)\)s", RegexOptions.CultureInvariant);
 
     private readonly Dictionary<string, string> _defaults = new(StringComparer.Ordinal);
@@ -36,7 +48,7 @@ public sealed class IniFile
         string text;
         try
         {
-            text = File.ReadAllText(path, Encoding.UTF8);
+            text = ReadBounded(path);
         }
         catch (FileNotFoundException)
         {
@@ -104,7 +116,37 @@ public sealed class IniFile
     public string Get(string section, string key)
     {
         var raw = Raw(section, key) ?? throw new KeyNotFoundException(key);
-        return Interpolate(section, key, raw, 1);
+        var references = 0;
+        return Interpolate(section, key, raw, 1, ref references);
+    }
+
+    private static string ReadBounded(string path)
+    {
+        // Read in pieces up to the limit: a device or FIFO named as the config file must not fill the memory.
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 16 * 1024, FileOptions.SequentialScan);
+        using var bytes = new MemoryStream();
+        var buffer = new byte[16 * 1024];
+        int read;
+        while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            if (bytes.Length + read > MaxFileBytes)
+            {
+                throw new BeakerException("ConfigFileTooLarge", BeakerErrorKind.InvalidData,
+                    $"The config file '{path}' is larger than {MaxFileBytes / (1024 * 1024)} MiB; a paste.deploy ini file is a few KiB. Check that the path names the app's ini file.");
+            }
+
+            bytes.Write(buffer, 0, read);
+        }
+
+        var text = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetString(bytes.GetBuffer(), 0, (int)bytes.Length);
+        return text.Length > 0 && text[0] == '\uFEFF' ? text[1..] : text;
+    }
+
+    /// <summary>A name or line as an error message may quote it: at most 60 characters, control characters escaped.</summary>
+    private static string Quote(string text)
+    {
+        var shown = text.Length > QuotedChars ? text[..QuotedChars] + "…" : text;
+        return Payload.Values.PythonText.Escape(shown);
     }
 
     /// <summary>The [DEFAULT] values, each interpolated against the defaults (PasteDeploy's defaults()).</summary>
@@ -113,7 +155,8 @@ public sealed class IniFile
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var pair in _defaults)
         {
-            result[pair.Key] = Interpolate(DefaultSection, pair.Key, pair.Value, 1);
+            var references = 0;
+            result[pair.Key] = Interpolate(DefaultSection, pair.Key, pair.Value, 1, ref references);
         }
 
         return result;
@@ -129,12 +172,12 @@ public sealed class IniFile
         return _defaults.TryGetValue(key, out var fallback) ? fallback : null;
     }
 
-    private string Interpolate(string section, string key, string value, int depth)
+    private string Interpolate(string section, string key, string value, int depth, ref int references)
     {
         if (depth > MaxInterpolationDepth)
         {
             throw Error("ConfigInterpolationTooDeep", section, key,
-                $"interpolation of '{key}' nests more than {MaxInterpolationDepth} levels deep (a %(name)s reference loop?)");
+                $"interpolation of '{Quote(key)}' nests more than {MaxInterpolationDepth} levels deep (a %(name)s reference loop?)");
         }
 
         if (value.IndexOf('%') < 0)
@@ -164,14 +207,27 @@ public sealed class IniFile
             var match = InterpolationReference.Match(value, percent);
             if (!match.Success)
             {
+                // The value is not quoted: it may be a password or a URL holding one.
                 throw Error("ConfigInterpolationSyntax", section, key,
-                    $"'%' must be followed by '%' or '(name)s', found '{value.Substring(percent)}'. Write %% for a literal percent sign");
+                    $"the value of '{Quote(key)}' has a '%' (at character {percent + 1}) that is followed by neither '%' nor '(name)s'. Write %% for a literal percent sign, as in a URL's percent-encoded password (%%40 for @)");
             }
 
             var name = match.Groups[1].Value;
+            if (++references > MaxReferences)
+            {
+                throw Error("ConfigInterpolationTooLong", section, key,
+                    $"the value of '{Quote(key)}' expands more than {MaxReferences} %(name)s references");
+            }
+
             var referenced = Raw(section, name) ?? throw Error("ConfigInterpolationMissing", section, key,
-                $"'{key}' refers to %({name})s, which is set neither in [{section}] nor in [DEFAULT]");
-            builder.Append(Interpolate(section, name, referenced, depth + 1));
+                $"'{Quote(key)}' refers to %({Quote(name)})s, which is set neither in [{Quote(section)}] nor in [DEFAULT]");
+            builder.Append(Interpolate(section, name, referenced, depth + 1, ref references));
+            if (builder.Length > MaxInterpolatedLength)
+            {
+                throw Error("ConfigInterpolationTooLong", section, key,
+                    $"the value of '{Quote(key)}' expands to more than {MaxInterpolatedLength / 1024} KiB through its %(name)s references");
+            }
+
             i = percent + match.Length;
         }
 
@@ -181,7 +237,7 @@ public sealed class IniFile
     private BeakerException Error(string id, string section, string key, string what)
     {
         var line = _lines.TryGetValue((section, key), out var n) ? $", line {n}" : string.Empty;
-        return new BeakerException(id, BeakerErrorKind.InvalidData, $"In '{Path}'{line}, [{section}]: {what}.");
+        return new BeakerException(id, BeakerErrorKind.InvalidData, $"In '{Path}'{line}, [{Quote(section)}]: {what}.");
     }
 
     private void Parse(string text)
@@ -197,6 +253,12 @@ public sealed class IniFile
         {
             var line = lines[index];
             var number = index + 1;
+            if (line.Contains('\0', StringComparison.Ordinal))
+            {
+                throw new BeakerException("ConfigSyntax", BeakerErrorKind.InvalidData,
+                    $"In '{Path}', line {number}: the line holds a NUL character, which no text ini file has. Check that the path names the app's ini file.");
+            }
+
             var stripped = line.Trim();
             if (stripped.Length == 0)
             {
@@ -228,7 +290,7 @@ public sealed class IniFile
                 if (!seenSections.Add(section))
                 {
                     throw new BeakerException("ConfigSyntax", BeakerErrorKind.InvalidData,
-                        $"In '{Path}', line {number}: section [{section}] appears twice. Merge the two sections.");
+                        $"In '{Path}', line {number}: section [{Quote(section)}] appears twice. Merge the two sections.");
                 }
 
                 if (section == DefaultSection)
@@ -248,22 +310,25 @@ public sealed class IniFile
 
             if (target == null || section == null)
             {
+                // Only the key is quoted: the line may hold a password.
+                var before = stripped.IndexOfAny(new[] { '=', ':' });
+                var what = before > 0 ? $"the setting '{Quote(stripped[..before].TrimEnd())}'" : "a line";
                 throw new BeakerException("ConfigSyntax", BeakerErrorKind.InvalidData,
-                    $"In '{Path}', line {number}: '{stripped}' stands before any [section] header.");
+                    $"In '{Path}', line {number}: {what} stands before any [section] header.");
             }
 
             var delimiter = stripped.IndexOfAny(new[] { '=', ':' });
             if (delimiter <= 0)
             {
                 throw new BeakerException("ConfigSyntax", BeakerErrorKind.InvalidData,
-                    $"In '{Path}', line {number}: '{stripped}' is neither 'key = value' nor a [section] header.");
+                    $"In '{Path}', line {number}: the line is neither 'key = value' nor a [section] header (an indented line continues the value above it).");
             }
 
             key = stripped.Substring(0, delimiter).TrimEnd();
             if (target.ContainsKey(key) && (section != DefaultSection || _lines.ContainsKey((section, key))))
             {
                 throw new BeakerException("ConfigSyntax", BeakerErrorKind.InvalidData,
-                    $"In '{Path}', line {number}: '{key}' is set twice in [{section}]. Keep one of them.");
+                    $"In '{Path}', line {number}: '{Quote(key)}' is set twice in [{Quote(section)}]. Keep one of them.");
             }
 
             target[key] = stripped.Substring(delimiter + 1).Trim();
