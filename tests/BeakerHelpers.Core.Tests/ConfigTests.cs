@@ -108,6 +108,29 @@ public sealed class ConfigTests : IDisposable
         Assert.DoesNotContain("3At", ex.Message);
     }
 
+    [Theory]
+    [InlineData("postgresql:/user:Secret-Tail@host/db")]
+    [InlineData("mysql:/user:Secret-Tail@host/db")]
+    [InlineData("postgresql//user:Secret-Tail@host/db")]
+    [InlineData("postgresqluserSecret-Tail@host/db")]
+    [InlineData("postgresql://user:p@Secret-Tail@host/db")]
+    [InlineData("postgresql://user:Secret-Tail@host:0/db")]
+    [InlineData("postgresql://user:Secret-Tail@host:99999/db")]
+    public void BadUrlsAreRefusedWithoutShowingTheirSecrets(string text)
+    {
+        var ex = Assert.Throws<BeakerException>(() => SqlAlchemyUrl.Parse(text, "-Url"));
+        Assert.Equal("UrlInvalid", ex.ErrorId);
+        Assert.DoesNotContain("Secret-Tail", ex.Message);
+    }
+
+    [Fact]
+    public void SecretQueryOptionsAreMasked()
+    {
+        var url = SqlAlchemyUrl.Parse("sqlite:///s.db?password=Secret-Tail&timeout=5", "-Url");
+        Assert.DoesNotContain("Secret-Tail", url.ToString());
+        Assert.Contains("timeout=5", url.ToString());
+    }
+
     [Fact]
     public void AConfigFileThatNeverEndsIsRefused()
     {

@@ -46,8 +46,9 @@ public sealed class SqlAlchemyUrl
         var match = Pattern.Match(url.Trim());
         if (!match.Success)
         {
+            // Only the scheme is quoted: a malformed URL cannot be relied on to mask its own password.
             throw new BeakerException("UrlInvalid", BeakerErrorKind.InvalidArgument,
-                $"{where} is not a SQLAlchemy URL such as sqlite:///path/to/sessions.db or postgresql://user:password@host/dbname: '{Mask(url)}'.");
+                $"{where} is not a SQLAlchemy URL such as sqlite:///path/to/sessions.db or postgresql://user:password@host/dbname (it starts '{SafeStart(url)}'; the dialect is followed by '://').");
         }
 
         var name = match.Groups["name"].Value;
@@ -56,16 +57,23 @@ public sealed class SqlAlchemyUrl
         var portText = match.Groups["port"].Value;
         if (portText.Length > 0)
         {
-            if (!int.TryParse(portText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var p) || p > 65535)
+            if (!int.TryParse(portText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var p) || p is < 1 or > 65535)
             {
                 throw new BeakerException("UrlInvalid", BeakerErrorKind.InvalidArgument,
-                    $"{where} has port '{portText}', which is not a number from 0 to 65535.");
+                    $"{where} has a port that is not a number from 1 to 65535{(portText.Length <= 6 && portText.All(char.IsAsciiDigit) ? $" ('{portText}')" : string.Empty)}.");
             }
 
             port = p;
         }
 
         var host = match.Groups["ipv6host"].Success ? match.Groups["ipv6host"].Value : match.Groups["ipv4host"].Value;
+        if (host.Contains('@'))
+        {
+            // user:p@ss@host: the rest of the password would be taken for the host and shown in every message.
+            throw new BeakerException("UrlInvalid", BeakerErrorKind.InvalidArgument,
+                $"{where} has an '@' after the one that ends the user and password. Percent-encode an '@' in the password as %40 (in an ini file %%40).");
+        }
+
         return new SqlAlchemyUrl
         {
             Dialect = (plus < 0 ? name : name.Substring(0, plus)).ToLowerInvariant(),
@@ -91,8 +99,35 @@ public sealed class SqlAlchemyUrl
         var host = Host == null ? string.Empty : (Host.Contains(':') ? "[" + Host + "]" : Host);
         var port = Port == null ? string.Empty : ":" + Port;
         var database = Database == null ? string.Empty : "/" + Database;
-        var query = Query.Count == 0 ? string.Empty : "?" + string.Join("&", Query.Select(q => q.Key + "=" + q.Value));
+        var query = Query.Count == 0 ? string.Empty : "?" + string.Join("&", Query.Select(q => q.Key + "=" + (IsSecretOption(q.Key) ? "***" : q.Value)));
         return $"{Dialect}{(Driver == null ? string.Empty : "+" + Driver)}://{user}{host}{port}{database}{query}";
+    }
+
+    /// <summary>A query option that carries a secret (password=, sslpassword=, secret=, ...): its value is never shown.</summary>
+    public static bool IsSecretOption(string key)
+    {
+        var k = key.ToLowerInvariant();
+        return k.Contains("pass", StringComparison.Ordinal) || k.Contains("pwd", StringComparison.Ordinal) || k.Contains("secret", StringComparison.Ordinal)
+            || k.Contains("key", StringComparison.Ordinal) || k.Contains("token", StringComparison.Ordinal);
+    }
+
+    /// <summary>What an error may quote of a URL that did not parse: its scheme, up to the first ':' and the slashes after it.</summary>
+    private static string SafeStart(string url)
+    {
+        var text = url.Trim();
+        var colon = text.IndexOf(':');
+        if (colon < 0)
+        {
+            return Regex.Match(text, @"^[\w\+]{0,20}", RegexOptions.CultureInvariant).Value + "…";
+        }
+
+        var end = colon + 1;
+        while (end < text.Length && end < colon + 4 && text[end] == '/')
+        {
+            end++;
+        }
+
+        return (colon <= 30 ? text[..end] : text[..20]) + "…";
     }
 
     private static IReadOnlyList<KeyValuePair<string, string>> ParseQuery(string query)
