@@ -153,7 +153,18 @@ public abstract class SqlSessionStore : ISessionStore
             cancellationToken.ThrowIfCancellationRequested();
             tally.Start();
             var after = last == null ? string.Empty : $"{KeyColumn} > @last AND ";
-            var upTo = Guard("finding old sessions", () =>
+            object? upTo;
+            try
+            {
+                upTo = FindBatchEnd();
+            }
+            catch (Exception ex) when (IsLostConnection(ex))
+            {
+                // Between two batches: what was removed so far is said all the same.
+                throw RemovalFailed(tally, ex);
+            }
+
+            object? FindBatchEnd()
             {
                 using var bound = Command(null, $"SELECT max(k) FROM (SELECT {KeyColumn} AS k FROM {QualifiedTable} WHERE {after}" +
                     (integerKey ? $"{KeyColumn} <= @window AND " : string.Empty) +
@@ -167,7 +178,7 @@ public abstract class SqlSessionStore : ISessionStore
                 Add(bound, "@cutoff", cutoffValue);
                 var value = bound.ExecuteScalar();
                 return value is null or DBNull ? null : value;
-            });
+            }
 
             if (upTo == null)
             {
@@ -192,7 +203,7 @@ public abstract class SqlSessionStore : ISessionStore
                 transaction.Commit();
                 tally.Finish(deleted);
             }
-            catch (DbException ex)
+            catch (Exception ex) when (IsLostConnection(ex))
             {
                 throw RemovalFailed(tally, ex);
             }
@@ -241,7 +252,7 @@ public abstract class SqlSessionStore : ISessionStore
                 transaction.Commit();
                 tally.Finish(deleted);
             }
-            catch (DbException ex)
+            catch (Exception ex) when (IsLostConnection(ex))
             {
                 throw RemovalFailed(tally, ex);
             }
@@ -453,6 +464,9 @@ public abstract class SqlSessionStore : ISessionStore
         }
     }
 
+    /// <summary>A driver error, or the driver's refusal to use a connection the server closed.</summary>
+    private bool IsLostConnection(Exception ex) => ex is DbException || (ex is InvalidOperationException && _connection.State != ConnectionState.Open);
+
     private BeakerException RemovalFailed(BatchTally tally, Exception ex) =>
         new("RemovalFailed", BeakerErrorKind.ConnectionError,
             $"Removing sessions from {Description} failed after {tally.Removed} session(s) were removed in {tally.Batches} batch(es): " +
@@ -524,11 +538,7 @@ public abstract class SqlSessionStore : ISessionStore
 
                 tally.Finish(done);
             }
-            catch (DbException ex)
-            {
-                throw RemovalFailed(tally, ex);
-            }
-            catch (InvalidOperationException ex) when (_connection.State != ConnectionState.Open)
+            catch (Exception ex) when (IsLostConnection(ex))
             {
                 throw RemovalFailed(tally, ex);
             }
