@@ -53,6 +53,15 @@ public interface ISessionStore : IDisposable
     /// </summary>
     IEnumerable<StoredSession> ReadSessions(DateTime? accessedSince, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Whether the store's access times are the app server's naive wall clock (SQL tables), which a cutoff must be
+    /// computed in; file stores use file times, which are absolute.
+    /// </summary>
+    bool TimesAreLocal => false;
+
+    /// <summary>A few rows, cheaply (the newest inserted where the store can tell), for <see cref="Sessions.AppClock"/>.</summary>
+    IEnumerable<StoredSession> SampleSessions(int count, CancellationToken cancellationToken) => Array.Empty<StoredSession>();
+
     /// <summary>How many rows were last accessed before <paramref name="cutoff"/>.</summary>
     long CountAccessedBefore(DateTime cutoff, CancellationToken cancellationToken);
 

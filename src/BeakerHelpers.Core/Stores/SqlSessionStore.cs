@@ -62,16 +62,29 @@ public abstract class SqlSessionStore : ISessionStore
     /// <summary>Rows read ahead at most, when <see cref="EngineInProcess"/>.</summary>
     private const int ReadAheadRows = 256;
 
-    public IEnumerable<StoredSession> ReadSessions(DateTime? accessedSince, CancellationToken cancellationToken) =>
-        EngineInProcess
-            ? ReadAhead.Of(token => ReadRows(accessedSince, token), ReadAheadRows, cancellationToken)
-            : ReadRows(accessedSince, cancellationToken);
+    public IEnumerable<StoredSession> ReadSessions(DateTime? accessedSince, CancellationToken cancellationToken)
+    {
+        var cutoff = accessedSince == null ? null : CutoffValue(accessedSince.Value);
+        return EngineInProcess
+            ? ReadAhead.Of(token => ReadRows(transaction => ListingCommand(transaction, cutoff), token), ReadAheadRows, cancellationToken)
+            : ReadRows(transaction => ListingCommand(transaction, cutoff), cancellationToken);
+    }
 
-    private IEnumerable<StoredSession> ReadRows(DateTime? accessedSince, CancellationToken cancellationToken)
+    public bool TimesAreLocal => true;
+
+    /// <summary>The rows with the highest keys (the newest inserted), read through the primary key's index: no full scan.</summary>
+    public IEnumerable<StoredSession> SampleSessions(int count, CancellationToken cancellationToken) =>
+        ReadRows(transaction =>
+        {
+            var command = Command(transaction, $"SELECT namespace, accessed, created, data FROM {QualifiedTable} ORDER BY {KeyColumn} DESC LIMIT {count}");
+            command.CommandTimeout = ReadCommandTimeout;
+            return command;
+        }, cancellationToken);
+
+    private IEnumerable<StoredSession> ReadRows(Func<DbTransaction, DbCommand> listing, CancellationToken cancellationToken)
     {
         using var transaction = Guard("reading sessions", BeginRead);
-        var cutoff = accessedSince == null ? null : CutoffValue(accessedSince.Value);
-        using var command = Guard("reading sessions", () => ListingCommand(transaction, cutoff));
+        using var command = Guard("reading sessions", () => listing(transaction));
 
         using var registration = cancellationToken.Register(() => command.Cancel());
         using var reader = Guard("reading sessions", () => command.ExecuteReader());

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Management.Automation;
 using BeakerHelpers.Core;
 using BeakerHelpers.Core.Config;
+using BeakerHelpers.Core.Payload;
 using BeakerHelpers.Core.Sessions;
 using BeakerHelpers.Core.Stores;
 
@@ -126,6 +127,53 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
     }
 
     /// <summary>The app server's wall-clock time below which a row is older than <paramref name="age"/>.</summary>
+    /// <summary>
+    /// Compares the app server's UTC offset, measured from the store's own rows (AppClock), with the zone the cutoff is
+    /// computed in. A removal refuses when they disagree (a cutoff in the wrong zone removes live sessions); a listing
+    /// warns. Where nothing can be measured the command goes on and says so in -Verbose.
+    /// </summary>
+    protected void CheckAppClock(ISessionStore store, SessionSettings settings, bool refuse, SessionKeys? keys = null)
+    {
+        if (!store.TimesAreLocal)
+        {
+            return;
+        }
+
+        AppClockReading? reading;
+        try
+        {
+            reading = AppClock.Measure(store, new SessionPayloadDecoder(settings.Prefix, keys ?? settings.Keys()), AppTimeZone, CancellationToken);
+        }
+        catch (BeakerException ex) when (ex.ErrorId != "AppTimeZoneMismatch")
+        {
+            WriteVerbose($"The app server's clock could not be measured from {store.Description} ({ex.Message}); the cutoff is computed in {AppTimeZone.Id} as given.");
+            return;
+        }
+
+        if (reading == null)
+        {
+            WriteVerbose($"The app server's clock could not be measured from {store.Description} (no sampled session holds an _accessed_time that could be read); the cutoff is computed in {AppTimeZone.Id} as given.");
+            return;
+        }
+
+        var offsets = $"the store's rows show the app server's clock at {AppClockReading.Show(reading.Measured)} (measured from {reading.Sessions} session(s): their accessed column against the _accessed_time each holds), " +
+            $"but the cutoff is computed in {AppTimeZone.Id} ({AppClockReading.Show(reading.Expected)})";
+        if (!reading.Disagrees)
+        {
+            WriteVerbose($"The app server's clock: {AppClockReading.Show(reading.Measured)} from {reading.Sessions} session(s), as {AppTimeZone.Id} gives.");
+            return;
+        }
+
+        var fix = $"Pass the app server's zone: -TimeZone {(AppClockReading.Show(reading.Measured) == "UTC+00:00" ? "UTC" : "<its IANA name, such as Europe/Vilnius>")} (the offset {AppClockReading.Show(reading.Measured)} now).";
+        if (refuse)
+        {
+            throw new BeakerException("AppTimeZoneMismatch", BeakerErrorKind.InvalidArgument,
+                $"Nothing was removed from {store.Description}: {offsets}. A cutoff in the wrong zone would remove sessions that are still in use. {fix}");
+        }
+
+        WriteWarning($"{store.Description}: {offsets}, so the -Timeout filter is off by {AppClockReading.Show(reading.Measured - reading.Expected).Substring(3)}. {fix}");
+    }
+
     protected DateTime CutoffFor(TimeSpan age) => SessionCutoff.OlderThan(age, AppTimeZone, DateTimeOffset.UtcNow);
 
     protected static string Show(DateTime wallClock) => wallClock.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);

@@ -49,6 +49,11 @@ public sealed class GetBeakerSessionCommand : BeakerCommandBase
                     $"{(keys.CryptoType == null ? string.Empty : $", crypto_type {keys.CryptoType}")}{(keys.NonceBits == null ? string.Empty : $", {keys.NonceBits}-bit nonces")}.");
             }
 
+            if (cutoff != null)
+            {
+                CheckAppClock(store, settings, refuse: false, keys);
+            }
+
             var reader = new SessionReader(new SessionPayloadDecoder(settings.Prefix, keys), AppTimeZone);
             var properties = new SessionPropertySet();
             var pending = new List<BeakerSession>(LookAhead);

@@ -133,6 +133,7 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
         using (var reader = OpenStore(settings, quiet: true))
         {
             description = reader.Description;
+            CheckAppClock(reader, settings, refuse: true);
             count = reader.CountAccessedBefore(cutoff, CancellationToken);
             leftovers = reader.CleansLeftovers;
         }
