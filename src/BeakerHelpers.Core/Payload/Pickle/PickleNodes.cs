@@ -73,6 +73,25 @@ internal sealed class PyCall
     public void Append(object? item) => (ListItems ??= new List<object?>()).Add(item);
 
     public void SetItem(object? key, object? value) => (DictItems ??= new PyDict()).Set(key, value);
+
+    /// <summary>Adds what BUILD, APPEND(S) and SETITEM(S) gave <paramref name="other"/>: the same object, rebuilt another way.</summary>
+    public void TakeContentsOf(PyCall other)
+    {
+        foreach (var state in other.States ?? new List<object?>())
+        {
+            AddState(state);
+        }
+
+        foreach (var item in other.ListItems ?? new List<object?>())
+        {
+            Append(item);
+        }
+
+        foreach (var entry in other.DictItems?.Entries ?? Array.Empty<KeyValuePair<object?, object?>>())
+        {
+            SetItem(entry.Key, entry.Value);
+        }
+    }
 }
 
 /// <summary>A Python list (EMPTY_LIST, LIST): mutable, so APPEND(S) may fill it after it was referenced.</summary>

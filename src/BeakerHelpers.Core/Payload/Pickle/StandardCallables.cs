@@ -171,24 +171,7 @@ internal static class StandardCallables
                 // functools.partial(func, *args, **kwargs)(*more): how protocol 2 writes __getnewargs_ex__.
                 var args = parts.Args.Concat(call.Args.Items).ToArray();
                 var merged = new PyCall(parts.Func, new PyTuple(args), call.Kwargs ?? parts.Kwargs, isNew: false);
-                foreach (var state in call.States ?? new List<object?>())
-                {
-                    merged.AddState(state);
-                }
-
-                foreach (var item in call.ListItems ?? new List<object?>())
-                {
-                    merged.Append(item);
-                }
-
-                if (call.DictItems != null)
-                {
-                    foreach (var entry in call.DictItems.Entries)
-                    {
-                        merged.SetItem(entry.Key, entry.Value);
-                    }
-                }
-
+                merged.TakeContentsOf(call);
                 var result = Map(mapper, merged, depth + 1);
                 mapper.Register(call, result);
                 return result;
@@ -502,24 +485,7 @@ internal static class StandardCallables
                 break;
         }
 
-        foreach (var state in call.States ?? new List<object?>())
-        {
-            rebuilt.AddState(state);
-        }
-
-        foreach (var item in call.ListItems ?? new List<object?>())
-        {
-            rebuilt.Append(item);
-        }
-
-        if (call.DictItems != null)
-        {
-            foreach (var entry in call.DictItems.Entries)
-            {
-                rebuilt.SetItem(entry.Key, entry.Value);
-            }
-        }
-
+        rebuilt.TakeContentsOf(call);
         var result = Instance(mapper, rebuilt, QualifiedName(cls), Array.Empty<object?>(), null, depth);
         mapper.Register(call, result);
         return result;
