@@ -115,4 +115,45 @@ public class EncryptionTests
     {
         Assert.DoesNotContain(EncryptKey, new SessionKeys(EncryptKey, ValidateKey).ToString());
     }
+
+    /// <summary>
+    /// A session that decrypts (the GCM tag proves the keys, or CTR gives a plaintext that opens as a session pickle)
+    /// but whose pickle is odd is a corrupt session, never "the keys are not the app's".
+    /// </summary>
+    [Theory]
+    [InlineData("cryptography")]
+    [InlineData(null)]
+    public void ASessionThatDecryptsButDoesNotReadIsCorruptNotAKeyProblem(string? cryptoType)
+    {
+        const string nonce = "AAAAAAAAAAAAAAAAAAAAAA==";
+        var key = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(EncryptKey), Encoding.UTF8.GetBytes(ValidateKey + nonce), 1, HashAlgorithmName.SHA1, 32);
+
+        // PROTO 2, EMPTY_DICT, then an opcode no pickle has.
+        var plaintext = new byte[] { 0x80, 0x02, 0x7d, 0xfe, 0x2e };
+        byte[] stored;
+        if (cryptoType == "cryptography")
+        {
+            var iv = new byte[12];
+            var tag = new byte[16];
+            var cipher = new byte[plaintext.Length];
+            using var gcm = new AesGcm(key, 16);
+            gcm.Encrypt(iv, plaintext, cipher, tag);
+            stored = iv.Concat(tag).Concat(cipher).ToArray();
+        }
+        else
+        {
+            // AES-CTR with a zero counter block: the keystream is AES-ECB of the counter.
+            using var aes = Aes.Create();
+            aes.Key = key;
+            var keystream = aes.EncryptEcb(new byte[16], PaddingMode.None);
+            stored = plaintext.Select((b, i) => (byte)(b ^ keystream[i])).ToArray();
+        }
+
+        var value = nonce + Convert.ToBase64String(stored);
+        var ex = Assert.Throws<PayloadException>(() =>
+            new SessionPayloadDecoder(keys: new SessionKeys(EncryptKey, ValidateKey, cryptoType: cryptoType)).Decode(TestPickles.SessionText(value)));
+        Assert.Equal("SessionCorrupt", ex.ErrorId);
+        Assert.Contains("decrypts with the given keys", ex.Message);
+        Assert.Contains("unknown opcode 0xfe", ex.Message);
+    }
 }

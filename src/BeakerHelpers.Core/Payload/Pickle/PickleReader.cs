@@ -79,8 +79,8 @@ internal sealed class PickleReader
             throw new PayloadException($"the pickle is {data.Length} bytes, more than the {MaxPayloadBytes / (1024 * 1024)} MiB this reader takes (limit: payload size)");
         }
 
-        var reader = t_reader ?? new PickleReader();
-        t_reader = null;
+        // Read never runs inside Read (an inner pickle is read after the outer one returned), so one reader a thread serves.
+        var reader = t_reader ??= new PickleReader();
         try
         {
             return reader.Run(data);
@@ -89,10 +89,10 @@ internal sealed class PickleReader
         {
             var large = reader._memo.Count > 4096 || reader._stack.Capacity > 4096;
             reader.Reset();
-            if (!large)
+            if (large)
             {
                 // A hostile payload's big memo is not kept for the rest of the thread's life.
-                t_reader = reader;
+                t_reader = null;
             }
         }
     }
