@@ -483,7 +483,7 @@ public abstract class SqlSessionStore : ISessionStore
     private BeakerException RemovalFailed(BatchTally tally, Exception ex) =>
         new("RemovalFailed", BeakerErrorKind.ConnectionError,
             $"Removing sessions from {Description} failed after {tally.Removed} session(s) were removed in {tally.Batches} batch(es): " +
-            $"{(ex is DbException db ? Explain(db) ?? db.Message : $"the connection was lost ({ex.Message})")}. " +
+            $"{(ex is DbException db ? Explain(db) ?? db.Message : $"the connection was lost ({ex.Message})").TrimEnd('.')}. " +
             "The store is consistent (the failed batch was rolled back); run the command again to finish.", ex);
 
     /// <summary>Counts a removal's rows and batches and times the batches.</summary>

@@ -81,7 +81,7 @@ public sealed class GetBeakerSessionCommand : BeakerCommandBase
                 else if (result.Error != null)
                 {
                     errors++;
-                    WriteError(ToErrorRecord(new PayloadException($"Session '{result.Id}' in {store.Description} cannot be read: {result.Error.Message}.", result.Error.ErrorId, result.Error), result.Id));
+                    WriteError(ToErrorRecord(new PayloadException($"Session '{result.Id}' in {store.Description} cannot be read: {result.Error.Message.TrimEnd('.')}.", result.Error.ErrorId, result.Error), result.Id));
                 }
                 else
                 {

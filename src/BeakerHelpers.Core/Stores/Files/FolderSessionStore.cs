@@ -331,7 +331,7 @@ public abstract class FolderSessionStore : ISessionStore
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            Report("FileNotRemoved", $"'{path}' ({what}) cannot be removed: {ex.Message}. Run as the app's user or as root.", path, isError: true);
+            Report("FileNotRemoved", $"'{path}' ({what}) cannot be removed: {ex.Message.TrimEnd('.')}. Run as the app's user or as root.", path, isError: true);
             return false;
         }
     }
