@@ -146,6 +146,13 @@ public sealed class MySqlSessionStore : SqlSessionStore
 
     protected override string? Explain(DbException exception) => Reason(exception);
 
+    protected override string? LastingFailure(DbException exception) => (exception as MySqlConnector.MySqlException)?.Number switch
+    {
+        1142 => "the database user may delete from the table (GRANT DELETE)",
+        1290 or 1836 => "the server accepts writes (it runs read-only)",
+        _ => null,
+    };
+
     /// <summary>The server's words, or, when MySqlConnector only says it could not connect, the network's reason.</summary>
     private static string Reason(Exception exception)
     {

@@ -152,6 +152,14 @@ public sealed class PostgresSessionStore : SqlSessionStore
 
     protected override string? Explain(DbException exception) => Reason(exception);
 
+    protected override string? LastingFailure(DbException exception) => (exception as Npgsql.PostgresException)?.SqlState switch
+    {
+        "42501" => "the database user may delete from the table (GRANT DELETE)",
+        "53100" => "the database server's disk has free space",
+        "25006" => "the server accepts writes (it is a read-only standby or in read-only mode)",
+        _ => null,
+    };
+
     /// <summary>The server's own words (PostgresException.MessageText), or the network's; never the connection string.</summary>
     private static string Reason(Exception exception) => exception switch
     {

@@ -53,6 +53,12 @@ public abstract class SqlSessionStore : ISessionStore
     protected abstract string? Explain(DbException exception);
 
     /// <summary>
+    /// What to fix when a failure lasts until someone changes something (a read-only file, a full disk, a missing
+    /// permission), so that a removal does not say "run again" where running again cannot help; null otherwise.
+    /// </summary>
+    protected virtual string? LastingFailure(DbException exception) => null;
+
+    /// <summary>
     /// True when the database engine runs in this process (SQLite): its work of sorting and copying rows is then ours,
     /// and a listing reads ahead on a thread of its own while the caller decodes (measured: 1 M sessions listed about
     /// a quarter faster on 2 cores). A server does that work in its own process.
@@ -480,11 +486,15 @@ public abstract class SqlSessionStore : ISessionStore
     /// <summary>A driver error, or the driver's refusal to use a connection the server closed.</summary>
     private bool IsLostConnection(Exception ex) => ex is DbException || (ex is InvalidOperationException && _connection.State != ConnectionState.Open);
 
-    private BeakerException RemovalFailed(BatchTally tally, Exception ex) =>
-        new("RemovalFailed", BeakerErrorKind.ConnectionError,
+    private BeakerException RemovalFailed(BatchTally tally, Exception ex)
+    {
+        var lasting = ex is DbException failure ? LastingFailure(failure) : null;
+        return new("RemovalFailed", lasting == null ? BeakerErrorKind.ConnectionError : BeakerErrorKind.PermissionDenied,
             $"Removing sessions from {Description} failed after {tally.Removed} session(s) were removed in {tally.Batches} batch(es): " +
             $"{(ex is DbException db ? Explain(db) ?? db.Message : $"the connection was lost ({ex.Message})").TrimEnd('.')}. " +
-            "The store is consistent (the failed batch was rolled back); run the command again to finish.", ex);
+            "The store is consistent (the failed batch was rolled back); " +
+            (lasting == null ? "run the command again to finish." : $"running the command again will not help until {lasting}."), ex);
+    }
 
     /// <summary>Counts a removal's rows and batches and times the batches.</summary>
     private sealed class BatchTally

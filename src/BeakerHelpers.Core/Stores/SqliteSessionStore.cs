@@ -157,6 +157,15 @@ public sealed class SqliteSessionStore : SqlSessionStore
 
     protected override string? Explain(DbException exception) => exception.Message;
 
+    protected override string? LastingFailure(DbException exception) => (exception as SqliteException)?.SqliteErrorCode switch
+    {
+        // SQLITE_READONLY, SQLITE_CANTOPEN (its journal beside the file), SQLITE_FULL, SQLITE_PERM.
+        8 or 14 => $"the database file '{FilePath}' and its folder are writable for this user (SQLite writes a journal beside the file; run as the app's user)",
+        13 => "the disk holding the database has free space",
+        3 => $"this user may write '{FilePath}'",
+        _ => null,
+    };
+
     protected override DateTime ReadTimestamp(DbDataReader reader, int ordinal)
     {
         var value = reader.GetValue(ordinal);
