@@ -244,12 +244,7 @@ internal sealed class PickleReader
                 {
                     var from = PopMarkPosition();
                     var list = new PyList(_stack.Count - from);
-                    for (var i = from; i < _stack.Count; i++)
-                    {
-                        list.Add(_stack[i]);
-                    }
-
-                    _stack.RemoveFrom(from);
+                    MoveInto(list, from);
                     Push(list);
                     break;
                 }
@@ -268,12 +263,7 @@ internal sealed class PickleReader
                 {
                     var from = PopMarkPosition();
                     var set = new PySet(frozen: true);
-                    for (var i = from; i < _stack.Count; i++)
-                    {
-                        set.Add(_stack[i]);
-                    }
-
-                    _stack.RemoveFrom(from);
+                    MoveInto(set, from);
                     Push(set);
                     break;
                 }
@@ -591,6 +581,17 @@ internal sealed class PickleReader
     }
 
     private PayloadException NeedsValues(int count) => Malformed($"it needs {count} value(s) on the stack");
+
+    /// <summary>Moves the values from <paramref name="from"/> up into a new list or set.</summary>
+    private void MoveInto(List<object?> target, int from)
+    {
+        for (var i = from; i < _stack.Count; i++)
+        {
+            target.Add(_stack[i]);
+        }
+
+        _stack.RemoveFrom(from);
+    }
 
     private PyTuple TupleFrom(int from)
     {
