@@ -156,4 +156,43 @@ public class EncryptionTests
         Assert.Contains("decrypts with the given keys", ex.Message);
         Assert.Contains("unknown opcode 0xfe", ex.Message);
     }
+
+    /// <summary>
+    /// CBC with a zero IV decrypts the first block of an ECB session right, and now and then its padding checks out
+    /// too: that candidate looks like a session pickle and fails, and the ECB one after it must still be tried.
+    /// </summary>
+    [Fact]
+    public void AnEcbSessionWhoseCbcDecryptionStartsLikeAPickleStillDecodes()
+    {
+        const string nonce = "AAAAAAAA";
+        var key = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(EncryptKey), Encoding.UTF8.GetBytes(ValidateKey + nonce), 1, HashAlgorithmName.SHA1, 32);
+        using var aes = Aes.Create();
+        aes.Key = key;
+        for (var n = 1; n < 5000; n++)
+        {
+            // {'user': <n's own 20 letters>} at protocol 2, padded with spaces as Beaker 1.6.2's pycrypto module did.
+            var letters = new Random(n);
+            var name = new string(Enumerable.Range(0, 20).Select(_ => (char)('a' + letters.Next(26))).ToArray());
+            var user = Encoding.ASCII.GetBytes(name);
+            var pickle = new byte[] { 0x80, 0x02, 0x7d, (byte)'X', 4, 0, 0, 0 }.Concat("user"u8.ToArray())
+                .Concat(new byte[] { (byte)'X' }).Concat(BitConverter.GetBytes(user.Length)).Concat(user).Concat(new byte[] { (byte)'s', (byte)'.' }).ToArray();
+            var padded = pickle.Concat(Enumerable.Repeat((byte)' ', 16 - (pickle.Length % 16))).ToArray();
+            var cipher = aes.EncryptEcb(padded, PaddingMode.None);
+            try
+            {
+                aes.DecryptCbc(cipher, new byte[16], PaddingMode.PKCS7);
+            }
+            catch (CryptographicException)
+            {
+                continue;
+            }
+
+            var value = nonce + Convert.ToBase64String(cipher);
+            var values = Decode(value, new SessionKeys(EncryptKey, ValidateKey));
+            Assert.Equal(name, values["user"]);
+            return;
+        }
+
+        Assert.Fail("no session length gave a CBC decryption with valid padding");
+    }
 }

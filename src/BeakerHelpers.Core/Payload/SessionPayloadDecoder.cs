@@ -147,6 +147,7 @@ public sealed class SessionPayloadDecoder
         }
 
         PayloadException? last = null;
+        PayloadException? verified = null;
         foreach (var (plaintext, cipher) in _decryptor.Candidates(text))
         {
             try
@@ -155,19 +156,21 @@ public sealed class SessionPayloadDecoder
             }
             catch (PayloadException ex)
             {
-                if (Verified(plaintext, cipher))
-                {
-                    // The keys are right (an authenticated cipher, or a plaintext that is plainly a session's pickle
-                    // or zlib stream): what is odd is the session itself, and the operator must not be sent to the keys.
-                    throw new PayloadException($"the session decrypts with the given keys ({cipher}), but {ex.Message}", ex.ErrorId, ex);
-                }
-
-                // A cipher without integrity check gave bytes that only look like a pickle: try the next one.
+                // A cipher without integrity check gave bytes that only look like a pickle: try the next one. (CBC with a
+                // zero IV decrypts an ECB session's first block right, so a good start proves nothing until every
+                // cipher has been tried.)
                 last = ex;
+                if (verified == null && Verified(plaintext, cipher))
+                {
+                    verified = new PayloadException($"the session decrypts with the given keys ({cipher}), but {ex.Message}", ex.ErrorId, ex);
+                }
             }
         }
 
-        throw new PayloadException(
+        // The keys are right (an authenticated cipher, or a plaintext that is plainly a session's pickle or zlib
+        // stream) and no cipher gave a readable session: what is odd is the session, and the operator must not be sent
+        // to the keys.
+        throw verified ?? new PayloadException(
             $"the session cannot be decrypted with the given encrypt_key and validate_key (tried {SessionDecryptor.CipherNames}): the keys are not the app's, or the value is damaged",
             "SessionDecryptFailed", last);
     }
