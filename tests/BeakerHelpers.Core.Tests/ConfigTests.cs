@@ -158,6 +158,15 @@ public sealed class ConfigTests : IDisposable
     [InlineData("3600", 3600)]
     [InlineData(" 2D ", 172800)]
     [InlineData("0", 0)]
+    [InlineData("1.5d", 129600)]
+    [InlineData("1d12h", 129600)]
+    [InlineData("1h 30m", 5400)]
+    [InlineData("1w", 604800)]
+    [InlineData("02:00:00", 7200)]
+    [InlineData("1.00:00:00", 86400)]
+    [InlineData("P2D", 172800)]
+    [InlineData("PT36H", 129600)]
+    [InlineData("P1DT12H", 129600)]
     public void TimeoutsParse(string text, int seconds)
     {
         Assert.Equal(TimeSpan.FromSeconds(seconds), TimeoutParser.Parse(text));
@@ -166,8 +175,10 @@ public sealed class ConfigTests : IDisposable
     [Theory]
     [InlineData("")]
     [InlineData("-5")]
-    [InlineData("1.5h")]
-    [InlineData("2w")]
+    [InlineData("1y")]
+    [InlineData("P1M")]
+    [InlineData("P")]
+    [InlineData("two days")]
     [InlineData("99999999999999999999d")]
     public void BadTimeoutsQuoteTheValue(string text)
     {
@@ -175,6 +186,21 @@ public sealed class ConfigTests : IDisposable
         Assert.Equal("TimeoutInvalid", ex.ErrorId);
         Assert.Contains($"'{text}'", ex.Message);
     }
+
+    [Fact]
+    public void ANegativeTimeoutSaysSo()
+    {
+        var ex = Assert.Throws<BeakerException>(() => TimeoutParser.Parse("-5"));
+        Assert.Contains("negative", ex.Message);
+    }
+
+    [Theory]
+    [InlineData(129600, "36h")]
+    [InlineData(172800, "48h")]
+    [InlineData(604800, "7d")]
+    [InlineData(90, "1m 30s")]
+    [InlineData(0, "0")]
+    public void AgesShowAsTyped(int seconds, string expected) => Assert.Equal(expected, TimeoutParser.Show(TimeSpan.FromSeconds(seconds)));
 
     [Theory]
     [InlineData("sqlite:///relative.db", "sqlite", null, "relative.db")]

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using System.Runtime.InteropServices;
 using System.Security;
 using BeakerHelpers.Core;
+using BeakerHelpers.Core.Config;
 using BeakerHelpers.Core.Payload;
 using BeakerHelpers.Core.Sessions;
 using BeakerHelpers.Module.Output;
@@ -37,7 +38,7 @@ public sealed class GetBeakerSessionCommand : BeakerCommandBase
             var (limit, limitSource) = ResolveTimeout(settings);
             DateTime? cutoff = limit is { } age ? CutoffFor(age) : null;
             WriteVerbose(cutoff is { } c
-                ? $"Showing sessions accessed since {Show(c)} ({AppTimeZone.Id}; {limitSource}: {limit})."
+                ? $"Showing sessions accessed since {Show(c)} ({AppTimeZone.Id}; {limitSource}: {TimeoutParser.Show(limit!.Value)})."
                 : $"Showing all sessions ({limitSource}).");
 
             using var store = OpenStore(settings);

@@ -126,7 +126,7 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
 
         var cutoff = CutoffFor(age);
         var zone = AppTimeZone.Id;
-        var olderThan = $"last accessed before {Show(cutoff)} ({zone}; {limitSource}: {age})";
+        var olderThan = $"last accessed before {Show(cutoff)} ({zone}; {limitSource}: {TimeoutParser.Show(age)})";
         string description;
         long count;
         bool leftovers;
