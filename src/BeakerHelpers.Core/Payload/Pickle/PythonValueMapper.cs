@@ -22,8 +22,8 @@ internal sealed class PythonValueMapper
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    private readonly Dictionary<object, object?>? _mapped;
-    private readonly Dictionary<object, long>? _sizes;
+    /// <summary>Each node's .NET value and the values it stands for (0 while it is still being mapped: a cycle).</summary>
+    private readonly Dictionary<object, (object? Value, long Size)>? _mapped;
     private Dictionary<object, PythonList>? _nested;
     private long _count;
 
@@ -32,8 +32,7 @@ internal sealed class PythonValueMapper
     {
         if (shared)
         {
-            _mapped = new Dictionary<object, object?>(ReferenceEqualityComparer.Instance);
-            _sizes = new Dictionary<object, long>(ReferenceEqualityComparer.Instance);
+            _mapped = new Dictionary<object, (object?, long)>(ReferenceEqualityComparer.Instance);
         }
     }
 
@@ -135,7 +134,8 @@ internal sealed class PythonValueMapper
 
         foreach (var entry in dict.Entries)
         {
-            result.Set(KeyText(entry.Key, depth + 1), MapKey(entry.Key, depth + 1), Map(entry.Value, depth + 1));
+            var key = MapKey(entry.Key, depth + 1);
+            result.Set(KeyName(entry.Key, key, depth + 1), key, Map(entry.Value, depth + 1));
         }
 
         return result;
@@ -146,11 +146,15 @@ internal sealed class PythonValueMapper
     {
         if (_mapped != null)
         {
-            _mapped[node] = value;
+            _mapped[node] = (value, 0);
         }
     }
 
-    internal string KeyText(object? node, int depth)
+    internal string KeyText(object? node, int depth) =>
+        KeyName(node, node is string or PyByteString or PyTuple or PySet { Frozen: true } or PyGlobal ? null : Map(node, depth), depth);
+
+    /// <summary>A key's text from its node (which tells a tuple from a frozenset) and, for the other kinds, its mapped value.</summary>
+    private string KeyName(object? node, object? mapped, int depth)
     {
         switch (node)
         {
@@ -164,13 +168,13 @@ internal sealed class PythonValueMapper
             case PySet { Frozen: true } set:
                 CheckDepth(depth);
                 return set.Count == 0 ? "frozenset()" : "frozenset({" + string.Join(", ", set.Select(i => ItemRepr(i, depth))) + "})";
-            case PyCall { Callable: PyGlobal g } call when StandardCallables.QualifiedName(g) == "builtins.frozenset" && Map(call, depth) is System.Collections.IList members:
+            case PyCall { Callable: PyGlobal g } when StandardCallables.QualifiedName(g) == "builtins.frozenset" && mapped is System.Collections.IList members:
                 // Protocol 2 writes a frozenset as a call of frozenset([...]).
                 return members.Count == 0 ? "frozenset()" : "frozenset({" + string.Join(", ", members.Cast<object?>().Select(m => PythonText.Repr(m, depth))) + "})";
             case PyGlobal global:
                 return global.ToString();
             default:
-                return PythonText.KeyText(Map(node, depth) is var mapped && mapped is PythonObject or PythonDict ? mapped.ToString() : mapped);
+                return PythonText.KeyText(mapped is PythonObject or PythonDict ? mapped.ToString() : mapped);
         }
     }
 
@@ -185,10 +189,11 @@ internal sealed class PythonValueMapper
     private object? MapNode(object node, int depth)
     {
         CheckDepth(depth);
-        if (_mapped != null && _mapped.TryGetValue(node, out var known))
+        if (_mapped != null && _mapped.TryGetValue(node, out var mapped))
         {
             // Counted as the values it stands for; a container still being mapped (a cycle) as one.
-            Count(_sizes!.TryGetValue(node, out var size) ? size : 1);
+            Count(Math.Max(mapped.Size, 1));
+            var known = mapped.Value;
             if (depth > 0 && known is object?[] sessionList)
             {
                 // A session's own list met again inside a value (a list that contains itself): the same items, shown
@@ -221,8 +226,7 @@ internal sealed class PythonValueMapper
 
         if (_mapped != null)
         {
-            _mapped[node] = value;
-            _sizes![node] = _count - before;
+            _mapped[node] = (value, _count - before);
         }
 
         return value;
