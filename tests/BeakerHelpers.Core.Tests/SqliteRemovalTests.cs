@@ -161,6 +161,45 @@ public class AdaptiveBatchTests
     [InlineData(600, 2.0, 500)]
     public void BatchesGrowWhenQuickAndShrinkWhenSlow(int size, double seconds, int next)
     {
-        Assert.Equal(next, SqlSessionStore.NextBatchSize(size, TimeSpan.FromSeconds(seconds)));
+        Assert.Equal(next, BatchPacing.RowLocks.NextBatchSize(size, TimeSpan.FromSeconds(seconds)));
+    }
+}
+
+public class BatchPacingTests
+{
+    [Theory]
+    [InlineData(0.02, 0.02)]
+    [InlineData(0.1, 0.1)]
+    [InlineData(0.2, 0.15)]
+    [InlineData(0.5, 0.25)]
+    public void SqliteStepsAsideAfterEachBatchForTheAppsWaitingSaves(double batch, double pause)
+    {
+        Assert.Equal(pause, BatchPacing.SharedDatabaseLock.PauseAfter(TimeSpan.FromSeconds(batch)).TotalSeconds, 6);
+    }
+
+    [Fact]
+    public void ServersGoOnAtOnce()
+    {
+        Assert.Equal(TimeSpan.Zero, BatchPacing.RowLocks.PauseAfter(TimeSpan.FromSeconds(0.7)));
+    }
+
+    [Theory]
+    [InlineData(0.05, 0.05)]
+    [InlineData(0.6, 0.11)]
+    [InlineData(0.9, 0.11)]
+    public void AQuietSqliteDatabaseStillGetsAPauseEveryBusyHandlerPollsIn(double batch, double pause)
+    {
+        Assert.Equal(pause, BatchPacing.QuietDatabaseLock.PauseAfter(TimeSpan.FromSeconds(batch)).TotalSeconds, 6);
+    }
+
+    [Theory]
+    [InlineData(5000, 0.1, 10000)]
+    [InlineData(5000, 0.2, 5000)]
+    [InlineData(5000, 0.24, 5000)]
+    [InlineData(10000, 0.4, 5000)]
+    [InlineData(10000, 0.3, 6667)]
+    public void SqliteBatchesAimAtAFifthOfASecond(int size, double seconds, int next)
+    {
+        Assert.Equal(next, BatchPacing.SharedDatabaseLock.NextBatchSize(size, TimeSpan.FromSeconds(seconds)));
     }
 }

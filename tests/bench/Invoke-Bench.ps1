@@ -13,13 +13,17 @@ param(
     [Parameter(Mandatory)] [string] $OutDir,
     [int] $Runs = 3,
     [int[]] $Sizes = @(10000, 100000, 1000000),
-    [ValidateSet('SQLite', 'PostgreSQL', 'MariaDB')] [string[]] $Backends = @('SQLite', 'PostgreSQL', 'MariaDB')
+    [ValidateSet('SQLite', 'PostgreSQL', 'MariaDB')] [string[]] $Backends = @('SQLite', 'PostgreSQL', 'MariaDB'),
+    [ValidateSet('Listing', 'Removal', 'Startup', 'Decode', 'Load')] [string[]] $Parts = @('Listing', 'Removal', 'Startup', 'Decode', 'Load'),
+    # Reuse SQLite stores an earlier run wrote into -OutDir (when Beaker still loads a sample of them).
+    [switch] $KeepStores
 )
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 . (Join-Path $PSScriptRoot '../common.ps1')
 . (Join-Path $PSScriptRoot 'BenchCommon.ps1')
+. (Join-Path $PSScriptRoot 'LoadBench.ps1')
 
 $benchStore = Join-Path $PSScriptRoot 'bench_store.py'
 $reference = Join-Path $PSScriptRoot 'reference_listing.py'
@@ -27,6 +31,10 @@ $work = New-Item -ItemType Directory -Force (Join-Path $OutDir 'stores')
 
 function New-BenchStore([string] $Backend, [int] $Count) {
     $url = if ($Backend -eq 'SQLite') { 'sqlite:///' + (Join-Path $work "bench-$Count.db") } else { New-EmptyStoreUrl $Backend $work }
+    if ($Backend -eq 'SQLite' -and $KeepStores -and (Test-Path ($url -replace '^sqlite:///', ''))) {
+        $null = Measure-Native 'bench_store.py verify' /usr/bin/python3 @($benchStore, 'verify', $url)
+        return $url
+    }
     if ($Backend -eq 'SQLite') { Remove-Item ($url -replace '^sqlite:///', '') -ErrorAction Ignore }
     Write-Host "Writing $Count sessions to $Backend"
     $null = Measure-Native 'bench_store.py write' /usr/bin/python3 @($benchStore, 'write', $url, "$Count")
@@ -38,6 +46,7 @@ function Copy-BenchStore([string] $Backend, [string] $Url) {
     if ($Backend -eq 'SQLite') {
         $copy = Join-Path $work "copy-$([guid]::NewGuid().ToString('n')).db"
         Copy-Item ($Url -replace '^sqlite:///', '') $copy
+        sync  # a copy's dirty pages would otherwise be written by the first fsync of whatever runs on it next
         return 'sqlite:///' + $copy
     }
     $source = ($Url -split '/')[-1] -replace '_sessions$', ''
@@ -52,7 +61,8 @@ function Invoke-RawDelete([string] $Backend, [string] $Url, [datetime] $Cutoff) 
     if ($Backend -eq 'MariaDB') { $stamp = $Cutoff.ToString('yyyy-MM-dd HH:mm:ss', [Globalization.CultureInfo]::InvariantCulture) }
     $sql = "DELETE FROM beaker_cache WHERE accessed < '$stamp'"
     switch ($Backend) {
-        'SQLite' { Measure-Native 'sqlite3 DELETE' sqlite3 @(($Url -replace '^sqlite:///', ''), $sql) }
+        # The CLI fails at once on a lock the app holds unless told to wait, as an app's own connection does.
+        'SQLite' { Measure-Native 'sqlite3 DELETE' sqlite3 @('-cmd', '.timeout 30000', ($Url -replace '^sqlite:///', ''), $sql) }
         'PostgreSQL' {
             $u = [uri]($Url -replace '^[a-z0-9+]+://', 'http://')
             $env:PGPASSWORD = [uri]::UnescapeDataString($u.UserInfo.Split(':')[1])
@@ -76,7 +86,7 @@ foreach ($backend in $backends) {
 
 # (1) and (2): listing every session, whole process, against the Python reference; peak working set.
 $listing = @{}
-foreach ($backend in $backends) {
+foreach ($backend in $backends | Where-Object { 'Listing' -in $Parts }) {
     foreach ($size in $Sizes) {
         $url = $stores["$backend/$size"]
         $ours = 1..$Runs | ForEach-Object {
@@ -95,7 +105,7 @@ foreach ($backend in $backends) {
 # (3): removing about half of the largest store, against one raw DELETE with the same cutoff.
 $removal = @{}
 $largest = ($Sizes | Measure-Object -Maximum).Maximum
-foreach ($backend in $backends) {
+foreach ($backend in $backends | Where-Object { 'Removal' -in $Parts }) {
     $results = 1..$Runs | ForEach-Object {
         $copy = Copy-BenchStore $backend $stores["$backend/$largest"]
         $run = Measure-Pwsh "removal $backend" "`$s = Remove-BeakerSession -Url '$copy' -Timeout 15d -PassThru; 'SUMMARY ' + (`$s | Select-Object Removed, Batches, @{n='Longest';e={`$_.LongestBatch.TotalSeconds}}, @{n='Duration';e={`$_.Duration.TotalSeconds}}, @{n='Cutoff';e={`$_.Cutoff.ToString('o')}} | ConvertTo-Json -Compress)"
@@ -113,19 +123,29 @@ foreach ($backend in $backends) {
 }
 
 # (4): Import-Module and the first session of a 10-session store, against bare pwsh.
+if ('Startup' -in $Parts) {
 $tiny = Join-Path $work 'tiny.db'
 Remove-Item $tiny -ErrorAction Ignore
 $null = Measure-Native 'tiny store' /usr/bin/python3 @($benchStore, 'write', "sqlite:///$tiny", '10')
 $first = 1..($Runs + 2) | ForEach-Object { (Measure-Pwsh 'first result' "Get-BeakerSession -Url 'sqlite:///$tiny' -Timeout 0 | Select-Object -First 1 | Out-Null").Seconds }
 $bare = 1..($Runs + 2) | ForEach-Object { (Measure-Native 'bare pwsh' dotnet @($pwsh, '-NoProfile', '-NonInteractive', '-Command', 'exit')).Seconds }
 $startup = [pscustomobject]@{ First = Get-Median $first; Bare = Get-Median $bare }
+}
 
 # (5): the payload reader alone, µs per session, against 0.3.0's Razorvine-based reader in the same process.
 $decodeDb = if ($stores.ContainsKey("SQLite/$largest")) { $stores["SQLite/$largest"] -replace '^sqlite:///', '' } else { $null }
 $decodeArgs = @('run', '-c', 'Release', '--project', (Join-Path $PSScriptRoot 'DecodeBench/DecodeBench.csproj'), '--',
     '--stores', (Join-Path $PSScriptRoot '../fixtures/stores'), '--values', (Join-Path $PSScriptRoot '../fixtures/values'), '--passes', '15')
 if ($decodeDb) { $decodeArgs += '--db', $decodeDb }
-$decode = (Measure-Native 'DecodeBench' dotnet $decodeArgs).Output | Where-Object { $_ -like '|*' }
+$decode = if ('Decode' -in $Parts) { (Measure-Native 'DecodeBench' dotnet $decodeArgs).Output | Where-Object { $_ -like '|*' } }
+
+# (6): the cleanup next to a busy site: three real Beaker writers during the removal of about half the largest store.
+$load = foreach ($backend in $backends | Where-Object { 'Load' -in $Parts }) {
+    $result = Measure-CleanupUnderLoad $backend $stores["$backend/$largest"]
+    Write-Host ("under load {0}: writers max {1:0.000} s ({2} errors, {3} lost); raw DELETE max {4:0.000} s ({5} errors, {6} lost)" -f $backend,
+        $result.Ours.Max, $result.Ours.Errors, $result.Ours.Lost, $result.Raw.Max, $result.Raw.Errors, $result.Raw.Lost)
+    $result
+}
 
 function Format-Ratio([double] $Number) { '{0:0.00}x' -f $Number }
 
@@ -133,39 +153,52 @@ $lines = [Collections.Generic.List[string]]::new()
 $lines.Add('# BeakerHelpers benchmark')
 $lines.Add('')
 $lines.Add("Run $(Get-Date -Format 'yyyy-MM-dd HH:mm') UTC$(Get-Date -Format 'zzz'); $([Environment]::ProcessorCount) cores, $([math]::Round((Get-Content /proc/meminfo -TotalCount 1).Split(' ', [StringSplitOptions]::RemoveEmptyEntries)[1] / 1MB)) GiB; PowerShell $($PSVersionTable.PSVersion), .NET $([Environment]::Version); $((& /usr/bin/python3 --version) 2>&1); BeakerHelpers $((Import-PowerShellDataFile (Join-Path $ModuleDir 'BeakerHelpers.psd1')).ModuleVersion). Median of $Runs runs, each a new process.")
-$lines.Add('')
-$lines.Add('## Listing: `(Get-BeakerSession -Url … -Timeout 0 | Measure-Object).Count`, whole process')
-$lines.Add('')
-$lines.Add('| store | sessions | BeakerHelpers | sessions/s | peak working set | Python reference | faster by |')
-$lines.Add('|---|---:|---:|---:|---:|---:|---:|')
-foreach ($backend in $backends) {
-    foreach ($size in $Sizes) {
-        $m = $listing["$backend/$size"]
-        $lines.Add(('| {0} | {1:N0} | {2:0.00} s | {3:N0} | {4:0} MB | {5:0.00} s | {6} |' -f $backend, $size, $m.Seconds, ($size / $m.Seconds), $m.PeakMB, $m.Python, (Format-Ratio ($m.Python / $m.Seconds))))
+if ('Listing' -in $Parts) {
+    $lines.Add('')
+    $lines.Add('## Listing: `(Get-BeakerSession -Url … -Timeout 0 | Measure-Object).Count`, whole process')
+    $lines.Add('')
+    $lines.Add('| store | sessions | BeakerHelpers | sessions/s | peak working set | Python reference | faster by |')
+    $lines.Add('|---|---:|---:|---:|---:|---:|---:|')
+    foreach ($backend in $backends) {
+        foreach ($size in $Sizes) {
+            $m = $listing["$backend/$size"]
+            $lines.Add(('| {0} | {1:N0} | {2:0.00} s | {3:N0} | {4:0} MB | {5:0.00} s | {6} |' -f $backend, $size, $m.Seconds, ($size / $m.Seconds), $m.PeakMB, $m.Python, (Format-Ratio ($m.Python / $m.Seconds))))
+        }
     }
 }
-$lines.Add('')
-$lines.Add(('## Removal: about half of {0:N0} sessions (`Remove-BeakerSession -Timeout 15d`), against one raw DELETE with the same cutoff by the database''s CLI on an identical copy' -f $largest))
-$lines.Add('')
-$lines.Add('| store | removed | whole process | removing | raw DELETE | removing / raw | longest batch |')
-$lines.Add('|---|---:|---:|---:|---:|---:|---:|')
-foreach ($backend in $backends) {
-    $m = $removal[$backend]
-    $lines.Add(('| {0} | {1:N0} | {2:0.00} s | {3:0.00} s | {4:0.00} s | {5} | {6:0.000} s |' -f $backend, $m.Removed, $m.Whole, $m.Duration, $m.Raw, (Format-Ratio ($m.Duration / $m.Raw)), $m.Longest))
+if ('Removal' -in $Parts) {
+    $lines.Add('')
+    $lines.Add(('## Removal: about half of {0:N0} sessions (`Remove-BeakerSession -Timeout 15d`), against one raw DELETE with the same cutoff by the database''s CLI on an identical copy' -f $largest))
+    $lines.Add('')
+    $lines.Add('| store | removed | whole process | removing | raw DELETE | removing / raw | longest batch |')
+    $lines.Add('|---|---:|---:|---:|---:|---:|---:|')
+    foreach ($backend in $backends) {
+        $m = $removal[$backend]
+        $lines.Add(('| {0} | {1:N0} | {2:0.00} s | {3:0.00} s | {4:0.00} s | {5} | {6:0.000} s |' -f $backend, $m.Removed, $m.Whole, $m.Duration, $m.Raw, (Format-Ratio ($m.Duration / $m.Raw)), $m.Longest))
+    }
 }
-$lines.Add('')
-$lines.Add('## Start-up: `Import-Module` and the first session of a 10-session SQLite store')
-$lines.Add('')
-$lines.Add('| bare `pwsh -NoProfile -c exit` | import + first session | above bare |')
-$lines.Add('|---:|---:|---:|')
-$lines.Add(('| {0:0.00} s | {1:0.00} s | {2:0.00} s |' -f $startup.Bare, $startup.First, ($startup.First - $startup.Bare)))
-
-$lines.Add('')
-$lines.Add('## Decoding: µs per session of the payload reader alone, against 0.3.0''s (Razorvine.Pickle), median of alternating passes in one process')
-$lines.Add('')
-$decode | ForEach-Object { $lines.Add($_) }
-$lines.Add('')
-$lines.Add('0.3.0 cannot decode the application objects at all: its time there is the time it takes to fail.')
+if ('Startup' -in $Parts) {
+    $lines.Add('')
+    $lines.Add('## Start-up: `Import-Module` and the first session of a 10-session SQLite store')
+    $lines.Add('')
+    $lines.Add('| bare `pwsh -NoProfile -c exit` | import + first session | above bare |')
+    $lines.Add('|---:|---:|---:|')
+    $lines.Add(('| {0:0.00} s | {1:0.00} s | {2:0.00} s |' -f $startup.Bare, $startup.First, ($startup.First - $startup.Bare)))
+}
+if ('Decode' -in $Parts) {
+    $lines.Add('')
+    $lines.Add('## Decoding: µs per session of the payload reader alone, against 0.3.0''s (Razorvine.Pickle), median of alternating passes in one process')
+    $lines.Add('')
+    $decode | ForEach-Object { $lines.Add($_) }
+    $lines.Add('')
+    $lines.Add('0.3.0 cannot decode the application objects at all: its time there is the time it takes to fail.')
+}
+if ('Load' -in $Parts) {
+    $lines.Add('')
+    $lines.Add(('## Next to a busy site: {0} real Beaker processes load and save their sessions while about half of {1:N0} sessions go (one run each; waits are whole requests, load and save)' -f $WriterCount, $largest))
+    $lines.Add('')
+    Format-LoadTable $load | ForEach-Object { $lines.Add($_) }
+}
 
 $results = Join-Path $OutDir 'results.md'
 $lines | Set-Content $results

@@ -150,7 +150,7 @@ public abstract class SqlSessionStore : ISessionStore
     /// row after the previous batch and deletes the old rows up to it, re-checking the age, in its own
     /// transaction. With an integer key the search looks at most <see cref="ScanWindow"/> keys ahead, so a long
     /// run of live sessions never makes one long batch, and nothing is locked while it only reads.
-    /// With <paramref name="adaptive"/> the batch size follows the time batches take (see <see cref="NextBatchSize"/>).
+    /// With <paramref name="adaptive"/> the batch size follows the time batches take (see <see cref="BatchPacing.NextBatchSize"/>).
     /// </summary>
     public RemovalResult RemoveAccessedBefore(DateTime cutoff, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, bool adaptive = false)
     {
@@ -170,7 +170,6 @@ public abstract class SqlSessionStore : ISessionStore
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            tally.Start();
             var after = last == null ? string.Empty : $"{KeyColumn} > @last AND ";
             object? upTo;
             try
@@ -214,11 +213,13 @@ public abstract class SqlSessionStore : ISessionStore
             try
             {
                 using var transaction = BeginBatch();
+                tally.Start();
                 using var delete = Command(transaction, $"DELETE FROM {QualifiedTable} WHERE {after}{KeyColumn} <= @upTo AND accessed < @cutoff");
                 AddLast(delete, last);
                 Add(delete, "@upTo", upTo);
                 Add(delete, "@cutoff", cutoffValue);
                 var deleted = delete.ExecuteNonQuery();
+                tally.Committing(deleted);
                 transaction.Commit();
                 tally.Finish(deleted);
             }
@@ -230,10 +231,11 @@ public abstract class SqlSessionStore : ISessionStore
             last = integerKey ? Convert.ToInt64(upTo, System.Globalization.CultureInfo.InvariantCulture) : upTo;
             if (adaptive)
             {
-                batchSize = NextBatchSize(batchSize, tally.LastBatch);
+                batchSize = Pacing.NextBatchSize(batchSize, tally.LastBatch);
             }
 
             progress?.Invoke(tally.Removed);
+            StepAside(tally.LastBatch, cancellationToken);
         }
 
         return tally.Result();
@@ -248,7 +250,7 @@ public abstract class SqlSessionStore : ISessionStore
 
     /// <summary>
     /// Deletes the old rows of one window of keys per batch, the window starting at <paramref name="width"/> keys and
-    /// following the time batches take (see <see cref="NextBatchSize"/>, up to <see cref="MaxKeyWindow"/> keys).
+    /// following the time batches take (see <see cref="BatchPacing.NextBatchSize"/>, up to <see cref="MaxKeyWindow"/> keys).
     /// </summary>
     private RemovalResult RemoveByKeyWindows(object cutoffValue, int width, CancellationToken cancellationToken, Action<long>? progress)
     {
@@ -258,16 +260,17 @@ public abstract class SqlSessionStore : ISessionStore
         while (last < highest)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            tally.Start();
             var upTo = Math.Min(last + width, highest);
             try
             {
                 using var transaction = BeginBatch();
+                tally.Start();
                 using var delete = Command(transaction, $"DELETE FROM {QualifiedTable} WHERE {KeyColumn} > @last AND {KeyColumn} <= @upTo AND accessed < @cutoff");
                 Add(delete, "@last", last);
                 Add(delete, "@upTo", upTo);
                 Add(delete, "@cutoff", cutoffValue);
                 var deleted = delete.ExecuteNonQuery();
+                tally.Committing(deleted);
                 transaction.Commit();
                 tally.Finish(deleted);
             }
@@ -277,8 +280,9 @@ public abstract class SqlSessionStore : ISessionStore
             }
 
             last = upTo;
-            width = NextBatchSize(width, tally.LastBatch, MaxKeyWindow);
+            width = Pacing.NextBatchSize(width, tally.LastBatch, MaxKeyWindow);
             progress?.Invoke(tally.Removed);
+            StepAside(tally.LastBatch, cancellationToken);
         }
 
         return tally.Result();
@@ -299,39 +303,24 @@ public abstract class SqlSessionStore : ISessionStore
     /// <summary>How many keys one search looks ahead at most.</summary>
     protected const long ScanWindow = 100_000;
 
-    /// <summary>Adaptive batches stay between these sizes.</summary>
-    public const int MinAdaptiveBatch = 500;
-
-    public const int MaxAdaptiveBatch = 100_000;
-
     /// <summary>A key window holds live rows too, which cost less than old ones: it may grow wider than a batch of rows.</summary>
     public const int MaxKeyWindow = 1_000_000;
 
     /// <summary>Whether <see cref="KeyColumn"/> is an integer, so that key windows can be counted.</summary>
     protected virtual bool KeyIsInteger => KeyColumn is "rowid" or "id";
 
-    /// <summary>
-    /// Steers batches towards <see cref="TargetBatchSeconds"/>: a batch that took under 0.4 s or over 0.8 s is followed by
-    /// one scaled by target / time taken, at most twice and at least half as large. Each batch holds the write lock under a
-    /// second, and the per-batch cost (a commit, SQLite's journal of the index pages a batch touches, which grows with the
-    /// table rather than the batch) is spread over as many rows as that allows. Doubling only below 0.35 s left some SQLite
-    /// runs with half again as many batches (1 M sessions: 15 instead of 10, 5.2 s instead of 3.6 s); growing up to four
-    /// times at once overshot on MariaDB, whose batch time grows faster than its rows (one batch of 1.4 s).
-    /// </summary>
-    public static int NextBatchSize(int size, TimeSpan took, int max = MaxAdaptiveBatch)
+    /// <summary>How batches share the database with the app (docs/removal.md#pacing).</summary>
+    protected virtual BatchPacing Pacing => BatchPacing.RowLocks;
+
+    /// <summary>After a batch that took <paramref name="lastBatch"/>: the pause <see cref="Pacing"/> asks for, which Ctrl+C cuts short.</summary>
+    protected virtual void StepAside(TimeSpan lastBatch, CancellationToken cancellationToken)
     {
-        var seconds = took.TotalSeconds;
-        if (seconds is >= 0.4 and <= 0.8)
+        var pause = Pacing.PauseAfter(lastBatch);
+        if (pause > TimeSpan.Zero && cancellationToken.WaitHandle.WaitOne(pause))
         {
-            return size;
+            cancellationToken.ThrowIfCancellationRequested();
         }
-
-        var factor = Math.Clamp(TargetBatchSeconds / Math.Max(seconds, 1e-3), 0.5, 2.0);
-        return (int)Math.Clamp(Math.Round(size * factor), MinAdaptiveBatch, max);
     }
-
-    /// <summary>The time an adaptive batch aims at.</summary>
-    public const double TargetBatchSeconds = 0.6;
 
     public RemovalResult RemoveIds(IReadOnlyList<string> ids, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null)
     {
@@ -483,16 +472,23 @@ public abstract class SqlSessionStore : ISessionStore
         }
     }
 
-    /// <summary>A driver error, or the driver's refusal to use a connection the server closed.</summary>
-    private bool IsLostConnection(Exception ex) => ex is DbException || (ex is InvalidOperationException && _connection.State != ConnectionState.Open);
+    /// <summary>
+    /// A driver error, a connection the server cut off mid-response (MySqlConnector reports that as an end of stream,
+    /// not as a DbException), or the driver's refusal to use a connection the server closed.
+    /// </summary>
+    private bool IsLostConnection(Exception ex) =>
+        ex is DbException or IOException or System.Net.Sockets.SocketException || (ex is InvalidOperationException && _connection.State != ConnectionState.Open);
 
     private BeakerException RemovalFailed(BatchTally tally, Exception ex)
     {
         var lasting = ex is DbException failure ? LastingFailure(failure) : null;
+        var inDoubt = tally.InDoubt > 0
+            ? $" (and perhaps the {tally.InDoubt} of the batch whose commit was under way: the connection was lost before the server said whether it committed)"
+            : string.Empty;
         return new("RemovalFailed", lasting == null ? BeakerErrorKind.ConnectionError : BeakerErrorKind.PermissionDenied,
-            $"Removing sessions from {Description} failed after {tally.Removed} session(s) were removed in {tally.Batches} batch(es): " +
+            $"Removing sessions from {Description} failed after {tally.Removed} session(s) were removed in {tally.Batches} batch(es){inDoubt}: " +
             $"{(ex is DbException db ? Explain(db) ?? db.Message : $"the connection was lost ({ex.Message})").TrimEnd('.')}. " +
-            "The store is consistent (the failed batch was rolled back); " +
+            "The store is consistent (a batch is committed whole or not at all); " +
             (lasting == null ? "run the command again to finish." : $"running the command again will not help until {lasting}."), ex);
     }
 
@@ -510,10 +506,24 @@ public abstract class SqlSessionStore : ISessionStore
 
         public TimeSpan LastBatch { get; private set; }
 
-        public void Start() => _batchStarted = _clock.Elapsed;
+        /// <summary>Called once a batch's transaction has begun (SQLite: holds the write lock), so that a batch's time is the time it holds the app up, not the wait for the lock.</summary>
+        public void Start()
+        {
+            _batchStarted = _clock.Elapsed;
+            InDoubt = 0;
+        }
+
+        /// <summary>
+        /// Rows the batch under way deleted and is committing: if the connection is lost now, the server may have
+        /// committed them or not, and the client cannot tell.
+        /// </summary>
+        public long InDoubt { get; private set; }
+
+        public void Committing(long deleted) => InDoubt = deleted;
 
         public void Finish(long removed)
         {
+            InDoubt = 0;
             Removed += removed;
             Batches++;
             LastBatch = _clock.Elapsed - _batchStarted;
@@ -548,11 +558,12 @@ public abstract class SqlSessionStore : ISessionStore
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            tally.Start();
             try
             {
                 using var transaction = BeginBatch();
+                tally.Start();
                 var count = batch(transaction);
+                tally.Committing(count ?? 0);
                 transaction.Commit();
                 if (count is not { } done)
                 {
@@ -567,6 +578,7 @@ public abstract class SqlSessionStore : ISessionStore
             }
 
             progress?.Invoke(tally.Removed);
+            StepAside(tally.LastBatch, cancellationToken);
         }
 
         return tally.Result();

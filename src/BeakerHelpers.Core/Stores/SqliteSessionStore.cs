@@ -56,6 +56,20 @@ public sealed class SqliteSessionStore : SqlSessionStore
 
     protected override int BatchCommandTimeout => BusyTimeoutSeconds;
 
+    /// <summary>Whether the app committed anything during the last pause between batches; assumed at first.</summary>
+    private bool _appWrites = true;
+
+    /// <summary>A batch holds the write lock of the whole database: short batches and a real pause while the app writes.</summary>
+    protected override BatchPacing Pacing => _appWrites ? BatchPacing.SharedDatabaseLock : BatchPacing.QuietDatabaseLock;
+
+    /// <summary>Pauses, and looks whether the app wrote meanwhile: SQLite's data_version changes when another connection commits.</summary>
+    protected override void StepAside(TimeSpan lastBatch, CancellationToken cancellationToken)
+    {
+        var before = Scalar("PRAGMA data_version");
+        base.StepAside(lastBatch, cancellationToken);
+        _appWrites = !Equals(before, Scalar("PRAGMA data_version"));
+    }
+
     /// <summary>
     /// Opens an existing SQLite file and checks that the table has Beaker's columns: read-only unless
     /// <paramref name="writable"/>, and never creating anything either way.
@@ -74,38 +88,90 @@ public sealed class SqliteSessionStore : SqlSessionStore
                 $"The SQLite database '{path}' does not exist. Check the sqlite:/// URL (a relative path is taken from the current location).");
         }
 
+        var mode = writable ? SqliteOpenMode.ReadWrite : SqliteOpenMode.ReadOnly;
+        var immutable = false;
+        if (!writable && IsWalDatabase(path) && !File.Exists(path + "-wal"))
+        {
+            // Nobody has the WAL database open (the last connection removes its -wal file). A read-only connection would
+            // leave -wal and -shm files behind, or fail in a folder it may not write; docs/sqlite.md#wal.
+            mode = SqliteOpenMode.ReadWrite;
+        }
+
+        while (true)
+        {
+            var connection = Connect(path, mode, immutable);
+            try
+            {
+                connection.Open();
+                if (writable)
+                {
+                    // SQLite's own busy handler retries within milliseconds of the app's commit; without it the driver
+                    // sleeps 150 ms between tries, and a batch that met a save would lose that much each time.
+                    using var pragmas = connection.CreateCommand();
+                    pragmas.CommandText = $"PRAGMA cache_size = -{RemovalCacheKiB}; PRAGMA busy_timeout = {BusyTimeoutSeconds * 1000}";
+                    pragmas.ExecuteNonQuery();
+                }
+
+                var store = new SqliteSessionStore(connection, path, table, schema);
+                store.CheckTable();
+                return store;
+            }
+            catch (SqliteException ex) when (!writable && !immutable && ex.SqliteErrorCode is 8 or 14 && IsWalDatabase(path) && !File.Exists(path + "-wal"))
+            {
+                // The folder or the file is not writable for this user, and nobody writes the database: read it as it is.
+                connection.Dispose();
+                (mode, immutable) = (SqliteOpenMode.ReadOnly, true);
+            }
+            catch (SqliteException ex) when (!writable && ex.SqliteErrorCode is 8 or 14 && IsWalDatabase(path))
+            {
+                connection.Dispose();
+                throw new BeakerException("StoreOpenFailed", BeakerErrorKind.PermissionDenied,
+                    $"The SQLite database '{path}' is in WAL mode and in use (its '-wal' file exists), and reading it needs its '-shm' file " +
+                    "or, when that is missing, its folder to be writable for this user (SQLite shares its index of the log there). " +
+                    $"Run as the app's user, or give this user write access to '{path}-shm'.", ex);
+            }
+            catch (SqliteException ex)
+            {
+                connection.Dispose();
+                throw new BeakerException("StoreOpenFailed", BeakerErrorKind.ConnectionError,
+                    $"The SQLite database '{path}' cannot be read: {ex.Message}", ex);
+            }
+            catch
+            {
+                connection.Dispose();
+                throw;
+            }
+        }
+    }
+
+    private static SqliteConnection Connect(string path, SqliteOpenMode mode, bool immutable)
+    {
         var builder = new SqliteConnectionStringBuilder
         {
-            DataSource = path,
-            Mode = writable ? SqliteOpenMode.ReadWrite : SqliteOpenMode.ReadOnly,
+            DataSource = immutable ? "file:" + Uri.EscapeDataString(path).Replace("%2F", "/") + "?immutable=1" : path,
+            Mode = mode,
             Pooling = false,
             DefaultTimeout = BusyTimeoutSeconds,
         };
-        var connection = new SqliteConnection(builder.ToString());
+        return new SqliteConnection(builder.ToString());
+    }
+
+    /// <summary>Whether the file's header says WAL (its bytes 18 and 19, the read and write versions, are 2).</summary>
+    private static bool IsWalDatabase(string path)
+    {
         try
         {
-            connection.Open();
-            if (writable)
-            {
-                using var cache = connection.CreateCommand();
-                cache.CommandText = $"PRAGMA cache_size = -{RemovalCacheKiB}";
-                cache.ExecuteNonQuery();
-            }
-
-            var store = new SqliteSessionStore(connection, path, table, schema);
-            store.CheckTable();
-            return store;
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            Span<byte> header = stackalloc byte[20];
+            return file.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) == header.Length && header[18] == 2 && header[19] == 2;
         }
-        catch (SqliteException ex)
+        catch (IOException)
         {
-            connection.Dispose();
-            throw new BeakerException("StoreOpenFailed", BeakerErrorKind.ConnectionError,
-                $"The SQLite database '{path}' cannot be read: {ex.Message}", ex);
+            return false;
         }
-        catch
+        catch (UnauthorizedAccessException)
         {
-            connection.Dispose();
-            throw;
+            return false;
         }
     }
 
