@@ -265,25 +265,30 @@ Describe 'Remove-BeakerSession on <_>' -ForEach $Backends {
             $summary.Removed | Should -Be 2
         }
 
-        It 'stops between batches when the pipeline is stopped, leaving whole batches removed' {
+        It 'stops between batches when the pipeline is stopped, leaving whole batches removed and a warning that counts them' {
             $db = New-EmptyStoreUrl $script:Backend $script:Dir
             Invoke-BeakerTraffic seed $db 50000 0 (Join-Path $script:Dir 'big.json') | Out-Null
-            $ps = [powershell]::Create()
-            try {
-                $null = $ps.AddScript("Import-Module '$script:ModuleDir'; Remove-BeakerSession -Url '$db' -Timeout 1d -BatchSize 10")
-                $async = $ps.BeginInvoke()
-                $deadline = (Get-Date).AddSeconds(60)
-                while ($ps.Streams.Progress.Count -eq 0 -and -not $async.IsCompleted -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 10 }
-                $async.IsCompleted | Should -BeFalse -Because 'the removal reports progress before it ends'
-                $ps.Stop()
-            }
-            finally {
-                $ps.Dispose()
-            }
+            # A child pwsh stops the removal as Ctrl+C does; its runspace shares the console host, which shows the warning.
+            $script = @"
+`$runspace = [runspacefactory]::CreateRunspace(`$Host); `$runspace.Open()
+`$ps = [powershell]::Create(); `$ps.Runspace = `$runspace
+`$null = `$ps.AddScript("Import-Module '$script:ModuleDir'; Remove-BeakerSession -Url '$db' -Timeout 1d -BatchSize 10")
+`$async = `$ps.BeginInvoke()
+`$deadline = (Get-Date).AddSeconds(60)
+while (`$ps.Streams.Progress.Count -eq 0 -and -not `$async.IsCompleted -and (Get-Date) -lt `$deadline) { Start-Sleep -Milliseconds 10 }
+if (`$async.IsCompleted) { 'ENDED BEFORE THE STOP' }
+`$ps.Stop()
+'STOPPED'
+"@
+            $output = dotnet $script:Pwsh -NoProfile -NonInteractive -Command $script 2>&1 | ForEach-Object { "$_" }
+            $output | Should -Contain 'STOPPED'
+            $output | Should -Not -Contain 'ENDED BEFORE THE STOP'
             $removed = 50000 - (Get-StoredId $db).Count
             $removed | Should -BeGreaterThan 0
             $removed | Should -BeLessThan 50000
             $removed % 10 | Should -Be 0
+            $warning = $output | Where-Object { $_ -match 'WARNING: Stopped: ' }
+            $warning | Should -Match "Stopped: $removed session\(s\) were removed from .* before the stop\..*run the command again to finish"
         }
     }
 

@@ -20,6 +20,12 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
     private const int ProgressActivityId = 0x6265;
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>The store being cleaned and the sessions removed from it so far, for the warning Ctrl+C leaves.</summary>
+    private (string Store, long Removed)? _running;
+
+    /// <summary>Stores finished before the current one, with what they removed.</summary>
+    private readonly List<(string Store, long Removed)> _finished = new();
+
     /// <summary>Ids piped in or given, per store description, in arrival order without repeats.</summary>
     private readonly Dictionary<string, (BeakerStoreInfo? Store, List<string> Ids, HashSet<string> Seen)> _idsByStore = new(StringComparer.Ordinal);
 
@@ -108,9 +114,38 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
         {
             ThrowTerminating(ex, ParameterSetName == ConfigParameterSet ? ConfigPath : null);
         }
-        catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
+        catch (Exception ex) when ((ex is OperationCanceledException || ex is PipelineStoppedException) && CancellationToken.IsCancellationRequested)
         {
-            // Ctrl+C: the batches done so far stay done; PowerShell stops the pipeline.
+            // Ctrl+C (seen by the store, or by a progress record PowerShell refused): the batches done so far stay done.
+            WarnStopped();
+            if (ex is PipelineStoppedException)
+            {
+                throw;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Says what a stopped removal did. The pipeline is stopping, so PowerShell refuses the warning stream; the host
+    /// still shows it (a scheduled task's log gets it through the host too).
+    /// </summary>
+    private void WarnStopped()
+    {
+        if (_running is not { } running)
+        {
+            return;
+        }
+
+        var done = string.Concat(_finished.Select(f => $"{f.Removed} from {f.Store}, "));
+        var message = $"Stopped: {done}{running.Removed} session(s) were removed from {running.Store} before the stop. " +
+            "The store is consistent (a database batch under way was rolled back; a file session goes whole or not at all); run the command again to finish.";
+        try
+        {
+            WriteWarning(message);
+        }
+        catch (PipelineStoppedException)
+        {
+            Host?.UI?.WriteWarningLine(message);
         }
     }
 
@@ -190,10 +225,12 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
         var record = new ProgressRecord(ProgressActivityId, "Removing Beaker sessions", $"{store}: 0 of {total}");
         var clock = Stopwatch.StartNew();
         var shown = false;
+        _running = (store, 0);
         try
         {
-            return remove(removed =>
+            var result = remove(removed =>
             {
+                _running = (store, removed);
                 if (clock.Elapsed < ProgressInterval)
                 {
                     return;
@@ -205,6 +242,9 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
                 record.PercentComplete = total > 0 ? (int)Math.Min(100, removed * 100 / total) : -1;
                 WriteProgress(record);
             });
+            _finished.Add((store, result.Removed));
+            _running = null;
+            return result;
         }
         finally
         {
