@@ -10,6 +10,9 @@
     Bench  builds, starts the servers as Test does, and measures speed and memory against references
            (tests/bench/Invoke-Bench.ps1 for the SQL stores, Invoke-FileBench.ps1 for a file store against
            find -delete); writes out/bench/results.md. Not part of Test.
+    Package builds, then makes out/package: the PowerShell Gallery package BeakerHelpers.<version>.nupkg,
+           published by Publish-PSResource into that folder as a local repository, and the release archive
+           BeakerHelpers-<version>.zip of the module folder. Test runs it too (the tests install both).
     Fuzz   mutates the real payloads of tests/fixtures/stores (-FuzzCases, fixed -FuzzSeed) and feeds them to
            the decoder; fails on a crash, a hang (> 1 s) or an exception other than a per-session error.
            Writes the failing and the slowest cases to out/fuzz. Not part of Test.
@@ -18,7 +21,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Fuzz')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Fuzz', 'Package')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -42,6 +45,7 @@ Set-StrictMode -Version Latest
 $root = $PSScriptRoot
 $out = Join-Path $root 'out'
 $moduleDir = Join-Path $out 'BeakerHelpers'
+$packageDir = Join-Path $out 'package'
 $nativeRids = 'linux-x64', 'linux-arm64', 'win-x64', 'win-arm64', 'osx-x64', 'osx-arm64'
 $pesterVersion = '5.7.1'
 
@@ -57,6 +61,17 @@ function Invoke-ChildPwsh {
     dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -Command $Script
 }
 
+# The CHANGELOG.md entry of the manifest's version becomes its ReleaseNotes (a version without an entry fails the build).
+function Set-ReleaseNotes([string] $Manifest) {
+    $version = (Import-PowerShellDataFile $Manifest).ModuleVersion
+    $entry = [regex]::Match((Get-Content -Raw (Join-Path $root 'CHANGELOG.md')), "(?ms)^## $([regex]::Escape($version))\s*\n(.*?)(?=^## |\z)")
+    if (-not $entry.Success) { throw "CHANGELOG.md has no entry '## $version' for the version in BeakerHelpers.psd1." }
+    $notes = $entry.Groups[1].Value.Trim().Replace("'", "''")
+    $text = Get-Content -Raw $Manifest
+    if ($text -notmatch "ReleaseNotes\s*=\s*'[^']*'") { throw 'BeakerHelpers.psd1 has no ReleaseNotes to fill.' }
+    [regex]::Replace($text, "ReleaseNotes\s*=\s*'[^']*'", { "ReleaseNotes = '$notes'" }) | Set-Content -NoNewline $Manifest
+}
+
 function Invoke-Build {
     $publish = Join-Path $out 'publish'
     Remove-Item -Recurse -Force $publish, $moduleDir -ErrorAction Ignore
@@ -66,9 +81,10 @@ function Invoke-Build {
 
     $lib = New-Item -ItemType Directory -Force (Join-Path $moduleDir 'lib')
     Copy-Item (Join-Path $root 'BeakerHelpers.psd1') $moduleDir
+    Set-ReleaseNotes (Join-Path $moduleDir 'BeakerHelpers.psd1')
     Copy-Item (Join-Path $root 'src/BeakerHelpers.Module/Module/*') $moduleDir -Recurse
     Copy-Item (Join-Path $root 'LICENSE') $moduleDir
-    Copy-Item (Join-Path $publish 'BeakerHelpers.dll'), (Join-Path $publish 'BeakerHelpers.pdb') $moduleDir
+    Copy-Item (Join-Path $publish 'BeakerHelpers.dll') $moduleDir
     Get-ChildItem $publish -Filter *.dll |
         Where-Object Name -NotIn 'BeakerHelpers.dll', 'System.Management.Automation.dll' |
         Copy-Item -Destination $lib
@@ -152,8 +168,46 @@ function Invoke-WithServers([scriptblock] $Action) {
     }
 }
 
-function Invoke-Test {
+# What the package must hold besides the manifest (checked in the .nupkg itself), and what it must not.
+$packageMustHave = @('BeakerHelpers.dll', 'BeakerHelpers.types.ps1xml', 'BeakerHelpers.format.ps1xml', 'LICENSE', 'en-US/BeakerHelpers.dll-Help.xml',
+    'lib/BeakerHelpers.Core.dll', 'lib/Microsoft.Data.Sqlite.dll', 'lib/Npgsql.dll', 'lib/MySqlConnector.dll', 'lib/SQLitePCLRaw.core.dll') +
+    @($nativeRids | ForEach-Object { "lib/runtimes/$_/native/" + $(if ($_ -like 'win-*') { 'e_sqlite3.dll' } elseif ($_ -like 'osx-*') { 'libe_sqlite3.dylib' } else { 'libe_sqlite3.so' }) })
+
+function Invoke-Package {
     Invoke-Build
+    $version = (Import-PowerShellDataFile (Join-Path $moduleDir 'BeakerHelpers.psd1')).ModuleVersion
+    Remove-Item -Recurse -Force $packageDir -ErrorAction Ignore
+    $null = New-Item -ItemType Directory $packageDir
+
+    # Publish-PSResource publishes to a registered repository. A child pwsh with a home of its own registers the
+    # folder as one there, so this user's repository list is left alone.
+    $isolatedHome = New-Item -ItemType Directory -Force (Join-Path $out 'package-home')
+    $saved = $env:HOME, $env:XDG_DATA_HOME, $env:LOCALAPPDATA
+    try {
+        $env:HOME = $env:XDG_DATA_HOME = $env:LOCALAPPDATA = $isolatedHome.FullName
+        Invoke-Native 'Publish-PSResource' {
+            Invoke-ChildPwsh "`$ErrorActionPreference = 'Stop'; Register-PSResourceRepository -Name BeakerHelpersBuild -Uri '$packageDir' -Trusted; Publish-PSResource -Path '$moduleDir' -Repository BeakerHelpersBuild"
+        }
+    }
+    finally {
+        $env:HOME, $env:XDG_DATA_HOME, $env:LOCALAPPDATA = $saved
+        Remove-Item -Recurse -Force $isolatedHome -ErrorAction Ignore
+    }
+    Compress-Archive -Path $moduleDir -DestinationPath (Join-Path $packageDir "BeakerHelpers-$version.zip")
+
+    $nupkg = Join-Path $packageDir "BeakerHelpers.$version.nupkg"
+    if (-not (Test-Path $nupkg)) { throw "Publish-PSResource made no $nupkg." }
+    Add-Type -AssemblyName System.IO.Compression.FileSystem
+    $zip = [IO.Compression.ZipFile]::OpenRead($nupkg)
+    try { $entries = @($zip.Entries.FullName | ForEach-Object { [uri]::UnescapeDataString($_) }) } finally { $zip.Dispose() }
+    $missing = $packageMustHave | Where-Object { $_ -notin $entries }
+    $stray = $entries | Where-Object { $_ -match '(^|/)tests/|\.pdb$' }
+    if ($missing -or $stray) { throw "The package lacks: $($missing -join ', '); and holds what it must not: $($stray -join ', ')" }
+    Get-ChildItem $packageDir -File | ForEach-Object { Write-Host ('Packaged {0} ({1:N0} KiB)' -f $_.FullName, ($_.Length / 1KB)) }
+}
+
+function Invoke-Test {
+    Invoke-Package
     Install-TestPrerequisites
     Invoke-WithServers { Invoke-TestSuites }
 }
@@ -224,4 +278,5 @@ switch ($Task) {
     'Demo' { Invoke-Demo }
     'Bench' { Invoke-Bench }
     'Fuzz' { Invoke-Fuzz }
+    'Package' { Invoke-Package }
 }
