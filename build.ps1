@@ -183,6 +183,8 @@ function Invoke-Package {
     # folder as one there, so this user's repository list is left alone.
     $isolatedHome = New-Item -ItemType Directory -Force (Join-Path $out 'package-home')
     $saved = $env:HOME, $env:XDG_DATA_HOME, $env:LOCALAPPDATA
+    # PSResourceGet's NuGet also writes a NuGet/NuGet.Config into the current folder: let that be the throwaway home.
+    Push-Location $isolatedHome
     try {
         $env:HOME = $env:XDG_DATA_HOME = $env:LOCALAPPDATA = $isolatedHome.FullName
         Invoke-Native 'Publish-PSResource' {
@@ -190,6 +192,7 @@ function Invoke-Package {
         }
     }
     finally {
+        Pop-Location
         $env:HOME, $env:XDG_DATA_HOME, $env:LOCALAPPDATA = $saved
         Remove-Item -Recurse -Force $isolatedHome -ErrorAction Ignore
     }

@@ -13,6 +13,8 @@ BeforeAll {
     # path is pwsh's default for that home, or $ModulePath. Returns its output lines; a failure in it throws.
     function Invoke-Isolated([string] $HomeDir, [string] $Script, [string] $ModulePath) {
         $saved = $env:HOME, $env:XDG_DATA_HOME, $env:XDG_CONFIG_HOME, $env:LOCALAPPDATA, $env:PSModulePath
+        # Publish-PSResource's NuGet writes NuGet/NuGet.Config into the current folder: the home is the place for it.
+        Push-Location $HomeDir
         try {
             $env:HOME = $HomeDir
             $env:XDG_DATA_HOME = $env:XDG_CONFIG_HOME = $env:LOCALAPPDATA = $null
@@ -22,6 +24,7 @@ BeforeAll {
             $output
         }
         finally {
+            Pop-Location
             $env:HOME, $env:XDG_DATA_HOME, $env:XDG_CONFIG_HOME, $env:LOCALAPPDATA, $env:PSModulePath = $saved
         }
     }
