@@ -14,7 +14,7 @@ param(
     [int] $Runs = 3,
     [int[]] $Sizes = @(10000, 100000, 1000000),
     [ValidateSet('SQLite', 'PostgreSQL', 'MariaDB')] [string[]] $Backends = @('SQLite', 'PostgreSQL', 'MariaDB'),
-    [ValidateSet('Listing', 'Removal', 'Startup', 'Decode', 'Load')] [string[]] $Parts = @('Listing', 'Removal', 'Startup', 'Decode', 'Load'),
+    [ValidateSet('Listing', 'Removal', 'Startup', 'Decode', 'Load', 'Measure')] [string[]] $Parts = @('Listing', 'Removal', 'Startup', 'Decode', 'Load', 'Measure'),
     # Reuse SQLite stores an earlier run wrote into -OutDir (when Beaker still loads a sample of them).
     [switch] $KeepStores
 )
@@ -55,27 +55,42 @@ function Copy-BenchStore([string] $Backend, [string] $Url) {
     $Url.Replace("/${source}_sessions", "/${target}_sessions")
 }
 
-# The raw DELETE through the database's own command-line client, on an identical copy.
-function Invoke-RawDelete([string] $Backend, [string] $Url, [datetime] $Cutoff) {
-    $stamp = $Cutoff.ToString('yyyy-MM-dd HH:mm:ss.ffffff', [Globalization.CultureInfo]::InvariantCulture)
-    if ($Backend -eq 'MariaDB') { $stamp = $Cutoff.ToString('yyyy-MM-dd HH:mm:ss', [Globalization.CultureInfo]::InvariantCulture) }
-    $sql = "DELETE FROM beaker_cache WHERE accessed < '$stamp'"
+# One SQL statement through the database's own command-line client, timed.
+function Invoke-Cli([string] $Backend, [string] $Url, [string] $Sql, [string] $What) {
     switch ($Backend) {
         # The CLI fails at once on a lock the app holds unless told to wait, as an app's own connection does.
-        'SQLite' { Measure-Native 'sqlite3 DELETE' sqlite3 @('-cmd', '.timeout 30000', ($Url -replace '^sqlite:///', ''), $sql) }
+        'SQLite' { Measure-Native "sqlite3 $What" sqlite3 @('-cmd', '.timeout 30000', ($Url -replace '^sqlite:///', ''), $Sql) }
         'PostgreSQL' {
             $u = [uri]($Url -replace '^[a-z0-9+]+://', 'http://')
             $env:PGPASSWORD = [uri]::UnescapeDataString($u.UserInfo.Split(':')[1])
-            try { Measure-Native 'psql DELETE' psql @('-h', $u.Host, '-p', "$($u.Port)", '-U', [uri]::UnescapeDataString($u.UserInfo.Split(':')[0]), '-d', $u.AbsolutePath.Trim('/'), '-c', $sql) }
+            try { Measure-Native "psql $What" psql @('-h', $u.Host, '-p', "$($u.Port)", '-U', [uri]::UnescapeDataString($u.UserInfo.Split(':')[0]), '-d', $u.AbsolutePath.Trim('/'), '-c', $Sql) }
             finally { Remove-Item Env:PGPASSWORD }
         }
         'MariaDB' {
             $u = [uri]($Url -replace '^[a-z0-9+]+://', 'http://')
             $env:MYSQL_PWD = [uri]::UnescapeDataString($u.UserInfo.Split(':')[1])
-            try { Measure-Native 'mariadb DELETE' mariadb @('--no-defaults', '-h', $u.Host, '-P', "$($u.Port)", '-u', [uri]::UnescapeDataString($u.UserInfo.Split(':')[0]), $u.AbsolutePath.Trim('/'), '-e', $sql) }
+            try { Measure-Native "mariadb $What" mariadb @('--no-defaults', '-h', $u.Host, '-P', "$($u.Port)", '-u', [uri]::UnescapeDataString($u.UserInfo.Split(':')[0]), $u.AbsolutePath.Trim('/'), '-e', $Sql) }
             finally { Remove-Item Env:MYSQL_PWD }
         }
     }
+}
+
+function Format-Stamp([string] $Backend, [datetime] $At) {
+    $At.ToString($(if ($Backend -eq 'MariaDB') { 'yyyy-MM-dd HH:mm:ss' } else { 'yyyy-MM-dd HH:mm:ss.ffffff' }), [Globalization.CultureInfo]::InvariantCulture)
+}
+
+# The raw DELETE through the database's own command-line client, on an identical copy.
+function Invoke-RawDelete([string] $Backend, [string] $Url, [datetime] $Cutoff) {
+    Invoke-Cli $Backend $Url "DELETE FROM beaker_cache WHERE accessed < '$(Format-Stamp $Backend $Cutoff)'" 'DELETE'
+}
+
+# The aggregate a person would write for Measure-BeakerSession's figures (count, bytes, oldest and newest, the buckets).
+function Invoke-RawAggregate([string] $Backend, [string] $Url) {
+    $now = Get-Date
+    $since = foreach ($age in [timespan]::FromDays(15), [timespan]::FromHours(1), [timespan]::FromDays(1), [timespan]::FromDays(7), [timespan]::FromDays(30)) {
+        "sum(CASE WHEN accessed >= '$(Format-Stamp $Backend ($now - $age))' THEN 1 ELSE 0 END)"
+    }
+    Invoke-Cli $Backend $Url "SELECT count(*), sum(length(data)), max(length(data)), min(accessed), max(accessed), $($since -join ', ') FROM beaker_cache" 'aggregate'
 }
 
 $rows = [Collections.Generic.List[string]]::new()
@@ -147,6 +162,23 @@ $load = foreach ($backend in $backends | Where-Object { 'Load' -in $Parts }) {
     $result
 }
 
+# (7): Measure-BeakerSession on the largest store against the same aggregate by the CLI; -Detailed against a listing.
+$measure = @{}
+foreach ($backend in $backends | Where-Object { 'Measure' -in $Parts }) {
+    $url = $stores["$backend/$largest"]
+    $ours = 1..$Runs | ForEach-Object { Measure-Pwsh "measure $backend" "`$null = Measure-BeakerSession -Url '$url' -Timeout 15d" }
+    $raw = 1..$Runs | ForEach-Object { Invoke-RawAggregate $backend $url }
+    $detailed = 1..$Runs | ForEach-Object { Measure-Pwsh "measure -Detailed $backend" "`$null = Measure-BeakerSession -Url '$url' -Timeout 15d -Detailed" }
+    $listed = 1..$Runs | ForEach-Object { Measure-Pwsh "listing $backend" "`$null = Get-BeakerSession -Url '$url' -Timeout 0 | Measure-Object" }
+    $bare = 1..$Runs | ForEach-Object { (Measure-Native 'bare pwsh' dotnet @($pwsh, '-NoProfile', '-NonInteractive', '-Command', 'exit')).Seconds }
+    $measure[$backend] = [pscustomobject]@{
+        Ours = Get-Median $ours.Seconds; Raw = Get-Median $raw.Seconds; Bare = Get-Median $bare
+        Detailed = Get-Median $detailed.Seconds; Listing = Get-Median $listed.Seconds; DetailedPeakMB = Get-Median $detailed.PeakMB
+    }
+    Write-Host ("measure {0}: {1:0.00} s (bare pwsh {2:0.00} s), CLI aggregate {3:0.00} s; -Detailed {4:0.00} s, listing {5:0.00} s" -f $backend,
+        $measure[$backend].Ours, $measure[$backend].Bare, $measure[$backend].Raw, $measure[$backend].Detailed, $measure[$backend].Listing)
+}
+
 function Format-Ratio([double] $Number) { '{0:0.00}x' -f $Number }
 
 $lines = [Collections.Generic.List[string]]::new()
@@ -192,6 +224,18 @@ if ('Decode' -in $Parts) {
     $decode | ForEach-Object { $lines.Add($_) }
     $lines.Add('')
     $lines.Add('0.3.0 cannot decode the application objects at all: its time there is the time it takes to fail.')
+}
+if ('Measure' -in $Parts) {
+    $lines.Add('')
+    $lines.Add(('## Measure-BeakerSession on {0:N0} sessions, whole process, against one aggregate query by the database''s CLI (count, bytes, oldest, newest, five age counts)' -f $largest))
+    $lines.Add('')
+    $lines.Add('| store | Measure-BeakerSession | of which above bare pwsh | CLI aggregate | ratio (above bare / CLI) | -Detailed | listing | -Detailed / listing | -Detailed peak |')
+    $lines.Add('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
+    foreach ($backend in $backends) {
+        $m = $measure[$backend]
+        $lines.Add(('| {0} | {1:0.00} s | {2:0.00} s | {3:0.00} s | {4} | {5:0.00} s | {6:0.00} s | {7} | {8:0} MB |' -f $backend, $m.Ours, ($m.Ours - $m.Bare), $m.Raw,
+            (Format-Ratio (($m.Ours - $m.Bare) / $m.Raw)), $m.Detailed, $m.Listing, (Format-Ratio ($m.Detailed / $m.Listing)), $m.DetailedPeakMB))
+    }
 }
 if ('Load' -in $Parts) {
     $lines.Add('')

@@ -62,6 +62,9 @@ public interface ISessionStore : IDisposable
     /// <summary>A few rows, cheaply (the newest inserted where the store can tell), for <see cref="Sessions.AppClock"/>.</summary>
     IEnumerable<StoredSession> SampleSessions(int count, CancellationToken cancellationToken) => Array.Empty<StoredSession>();
 
+    /// <summary>How many rows there are, how big and how old, without decoding any (docs/statistics.md).</summary>
+    StoreStatistics Measure(StatisticsBounds bounds, CancellationToken cancellationToken);
+
     /// <summary>How many rows were last accessed before <paramref name="cutoff"/>.</summary>
     long CountAccessedBefore(DateTime cutoff, CancellationToken cancellationToken);
 
@@ -75,8 +78,9 @@ public interface ISessionStore : IDisposable
     RemovalResult RemoveAccessedBefore(DateTime cutoff, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, bool adaptive = false);
 
     /// <summary>
-    /// Removes the sessions with these ids whatever their age (the caller chose them), at most
-    /// <paramref name="batchSize"/> per batch, each batch its own transaction. Ids not in the store are not counted.
+    /// Removes the sessions with these ids (the caller chose them), at most <paramref name="batchSize"/> per batch, each
+    /// batch its own transaction; ids not in the store are not counted. Whatever their age, unless
+    /// <paramref name="accessedBefore"/> is given: then a session accessed since (saved meanwhile) stays.
     /// </summary>
-    RemovalResult RemoveIds(IReadOnlyList<string> ids, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null);
+    RemovalResult RemoveIds(IEnumerable<string> ids, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, DateTime? accessedBefore = null);
 }

@@ -132,6 +132,8 @@ public sealed class MySqlSessionStore : SqlSessionStore
 
     protected override DbTransaction BeginRead() => _connection.BeginTransaction(System.Data.IsolationLevel.RepeatableRead, isReadOnly: true);
 
+    protected override string PayloadHeadHolds(string hexBytes) => $"LOCATE(X'{hexBytes}', LEFT(data, 64)) > 0";
+
     protected override string NamespaceIn(DbCommand command, IReadOnlyList<string> ids)
     {
         var names = new string[ids.Count];

@@ -144,6 +144,8 @@ public sealed class PostgresSessionStore : SqlSessionStore
         return transaction;
     }
 
+    protected override string PayloadHeadHolds(string hexBytes) => $"position('\\x{hexBytes}'::bytea in substring(data from 1 for 64)) > 0";
+
     protected override string NamespaceIn(DbCommand command, IReadOnlyList<string> ids)
     {
         Add(command, "@ids", ids.ToArray());

@@ -145,6 +145,51 @@ public abstract class SqlSessionStore : ISessionStore
     }
 
     /// <summary>
+    /// A predicate: the first 64 bytes of the payload column hold these bytes (given as hex), in this database's SQL.
+    /// </summary>
+    protected abstract string PayloadHeadHolds(string hexBytes);
+
+    /// <summary>
+    /// Counts, sizes and ages the rows in one aggregate query, without transferring a payload (docs/statistics.md).
+    /// A row counts as a session when its payload starts as Beaker's do: the key 'session' (or the flat layout's
+    /// '_accessed_time') within its first 64 bytes, or an empty dict's few bytes.
+    /// </summary>
+    public StoreStatistics Measure(StatisticsBounds bounds, CancellationToken cancellationToken)
+    {
+        using var transaction = Guard("measuring the table", BeginRead);
+        using var command = Command(transaction, string.Empty);
+        command.CommandTimeout = ReadCommandTimeout;
+        string Since(string name, DateTime at)
+        {
+            Add(command, name, CutoffValue(at));
+            return $"coalesce(sum(CASE WHEN accessed >= {name} THEN 1 ELSE 0 END), 0)";
+        }
+
+        var sessionLike = $"({PayloadHeadHolds(SessionKeyHex)} OR {PayloadHeadHolds(FlatLayoutKeyHex)} OR length(data) <= {EmptyDictBytes})";
+        command.CommandText = $"SELECT count(*), coalesce(sum(CASE WHEN {sessionLike} THEN 1 ELSE 0 END), 0), " +
+            (bounds.Cutoff is { } cutoff ? Since("@cutoff", cutoff) : "NULL") + ", min(accessed), max(accessed), " +
+            "coalesce(sum(length(data)), 0), coalesce(max(length(data)), 0), " +
+            $"{Since("@hour", bounds.HourAgo)}, {Since("@day", bounds.DayAgo)}, {Since("@week", bounds.WeekAgo)}, {Since("@month", bounds.MonthAgo)} " +
+            $"FROM {QualifiedTable}";
+        using var registration = cancellationToken.Register(() => command.Cancel());
+        using var reader = Guard("measuring the table", () => command.ExecuteReader());
+        Guard("measuring the table", () => reader.Read());
+        long Count(int ordinal) => Convert.ToInt64(reader.GetValue(ordinal), System.Globalization.CultureInfo.InvariantCulture);
+        DateTime? Time(int ordinal) => reader.IsDBNull(ordinal) ? null : ReadTimestamp(reader, ordinal);
+        return StoreStatistics.FromCumulative(Description, Count(0), Count(1), reader.IsDBNull(2) ? null : Count(2), Time(3), Time(4),
+            Count(5), Count(6), Count(7), Count(8), Count(9), Count(10));
+    }
+
+    /// <summary>'session', the outer dict's one key (docs/statistics.md#sessions).</summary>
+    private const string SessionKeyHex = "73657373696f6e";
+
+    /// <summary>'_accessed_time', a top-level key of the flat layout of Beaker 1.1.3 and before.</summary>
+    private const string FlatLayoutKeyHex = "5f61636365737365645f74696d65";
+
+    /// <summary>An empty dict pickles to 5-6 bytes at any protocol (a deleted session of Beaker 1.10 and before).</summary>
+    private const int EmptyDictBytes = 16;
+
+    /// <summary>
     /// Walks the table once in key order (Beaker's tables have no index on accessed, so a query per batch that
     /// searched the whole table would cost a scan per batch). Each batch finds the key of the batchSize-th old
     /// row after the previous batch and deletes the old rows up to it, re-checking the age, in its own
@@ -322,21 +367,31 @@ public abstract class SqlSessionStore : ISessionStore
         }
     }
 
-    public RemovalResult RemoveIds(IReadOnlyList<string> ids, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null)
+    public RemovalResult RemoveIds(IEnumerable<string> ids, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, DateTime? accessedBefore = null)
     {
         CheckBatchSize(batchSize);
-        var next = 0;
+        using var next = ids.GetEnumerator();
+        var cutoff = accessedBefore is { } before ? CutoffValue(before) : null;
         return RunBatches(cancellationToken, progress, transaction =>
         {
-            if (next >= ids.Count)
+            var batch = new List<string>(Math.Min(batchSize, 10_000));
+            while (batch.Count < batchSize && next.MoveNext())
+            {
+                batch.Add(next.Current);
+            }
+
+            if (batch.Count == 0)
             {
                 return null;
             }
 
-            var batch = ids.Skip(next).Take(batchSize).ToArray();
-            next += batch.Length;
             using var delete = Command(transaction, string.Empty);
-            delete.CommandText = $"DELETE FROM {QualifiedTable} WHERE {NamespaceIn(delete, batch)}";
+            delete.CommandText = $"DELETE FROM {QualifiedTable} WHERE {NamespaceIn(delete, batch)}" + (cutoff == null ? string.Empty : " AND accessed < @cutoff");
+            if (cutoff != null)
+            {
+                Add(delete, "@cutoff", cutoff);
+            }
+
             return delete.ExecuteNonQuery();
         });
     }

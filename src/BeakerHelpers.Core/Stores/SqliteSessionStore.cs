@@ -214,6 +214,8 @@ public sealed class SqliteSessionStore : SqlSessionStore
 
     protected override DbTransaction BeginRead() => _connection.BeginTransaction(deferred: true);
 
+    protected override string PayloadHeadHolds(string hexBytes) => $"instr(substr(data, 1, 64), X'{hexBytes}') > 0";
+
     /// <summary>One JSON parameter instead of one parameter per id: binding thousands of named parameters is quadratic.</summary>
     protected override string NamespaceIn(DbCommand command, IReadOnlyList<string> ids)
     {

@@ -1,7 +1,10 @@
 using System.Diagnostics;
+using System.Text;
 using System.Management.Automation;
 using BeakerHelpers.Core;
 using BeakerHelpers.Core.Config;
+using BeakerHelpers.Core.Payload;
+using BeakerHelpers.Core.Sessions;
 using BeakerHelpers.Core.Stores;
 using BeakerHelpers.Module.Output;
 
@@ -50,6 +53,14 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
     [ValidateRange(1, 1_000_000)]
     public int BatchSize { get; set; } = 5000;
 
+    /// <summary>
+    /// Removes only the sessions the app stored nothing in (nothing but Beaker's own keys), older than the timeout: the
+    /// visits of crawlers and health checks, which can go sooner than real sessions.
+    /// </summary>
+    [Parameter(ParameterSetName = ConfigParameterSet)]
+    [Parameter(ParameterSetName = UrlParameterSet)]
+    public SwitchParameter Empty { get; set; }
+
     /// <summary>Emit one summary per store.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -58,6 +69,13 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
 
     protected override void BeginProcessing()
     {
+        if (Empty && (MyInvocation.BoundParameters.ContainsKey(nameof(Id)) || MyInvocation.ExpectingInput))
+        {
+            ThrowTerminating(new BeakerException("EmptyWithId", BeakerErrorKind.InvalidArgument,
+                "-Empty finds the empty sessions itself and cannot be combined with session ids: sessions given by id are removed whatever they hold. " +
+                "Drop -Empty to remove the given sessions, or drop the ids to remove the empty old ones."), null);
+        }
+
         if (Timeout != null && (ParameterSetName == PipelineParameterSet || MyInvocation.BoundParameters.ContainsKey(nameof(Id)) || MyInvocation.ExpectingInput))
         {
             ThrowTerminating(new BeakerException("TimeoutWithId", BeakerErrorKind.InvalidArgument,
@@ -105,6 +123,12 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
                     WriteVerbose("No session ids came through the pipeline; nothing was removed.");
                 }
 
+                return;
+            }
+
+            if (Empty)
+            {
+                RemoveEmpty(ResolveSettings());
                 return;
             }
 
@@ -188,6 +212,93 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
         var result = WithProgress(description, count, progress => store.RemoveAccessedBefore(cutoff, BatchSize, CancellationToken, progress,
             adaptive: !MyInvocation.BoundParameters.ContainsKey(nameof(BatchSize))));
         Report(new BeakerRemovalSummary(description, cutoff, zone, count, result), olderThan);
+    }
+
+    /// <summary>
+    /// Decodes the store once (read-only), spooling the ids of the empty sessions older than the cutoff to a temporary
+    /// file, so that memory stays flat and no write waits behind the listing's read; then removes them by id in
+    /// batches, each re-checking the age, so a session that got content meanwhile (and with it a new access time) stays.
+    /// </summary>
+    private void RemoveEmpty(SessionSettings settings)
+    {
+        var (limit, limitSource) = ResolveTimeout(settings);
+        if (limit is not { } age)
+        {
+            throw new BeakerException("EmptyTimeoutRequired", BeakerErrorKind.InvalidArgument,
+                $"-Empty removes the empty sessions older than a timeout, and there is none ({limitSource}). An empty session used a moment ago is a visitor's " +
+                "who may still store something in it: pass a timeout shorter than the app's, for example -Timeout 1h.");
+        }
+
+        var cutoff = CutoffFor(age);
+        var zone = AppTimeZone.Id;
+        var olderThan = $"last accessed before {Show(cutoff)} ({zone}; {limitSource}: {TimeoutParser.Show(age)})";
+        var spool = Path.GetTempFileName();
+        try
+        {
+            long found = 0, decoded = 0, encrypted = 0, undecryptable = 0;
+            string description;
+            using (var reader = OpenStore(settings, quiet: true))
+            using (var writer = new StreamWriter(spool))
+            {
+                description = reader.Description;
+                CheckAppClock(reader, settings, refuse: true);
+                var sessions = new SessionReader(new SessionPayloadDecoder(settings.Prefix, settings.Keys()), AppTimeZone);
+                foreach (var result in sessions.Read(reader, null, CancellationToken))
+                {
+                    if (result.Session is { } session)
+                    {
+                        decoded++;
+                        if (session.Accessed < cutoff && SessionContent.IsEmpty(session))
+                        {
+                            // Ids are the clients' choice and may hold line breaks: one base64 line each.
+                            writer.WriteLine(Convert.ToBase64String(Encoding.UTF8.GetBytes(result.Id)));
+                            found++;
+                        }
+                    }
+                    else if (result.Error?.ErrorId == "SessionEncrypted")
+                    {
+                        encrypted++;
+                    }
+                    else if (result.Error?.ErrorId == "SessionDecryptFailed")
+                    {
+                        undecryptable++;
+                    }
+                }
+            }
+
+            if (decoded == 0 && undecryptable > 0)
+            {
+                throw new BeakerException("EmptyUndecodable", BeakerErrorKind.InvalidArgument,
+                    $"Nothing was removed from {description}: none of its sessions could be decrypted with the keys from {settings.Source} ({undecryptable} tried), " +
+                    "so no session can be known to be empty. Check encrypt_key and validate_key against the app's.");
+            }
+
+            if (encrypted + undecryptable > 0)
+            {
+                WriteWarning($"{encrypted + undecryptable} encrypted session(s) in {description} could not be read " +
+                    (encrypted > 0 ? "without the keys (encrypt_key and validate_key in the ini file)" : "with the keys given") + "; they were left alone, whatever they hold.");
+            }
+
+            var action = $"Remove {found} empty session(s) (nothing but Beaker's own keys) {olderThan}";
+            if (!Approved(description, action, found))
+            {
+                if (found == 0 && !IsWhatIf())
+                {
+                    Report(new BeakerRemovalSummary(description, cutoff, zone, 0, new RemovalResult(0, 0, TimeSpan.Zero, TimeSpan.Zero), empty: 0), "empty, " + olderThan);
+                }
+
+                return;
+            }
+
+            using var store = OpenStore(settings, writable: true);
+            var ids = File.ReadLines(spool).Select(line => Encoding.UTF8.GetString(Convert.FromBase64String(line)));
+            var removal = WithProgress(description, found, progress => store.RemoveIds(ids, BatchSize, CancellationToken, progress, accessedBefore: cutoff));
+            Report(new BeakerRemovalSummary(description, cutoff, zone, found, removal, empty: found), "empty, " + olderThan);
+        }
+        finally
+        {
+            File.Delete(spool);
+        }
     }
 
     private void RemoveIds(SessionSettings settings, List<string> ids)

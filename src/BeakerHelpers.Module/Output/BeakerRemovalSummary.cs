@@ -5,8 +5,9 @@ public sealed class BeakerRemovalSummary
 {
     public const string TypeName = "BeakerHelpers.RemovalSummary";
 
-    internal BeakerRemovalSummary(string store, DateTime? cutoff, string? timeZone, long requested, Core.Stores.RemovalResult result)
+    internal BeakerRemovalSummary(string store, DateTime? cutoff, string? timeZone, long requested, Core.Stores.RemovalResult result, long? empty = null)
     {
+        Empty = empty;
         Store = store;
         Cutoff = cutoff;
         TimeZone = timeZone;
@@ -32,6 +33,9 @@ public sealed class BeakerRemovalSummary
     public long Requested { get; }
 
     public long Removed { get; }
+
+    /// <summary>-Empty: how many empty sessions older than the cutoff were found (some may have got content before their turn); null otherwise.</summary>
+    public long? Empty { get; }
 
     public int Batches { get; }
 

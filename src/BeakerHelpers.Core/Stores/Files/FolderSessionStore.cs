@@ -97,6 +97,54 @@ public abstract class FolderSessionStore : ISessionStore
         }
     }
 
+    /// <summary>
+    /// One walk of the session tree (file times and sizes, nothing read) and one of the lock tree. Every session file
+    /// counts as a session; a dbm session's size is that of all its files.
+    /// </summary>
+    public StoreStatistics Measure(StatisticsBounds bounds, CancellationToken cancellationToken)
+    {
+        long total = 0, active = 0, bytes = 0, largest = 0, hour = 0, day = 0, week = 0, month = 0, temps = 0;
+        DateTime? oldest = null, newest = null;
+        foreach (var leaf in _sessions.LeafFolders(cancellationToken))
+        {
+            var files = _sessions.FilesIn(leaf);
+            if (files == null)
+            {
+                continue;
+            }
+
+            temps += files.Count(f => IsTempLeftover(f.Name));
+            foreach (var session in Group(leaf, files))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var accessed = Wall(session.ModifiedUtc);
+                var size = session.Files.Sum(f => f.Length);
+                total++;
+                bytes += size;
+                largest = Math.Max(largest, size);
+                oldest = oldest is { } o && o <= accessed ? o : accessed;
+                newest = newest is { } n && n >= accessed ? n : accessed;
+                active += bounds.Cutoff is { } cutoff && accessed >= cutoff ? 1 : 0;
+                hour += accessed >= bounds.HourAgo ? 1 : 0;
+                day += accessed >= bounds.DayAgo ? 1 : 0;
+                week += accessed >= bounds.WeekAgo ? 1 : 0;
+                month += accessed >= bounds.MonthAgo ? 1 : 0;
+            }
+        }
+
+        long locks = 0;
+        foreach (var leaf in _locks?.LeafFolders(cancellationToken) ?? Enumerable.Empty<string>())
+        {
+            locks += _locks!.FilesIn(leaf)?.Count ?? 0;
+        }
+
+        return StoreStatistics.FromCumulative(Description, total, total, bounds.Cutoff == null ? null : active, oldest, newest, bytes, largest, hour, day, week, month) with
+        {
+            LockFiles = locks,
+            TempFiles = temps,
+        };
+    }
+
     public long CountAccessedBefore(DateTime cutoff, CancellationToken cancellationToken)
     {
         long count = 0;
@@ -158,9 +206,10 @@ public abstract class FolderSessionStore : ISessionStore
         return run.Result();
     }
 
-    public RemovalResult RemoveIds(IReadOnlyList<string> ids, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null)
+    public RemovalResult RemoveIds(IEnumerable<string> ids, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, DateTime? accessedBefore = null)
     {
         var run = new Run(batchSize, progress);
+        Func<DateTime, bool>? isOld = accessedBefore is { } cutoff ? utc => Wall(utc) < cutoff : null;
         foreach (var id in ids)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -169,7 +218,7 @@ public abstract class FolderSessionStore : ISessionStore
                 continue;
             }
 
-            if (run.Count(RemoveSession(id, leaf, isOld: null, run)))
+            if (run.Count(RemoveSession(id, leaf, isOld, run)))
             {
                 run.Folders += _sessions.RemoveIfEmpty(leaf, emptiedHere: true, _ => false);
             }

@@ -1,0 +1,78 @@
+namespace BeakerHelpers.Core.Stores;
+
+/// <summary>
+/// The instants a store's statistics are counted against, in the store's own time (the app server's naive wall clock
+/// for SQL rows, as the cutoffs of a listing are): the timeout's cutoff, if any, and the edges of the age histogram.
+/// </summary>
+public sealed record StatisticsBounds(DateTime? Cutoff, DateTime HourAgo, DateTime DayAgo, DateTime WeekAgo, DateTime MonthAgo);
+
+/// <summary>
+/// How big and how old a store is, computed without decoding (docs/statistics.md): by one aggregate query in a
+/// database, in one walk of a folder tree.
+/// </summary>
+public sealed record StoreStatistics
+{
+    public required string Store { get; init; }
+
+    /// <summary>Every row of the table (session files of a folder store).</summary>
+    public long TotalRows { get; init; }
+
+    /// <summary>Rows whose payload starts as a Beaker session's does (docs/statistics.md#sessions).</summary>
+    public long SessionRows { get; init; }
+
+    /// <summary>Rows of a Beaker cache sharing the table, and anything else that does not look like a session.</summary>
+    public long OtherRows => TotalRows - SessionRows;
+
+    /// <summary>Rows accessed at or after the cutoff; null without a timeout.</summary>
+    public long? Active { get; init; }
+
+    /// <summary>Rows accessed before the cutoff: what Remove-BeakerSession with the same timeout removes; null without one.</summary>
+    public long? Old => Active is { } active ? TotalRows - active : null;
+
+    public DateTime? OldestAccess { get; init; }
+
+    public DateTime? NewestAccess { get; init; }
+
+    public long PayloadBytes { get; init; }
+
+    public long LargestPayload { get; init; }
+
+    public double MeanPayload => TotalRows == 0 ? 0 : (double)PayloadBytes / TotalRows;
+
+    public long UnderOneHour { get; init; }
+
+    public long OneHourToOneDay { get; init; }
+
+    public long OneToSevenDays { get; init; }
+
+    public long SevenToThirtyDays { get; init; }
+
+    public long OlderThanThirtyDays { get; init; }
+
+    /// <summary>Folder stores: lock files in the lock tree; null for tables.</summary>
+    public long? LockFiles { get; init; }
+
+    /// <summary>Folder stores: half-written '.cache.temp' files; null for tables.</summary>
+    public long? TempFiles { get; init; }
+
+    /// <summary>
+    /// The histogram from counts of rows accessed at or after each edge (as a database counts them in one pass).
+    /// </summary>
+    public static StoreStatistics FromCumulative(string store, long total, long sessions, long? active, DateTime? oldest, DateTime? newest,
+        long bytes, long largest, long sinceHour, long sinceDay, long sinceWeek, long sinceMonth) => new()
+    {
+        Store = store,
+        TotalRows = total,
+        SessionRows = sessions,
+        Active = active,
+        OldestAccess = oldest,
+        NewestAccess = newest,
+        PayloadBytes = bytes,
+        LargestPayload = largest,
+        UnderOneHour = sinceHour,
+        OneHourToOneDay = sinceDay - sinceHour,
+        OneToSevenDays = sinceWeek - sinceDay,
+        SevenToThirtyDays = sinceMonth - sinceWeek,
+        OlderThanThirtyDays = total - sinceMonth,
+    };
+}

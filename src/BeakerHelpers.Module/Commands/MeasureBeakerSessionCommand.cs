@@ -1,0 +1,62 @@
+using System.Management.Automation;
+using BeakerHelpers.Core;
+using BeakerHelpers.Core.Config;
+using BeakerHelpers.Core.Payload;
+using BeakerHelpers.Core.Sessions;
+using BeakerHelpers.Core.Stores;
+using BeakerHelpers.Module.Output;
+
+namespace BeakerHelpers.Module.Commands;
+
+/// <summary>
+/// How big a store is and how much a cleanup would remove: counted by the database (or one walk of a folder tree)
+/// without decoding; -Detailed decodes every session once for what only the payloads tell.
+/// </summary>
+[Cmdlet(VerbsDiagnostic.Measure, "BeakerSession", DefaultParameterSetName = ConfigParameterSet)]
+[OutputType(typeof(BeakerSessionStatistics))]
+public sealed class MeasureBeakerSessionCommand : BeakerCommandBase
+{
+    /// <summary>Also decode every session: empty ones, unreadable ones, and the most common keys.</summary>
+    [Parameter]
+    public SwitchParameter Detailed { get; set; }
+
+    protected override void EndProcessing()
+    {
+        try
+        {
+            var settings = ResolveSettings();
+            var (limit, limitSource) = ResolveTimeout(settings);
+            DateTime? cutoff = limit is { } age ? CutoffFor(age) : null;
+            using var store = OpenStore(settings);
+            var bounds = new StatisticsBounds(cutoff, CutoffFor(TimeSpan.FromHours(1)), CutoffFor(TimeSpan.FromDays(1)),
+                CutoffFor(TimeSpan.FromDays(7)), CutoffFor(TimeSpan.FromDays(30)));
+            WriteVerbose(cutoff is { } c
+                ? $"Counting sessions accessed before {Show(c)} as old ({AppTimeZone.Id}; {limitSource}: {TimeoutParser.Show(limit!.Value)})."
+                : $"No timeout ({limitSource}): Active and Old are not counted.");
+            var measured = store.Measure(bounds, CancellationToken);
+
+            SessionContentTally? content = null;
+            if (Detailed)
+            {
+                content = new SessionContentTally();
+                var reader = new SessionReader(new SessionPayloadDecoder(settings.Prefix, settings.Keys()), AppTimeZone);
+                foreach (var result in reader.Read(store, null, CancellationToken))
+                {
+                    content.Add(result);
+                }
+            }
+
+            var output = new PSObject(new BeakerSessionStatistics(measured, limit, cutoff, AppTimeZone.Id, content));
+            output.TypeNames.Insert(0, BeakerSessionStatistics.TypeName);
+            WriteObject(output);
+        }
+        catch (BeakerException ex)
+        {
+            ThrowTerminating(ex, ParameterSetName == UrlParameterSet ? null : ConfigPath);
+        }
+        catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
+        {
+            // Ctrl+C: PowerShell stops the pipeline; nothing to report.
+        }
+    }
+}
