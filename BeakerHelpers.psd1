@@ -6,7 +6,7 @@
     Author               = 'BeakerHelpers contributors'
     CompanyName          = 'BeakerHelpers'
     Copyright            = '(c) BeakerHelpers contributors. MIT License.'
-    Description          = 'Lists and cleans the server-side sessions that Python web apps (Pylons, Pyramid, TurboGears, CKAN, RhodeCode, Kallithea) keep with the Beaker library, natively, without Python: ext:database/ext:sqla tables in SQLite, PostgreSQL and MySQL/MariaDB, and file and dbm folder trees. Settings come from the app''s paste.deploy ini file; encrypted sessions are decrypted; old sessions are removed in short batches that never remove a live session.'
+    Description          = 'Lists and cleans the server-side sessions that Python web apps (Pylons, Pyramid, TurboGears, CKAN, RhodeCode, Kallithea) keep with the Beaker library, natively, without Python: ext:database/ext:sqla tables in SQLite, PostgreSQL and MySQL/MariaDB, file and dbm folder trees, and Redis. Settings come from the app''s paste.deploy ini file; encrypted sessions are decrypted; old sessions are removed in short batches that never remove a live session.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     RequiredAssemblies   = @('BeakerHelpers.dll')
@@ -18,7 +18,7 @@
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('Beaker', 'Session', 'Sessions', 'Cleanup', 'Pylons', 'Pyramid', 'TurboGears', 'CKAN', 'SQLite', 'PostgreSQL', 'MySQL', 'MariaDB',
+            Tags         = @('Beaker', 'Session', 'Sessions', 'Cleanup', 'Pylons', 'Pyramid', 'TurboGears', 'CKAN', 'SQLite', 'PostgreSQL', 'MySQL', 'MariaDB', 'Redis',
                 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
             LicenseUri   = 'https://opensource.org/licenses/MIT'
             ProjectUri   = 'https://github.com/BeakerHelpers/BeakerHelpers'

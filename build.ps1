@@ -125,16 +125,16 @@ function Get-Pester {
 function Install-TestPrerequisites {
     param([string[]] $Extra = @())
     # The tests write stores with the real Beaker library (Debian python3-beaker) into SQLite files and into
-    # PostgreSQL and MariaDB servers they start themselves (Debian postgresql, mariadb-server).
+    # PostgreSQL, MariaDB and Redis servers they start themselves (Debian postgresql, mariadb-server, redis-server).
     $python = '/usr/bin/python3'
     $check = {
-        & $python -c 'import beaker, sqlalchemy, psycopg2, pymysql, cryptography, Cryptodome, pytz' 2>$null
-        ($LASTEXITCODE -eq 0) -and [bool](Get-Item /usr/lib/postgresql/*/bin/postgres -ErrorAction Ignore) -and
+        & $python -c 'import beaker, sqlalchemy, psycopg2, pymysql, cryptography, Cryptodome, pytz, redis' 2>$null
+        ($LASTEXITCODE -eq 0) -and [bool](Get-Item /usr/lib/postgresql/*/bin/postgres -ErrorAction Ignore) -and [bool](Get-Command redis-server -ErrorAction Ignore) -and
             (Test-Path /usr/sbin/mariadbd) -and [bool](Get-Command mariadb-install-db -ErrorAction Ignore) -and
             -not ($Extra | Where-Object { -not (Get-Command $_ -ErrorAction Ignore) })
     }
     if ((Test-Path $python) -and (& $check)) { return }
-    $packages = @('python3', 'python3-beaker', 'python3-sqlalchemy', 'python3-psycopg2', 'python3-pymysql', 'python3-cryptography', 'python3-pycryptodome', 'python3-tz', 'postgresql', 'mariadb-server') + $Extra
+    $packages = @('python3', 'python3-beaker', 'python3-sqlalchemy', 'python3-psycopg2', 'python3-pymysql', 'python3-cryptography', 'python3-pycryptodome', 'python3-tz', 'python3-redis', 'postgresql', 'mariadb-server', 'redis-server') + $Extra
     if (-not (Get-Command apt-get -ErrorAction Ignore)) {
         throw "The tests need Debian's $($packages -join ', '), and apt-get is not here to install them."
     }
@@ -157,14 +157,16 @@ function Invoke-WithServers([scriptblock] $Action) {
     try {
         $postgres = Start-TestPostgres; $servers += $postgres
         $mariadb = Start-TestMariaDb; $servers += $mariadb
-        Write-Host "Servers: $($postgres.Kind) $($postgres.Version) on port $($postgres.Port), $($mariadb.Kind) $($mariadb.Version) on port $($mariadb.Port)"
+        $redis = Start-TestRedis; $servers += $redis
+        Write-Host "Servers: $(($servers | ForEach-Object { "$($_.Kind) $($_.Version) on port $($_.Port)" }) -join ', ')"
         $env:BEAKERHELPERS_POSTGRES_URL = $postgres.Url
         $env:BEAKERHELPERS_MARIADB_URL = $mariadb.Url
+        $env:BEAKERHELPERS_REDIS_URL = $redis.Url
         & $Action
     }
     finally {
         foreach ($server in $servers) { Stop-TestServer $server }
-        Remove-Item Env:BEAKERHELPERS_POSTGRES_URL, Env:BEAKERHELPERS_MARIADB_URL -ErrorAction Ignore
+        Remove-Item Env:BEAKERHELPERS_POSTGRES_URL, Env:BEAKERHELPERS_MARIADB_URL, Env:BEAKERHELPERS_REDIS_URL -ErrorAction Ignore
     }
 }
 

@@ -85,6 +85,25 @@ function Start-TestMariaDb {
 }
 
 # Stops a server by its pid (SIGTERM: both shut down cleanly), waits, and removes its directory.
+function Start-TestRedis {
+    $server = Get-Command redis-server -ErrorAction Ignore
+    if (-not $server) { throw 'Redis is not installed (redis-server is missing).' }
+    $dir = (New-Item -ItemType Directory (Join-Path ([IO.Path]::GetTempPath()) "beakerhelpers-redis-$([guid]::NewGuid().ToString('n').Substring(0, 8))")).FullName
+    $log = Join-Path $dir 'redis.log'
+    $password = New-ServerPassword
+    $port = Get-FreePort
+    # A config file, so that the password is on no command line; no snapshots, nothing written but the log.
+    @("port $port", 'bind 127.0.0.1', "requirepass $password", "dir $dir", "logfile $log", 'save ""', 'appendonly no', 'daemonize no', 'databases 64') |
+        Set-Content (Join-Path $dir 'redis.conf')
+    $process = Start-Process $server.Source -ArgumentList (Join-Path $dir 'redis.conf') -PassThru
+    Wait-Until { try { $c = [Net.Sockets.TcpClient]::new('127.0.0.1', $port); $c.Dispose(); $true } catch { $false } } 30 'Redis listening' { Get-LogTail $log }
+    $version = ((& $server.Source --version) -split ' ' | Where-Object { $_ -like 'v=*' }) -replace 'v=', ''
+    [pscustomobject]@{
+        Kind = 'Redis'; Version = $version; Pid = $process.Id; Port = $port; Directory = $dir; Log = $log
+        Url = "redis://:$password@127.0.0.1:$port"
+    }
+}
+
 function Stop-TestServer($Server) {
     if (-not $Server) { return }
     $process = Get-Process -Id $Server.Pid -ErrorAction Ignore

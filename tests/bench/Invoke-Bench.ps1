@@ -14,7 +14,7 @@ param(
     [int] $Runs = 3,
     [int[]] $Sizes = @(10000, 100000, 1000000),
     [ValidateSet('SQLite', 'PostgreSQL', 'MariaDB')] [string[]] $Backends = @('SQLite', 'PostgreSQL', 'MariaDB'),
-    [ValidateSet('Listing', 'Removal', 'Startup', 'Decode', 'Load', 'Measure')] [string[]] $Parts = @('Listing', 'Removal', 'Startup', 'Decode', 'Load', 'Measure'),
+    [ValidateSet('Listing', 'Removal', 'Startup', 'Decode', 'Load', 'Measure', 'Empty', 'Redis')] [string[]] $Parts = @('Listing', 'Removal', 'Startup', 'Decode', 'Load', 'Measure', 'Empty', 'Redis'),
     # Reuse SQLite stores an earlier run wrote into -OutDir (when Beaker still loads a sample of them).
     [switch] $KeepStores
 )
@@ -179,6 +179,79 @@ foreach ($backend in $backends | Where-Object { 'Measure' -in $Parts }) {
         $measure[$backend].Ours, $measure[$backend].Bare, $measure[$backend].Raw, $measure[$backend].Detailed, $measure[$backend].Listing)
 }
 
+# (8): Remove-BeakerSession -Empty on a store of the largest size where every other session is empty (a crawler's),
+# against the age removal of about as many sessions (-Timeout 15d) on a copy of the same store.
+$emptyRemoval = @{}
+foreach ($backend in $backends | Where-Object { 'Empty' -in $Parts }) {
+    $url = if ($backend -eq 'SQLite') { 'sqlite:///' + (Join-Path $work "empty-$largest.db") } else { New-EmptyStoreUrl $backend $work }
+    if ($backend -ne 'SQLite' -or -not $KeepStores -or -not (Test-Path ($url -replace '^sqlite:///', ''))) {
+        if ($backend -eq 'SQLite') { Remove-Item ($url -replace '^sqlite:///', '') -ErrorAction Ignore }
+        Write-Host "Writing $largest sessions, every other one empty, to $backend"
+        $null = Measure-Native 'bench_store.py write' /usr/bin/python3 @($benchStore, 'write', $url, "$largest", '2')
+    }
+    $samples = 1..$Runs | ForEach-Object {
+        $copy = Copy-BenchStore $backend $url
+        $ours = Measure-Pwsh "empty removal $backend" "`$s = Remove-BeakerSession -Url '$copy' -Empty -Timeout 1h -PassThru; 'SUMMARY ' + (`$s | Select-Object Removed, Empty, @{n='Duration';e={`$_.Duration.TotalSeconds}} | ConvertTo-Json -Compress)"
+        $summary = ($ours.Output | Where-Object { $_ -like 'SUMMARY *' }) -replace '^SUMMARY ', '' | ConvertFrom-Json
+        if ($backend -eq 'SQLite') { Remove-Item ($copy -replace '^sqlite:///', '') }
+        $copy = Copy-BenchStore $backend $url
+        $age = Measure-Pwsh "age removal $backend" "`$s = Remove-BeakerSession -Url '$copy' -Timeout 15d -PassThru; 'SUMMARY ' + (`$s | Select-Object Removed, @{n='Duration';e={`$_.Duration.TotalSeconds}} | ConvertTo-Json -Compress)"
+        $ageSummary = ($age.Output | Where-Object { $_ -like 'SUMMARY *' }) -replace '^SUMMARY ', '' | ConvertFrom-Json
+        if ($backend -eq 'SQLite') { Remove-Item ($copy -replace '^sqlite:///', '') }
+        [pscustomobject]@{ Whole = $ours.Seconds; Removed = $summary.Removed; Peak = $ours.PeakMB; AgeWhole = $age.Seconds; AgeRemoved = $ageSummary.Removed }
+    }
+    $emptyRemoval[$backend] = [pscustomobject]@{
+        Whole = Get-Median $samples.Whole; Removed = Get-Median $samples.Removed; Peak = Get-Median $samples.Peak; AgeWhole = Get-Median $samples.AgeWhole; AgeRemoved = Get-Median $samples.AgeRemoved
+    }
+    Write-Host ("empty removal {0}: {1:N0} in {2:0.00} s (peak {3:0} MB); age removal {4:N0} in {5:0.00} s" -f $backend, $emptyRemoval[$backend].Removed, $emptyRemoval[$backend].Whole, $emptyRemoval[$backend].Peak, $emptyRemoval[$backend].AgeRemoved, $emptyRemoval[$backend].AgeWhole)
+}
+
+# (9): Redis (ext:redis): listing against redis-py's SCAN + GET + pickle.loads, removal of about half against deleting
+# every session key with redis-cli --scan | xargs redis-cli del (what operators do today), with Redis's own round-trip
+# time measured by a client that pings every 5 ms meanwhile.
+$redisBench = Join-Path $PSScriptRoot 'redis_bench.py'
+$redisResults = [ordered]@{}
+if ('Redis' -in $Parts) {
+    $server = Get-ServerAdminUrl Redis
+    $u = [uri]($server -replace '^redis://', 'http://')
+    $cli = @('-h', $u.Host, '-p', "$($u.Port)")
+    $env:REDISCLI_AUTH = [uri]::UnescapeDataString($u.UserInfo.TrimStart(':'))
+    try {
+        function Write-RedisStore([int] $Db, [int] $Count) {
+            $null = & redis-cli @cli -n $Db flushdb
+            $null = Measure-Native "redis_bench.py write $Count" /usr/bin/python3 @($redisBench, 'write', "$server/$Db", "$Count")
+            "$server/$Db"
+        }
+        function Measure-RedisLatency([scriptblock] $Action) {
+            $stop = Join-Path $work "latency-stop-$([guid]::NewGuid().ToString('n'))"; $trips = "$stop.json"
+            $probe = Start-Process /usr/bin/python3 -ArgumentList $redisBench, latency, "$server/0", $stop, $trips -PassThru
+            Start-Sleep -Milliseconds 500
+            try { $result = & $Action } finally { New-Item -ItemType File $stop | Out-Null; $null = $probe.WaitForExit(30000) }
+            $rtt = [double[]](Get-Content -Raw $trips | ConvertFrom-Json)
+            [pscustomobject]@{ Result = $result; P99 = Get-Percentile $rtt 0.99; Max = Get-Percentile $rtt 1 }
+        }
+        foreach ($size in $Sizes | Where-Object { $_ -ge 100000 }) {
+            $url = Write-RedisStore 10 $size
+            $ours = 1..$Runs | ForEach-Object { Measure-Pwsh "redis listing $size" "(Get-BeakerSession -Url '$url' -Timeout 0 | Measure-Object).Count" }
+            $python = 1..$Runs | ForEach-Object { Measure-Native "redis reference $size" /usr/bin/python3 @($redisBench, 'reference', $url) }
+            $redisResults["list $size"] = [pscustomobject]@{ Ours = Get-Median $ours.Seconds; Peak = Get-Median $ours.PeakMB; Python = Get-Median $python.Seconds }
+            Write-Host ("redis listing {0}: {1:0.00} s, Python {2:0.00} s" -f $size, $redisResults["list $size"].Ours, $redisResults["list $size"].Python)
+        }
+        $url = Write-RedisStore 10 $largest
+        $ours = Measure-RedisLatency { Measure-Pwsh 'redis removal' "`$s = Remove-BeakerSession -Url '$url' -Timeout 15d -PassThru; 'SUMMARY ' + (`$s | Select-Object Removed, @{n='Duration';e={`$_.Duration.TotalSeconds}} | ConvertTo-Json -Compress)" }
+        $summary = ($ours.Result.Output | Where-Object { $_ -like 'SUMMARY *' }) -replace '^SUMMARY ', '' | ConvertFrom-Json
+        $null = Write-RedisStore 10 $largest
+        $raw = Measure-RedisLatency { Measure-Native 'redis-cli --scan | xargs del' sh @('-c', "redis-cli $($cli -join ' ') -n 10 --scan --pattern 'beaker_cache:*:session' | xargs -n 1000 redis-cli $($cli -join ' ') -n 10 del > /dev/null") }
+        $redisResults['removal'] = [pscustomobject]@{
+            Whole = $ours.Result.Seconds; Duration = $summary.Duration; Removed = $summary.Removed; P99 = $ours.P99; Max = $ours.Max
+            Raw = $raw.Result.Seconds; RawP99 = $raw.P99; RawMax = $raw.Max
+        }
+        Write-Host ("redis removal: {0:N0} in {1:0.00} s (ping max {2:0.000} s); redis-cli all in {3:0.00} s (ping max {4:0.000} s)" -f $summary.Removed, $ours.Result.Seconds, $ours.Max, $raw.Result.Seconds, $raw.Max)
+        $null = & redis-cli @cli -n 10 flushdb
+    }
+    finally { Remove-Item Env:REDISCLI_AUTH -ErrorAction Ignore }
+}
+
 function Format-Ratio([double] $Number) { '{0:0.00}x' -f $Number }
 
 $lines = [Collections.Generic.List[string]]::new()
@@ -235,6 +308,32 @@ if ('Measure' -in $Parts) {
         $m = $measure[$backend]
         $lines.Add(('| {0} | {1:0.00} s | {2:0.00} s | {3:0.00} s | {4} | {5:0.00} s | {6:0.00} s | {7} | {8:0} MB |' -f $backend, $m.Ours, ($m.Ours - $m.Bare), $m.Raw,
             (Format-Ratio (($m.Ours - $m.Bare) / $m.Raw)), $m.Detailed, $m.Listing, (Format-Ratio ($m.Detailed / $m.Listing)), $m.DetailedPeakMB))
+    }
+}
+if ('Empty' -in $Parts) {
+    $lines.Add('')
+    $lines.Add(('## Remove-BeakerSession -Empty -Timeout 1h on {0:N0} sessions, every other one empty, whole process, against the age removal of about as many (-Timeout 15d) on a copy' -f $largest))
+    $lines.Add('')
+    $lines.Add('| store | empty removed | -Empty | peak working set | removed by age | age removal | -Empty / age |')
+    $lines.Add('|---|---:|---:|---:|---:|---:|---:|')
+    foreach ($backend in $backends) {
+        $m = $emptyRemoval[$backend]
+        $lines.Add(('| {0} | {1:N0} | {2:0.00} s | {3:0} MB | {4:N0} | {5:0.00} s | {6} |' -f $backend, $m.Removed, $m.Whole, $m.Peak, $m.AgeRemoved, $m.AgeWhole, (Format-Ratio ($m.Whole / $m.AgeWhole))))
+    }
+}
+if ('Redis' -in $Parts) {
+    $lines.Add('')
+    $lines.Add('## Redis (ext:redis), whole process')
+    $lines.Add('')
+    $lines.Add('| what | BeakerHelpers | reference | faster by | Redis round trips meanwhile (p99 / max) |')
+    $lines.Add('|---|---:|---:|---:|---:|')
+    foreach ($name in $redisResults.Keys | Where-Object { $_ -like 'list *' }) {
+        $m = $redisResults[$name]
+        $lines.Add(('| list {0:N0} sessions into Measure-Object (peak {1:0} MB) vs redis-py SCAN + GET + pickle.loads | {2:0.00} s | {3:0.00} s | {4} | |' -f [int]($name -replace 'list ', ''), $m.Peak, $m.Ours, $m.Python, (Format-Ratio ($m.Python / $m.Ours))))
+    }
+    if ($redisResults.Contains('removal')) {
+        $m = $redisResults['removal']
+        $lines.Add(('| remove the {0:N0} older than 15 days (removing: {1:0.00} s) vs redis-cli --scan \| xargs redis-cli del of every session | {2:0.00} s | {3:0.00} s | {4} | {5:0.0} / {6:0.0} ms vs {7:0.0} / {8:0.0} ms |' -f $m.Removed, $m.Duration, $m.Whole, $m.Raw, (Format-Ratio ($m.Raw / $m.Whole)), ($m.P99 * 1000), ($m.Max * 1000), ($m.RawP99 * 1000), ($m.RawMax * 1000)))
     }
 }
 if ('Load' -in $Parts) {

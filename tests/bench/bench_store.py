@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Writes a benchmark store: COUNT realistic sessions in Beaker 1.11's ext:database format, quickly.
 
-    bench_store.py write URL COUNT        creates beaker_cache (as Beaker does) and bulk-inserts COUNT rows
+    bench_store.py write URL COUNT [EMPTY_EVERY]   creates beaker_cache (as Beaker does) and bulk-inserts COUNT rows;
+                                          every EMPTY_EVERY-th session holds only Beaker's own keys (a crawler's)
     bench_store.py verify URL             loads 5 sessions through beaker.session.Session and checks them
     bench_store.py write-files DATA_DIR COUNT    the same sessions as Beaker's file backend keeps them
     bench_store.py verify-files DATA_DIR  loads 5 of those through Beaker
@@ -56,8 +57,8 @@ def session_values(rng, i, accessed):
     }
 
 
-def write(url, count):
-    count = int(count)
+def write(url, count, empty_every='0'):
+    count, empty_every = int(count), int(empty_every)
     rng = random.Random(20261201)
     now = time.time()
     s = Session({}, type='ext:database', url=url)
@@ -70,6 +71,8 @@ def write(url, count):
         for i in range(1, count):
             accessed = now - 30 * 86400 * (i / count) - rng.uniform(0, 30)
             values = session_values(rng, i, accessed)
+            if empty_every and i % empty_every == 0:
+                values = {k: v for k, v in values.items() if k in ('_accessed_time', '_creation_time', '_domain', '_path')}
             batch.append({'namespace': uuid.UUID(int=rng.getrandbits(128)).hex,
                           'accessed': dt.datetime.fromtimestamp(accessed),
                           'created': dt.datetime.fromtimestamp(values['_creation_time']),

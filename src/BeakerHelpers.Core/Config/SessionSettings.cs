@@ -72,6 +72,12 @@ public sealed class SessionSettings
                 url = saUrl;
                 urlSource = prefix + ".sa.url";
             }
+            else if (Setting("urls") is { } urls && !string.IsNullOrWhiteSpace(urls))
+            {
+                // ext:rediscluster names its nodes in urls (docs/redis.md).
+                url = urls;
+                urlSource = prefix + ".urls";
+            }
         }
 
         var table = Setting("table_name");

@@ -80,7 +80,8 @@ public interface ISessionStore : IDisposable
     /// <summary>
     /// Removes the sessions with these ids (the caller chose them), at most <paramref name="batchSize"/> per batch, each
     /// batch its own transaction; ids not in the store are not counted. Whatever their age, unless
-    /// <paramref name="accessedBefore"/> is given: then a session accessed since (saved meanwhile) stays.
+    /// <paramref name="accessedBefore"/> is given: then a session accessed since (saved meanwhile) stays. With
+    /// <paramref name="adaptive"/>, batches follow the time they take as an age removal's do.
     /// </summary>
-    RemovalResult RemoveIds(IEnumerable<string> ids, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, DateTime? accessedBefore = null);
+    RemovalResult RemoveIds(IEnumerable<string> ids, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, DateTime? accessedBefore = null, bool adaptive = false);
 }

@@ -1,4 +1,5 @@
 using BeakerHelpers.Core.Config;
+using BeakerHelpers.Core.Payload;
 using BeakerHelpers.Core.Stores.Files;
 
 namespace BeakerHelpers.Core.Stores;
@@ -10,6 +11,7 @@ public static class SessionStoreFactory
 
     private static readonly string[] DatabaseTypes = { "ext:database", "ext:sqla" };
     private static readonly string[] FolderTypes = { "file", "dbm" };
+    private static readonly string[] RedisTypes = { "ext:redis", "ext:rediscluster" };
 
     /// <summary>
     /// Opens the store, read-only unless <paramref name="writable"/> (for removal). <paramref name="notes"/>
@@ -33,10 +35,15 @@ public static class SessionStoreFactory
             return FolderStore(settings, type.ToLowerInvariant(), writable, zone ?? TimeZoneInfo.Local, problems, notes);
         }
 
+        if (type != null && RedisTypes.Contains(type, StringComparer.OrdinalIgnoreCase))
+        {
+            return RedisStore(settings, zone ?? TimeZoneInfo.Local, problems);
+        }
+
         if (type != null && !DatabaseTypes.Contains(type, StringComparer.OrdinalIgnoreCase))
         {
             throw new BeakerException("StoreTypeNotSupported", BeakerErrorKind.NotImplemented,
-                $"{settings.Prefix}.type is '{type}' in {settings.Source}. BeakerHelpers reads sessions of type ext:database, ext:sqla, file and dbm.");
+                $"{settings.Prefix}.type is '{type}' in {settings.Source}. BeakerHelpers reads sessions of type ext:database, ext:sqla, file, dbm, ext:redis and ext:rediscluster.");
         }
 
         if (settings.Url == null)
@@ -94,6 +101,41 @@ public static class SessionStoreFactory
         return type == "file"
             ? new FileSessionStore(Full(root), lockRoot == null ? null : Full(lockRoot), zone, problems)
             : new DbmSessionStore(Full(root), lockRoot == null ? null : Full(lockRoot), zone, problems);
+    }
+
+    /// <summary>
+    /// ext:redis and ext:rediscluster: the URL (or a cluster's comma-separated URLs) as redis-py reads it. A session's age
+    /// is its payload's _accessed_time, so the store reads it with the settings' keys (docs/redis.md).
+    /// </summary>
+    private static ISessionStore RedisStore(SessionSettings settings, TimeZoneInfo zone, Action<StoreProblem>? problems)
+    {
+        if (settings.Url == null)
+        {
+            throw new BeakerException("SettingMissing", BeakerErrorKind.NotFound,
+                $"{settings.Source} sets {settings.Prefix}.type = {settings.Type} but no {settings.Prefix}.url (nor urls), which Beaker needs to find Redis. Check -Prefix and the ini file.");
+        }
+
+        var decoder = new SessionPayloadDecoder(settings.Prefix, settings.Keys());
+        double? AccessedOf(byte[] data)
+        {
+            try
+            {
+                foreach (var (key, value) in decoder.DecodeValue(data).Values)
+                {
+                    if (key == "_accessed_time")
+                    {
+                        return value switch { double d => d, long l => l, _ => null };
+                    }
+                }
+            }
+            catch (PayloadException)
+            {
+            }
+
+            return null;
+        }
+
+        return RedisSessionStore.Open(RedisUrl.Parse(settings.Url, settings.UrlSource), settings.UrlSource, AccessedOf, zone, problems);
     }
 
     private static ISessionStore SqliteStore(SqlAlchemyUrl url, SessionSettings settings, Action<string>? notes, bool writable)

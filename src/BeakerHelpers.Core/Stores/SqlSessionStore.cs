@@ -367,12 +367,13 @@ public abstract class SqlSessionStore : ISessionStore
         }
     }
 
-    public RemovalResult RemoveIds(IEnumerable<string> ids, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, DateTime? accessedBefore = null)
+    public RemovalResult RemoveIds(IEnumerable<string> ids, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, DateTime? accessedBefore = null, bool adaptive = false)
     {
         CheckBatchSize(batchSize);
         using var next = ids.GetEnumerator();
         var cutoff = accessedBefore is { } before ? CutoffValue(before) : null;
-        return RunBatches(cancellationToken, progress, transaction =>
+        Action<TimeSpan>? resize = adaptive ? took => batchSize = Pacing.NextBatchSize(batchSize, took) : null;
+        return RunBatches(cancellationToken, progress, resize, transaction =>
         {
             var batch = new List<string>(Math.Min(batchSize, 10_000));
             while (batch.Count < batchSize && next.MoveNext())
@@ -607,7 +608,7 @@ public abstract class SqlSessionStore : ISessionStore
     /// Runs <paramref name="batch"/> in one transaction after another until it returns null. A failing batch
     /// rolls back alone; the error says how much the earlier batches removed.
     /// </summary>
-    private RemovalResult RunBatches(CancellationToken cancellationToken, Action<long>? progress, Func<DbTransaction, int?> batch)
+    private RemovalResult RunBatches(CancellationToken cancellationToken, Action<long>? progress, Action<TimeSpan>? afterBatch, Func<DbTransaction, int?> batch)
     {
         var tally = new BatchTally();
         while (true)
@@ -632,6 +633,7 @@ public abstract class SqlSessionStore : ISessionStore
                 throw RemovalFailed(tally, ex);
             }
 
+            afterBatch?.Invoke(tally.LastBatch);
             progress?.Invoke(tally.Removed);
             StepAside(tally.LastBatch, cancellationToken);
         }

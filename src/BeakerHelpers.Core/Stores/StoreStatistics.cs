@@ -55,6 +55,9 @@ public sealed record StoreStatistics
     /// <summary>Folder stores: half-written '.cache.temp' files; null for tables.</summary>
     public long? TempFiles { get; init; }
 
+    /// <summary>Redis: session keys that expire by themselves (Beaker 1.10+ with a timeout sets a TTL); null elsewhere.</summary>
+    public long? KeysWithTtl { get; init; }
+
     /// <summary>
     /// The histogram from counts of rows accessed at or after each edge (as a database counts them in one pass).
     /// </summary>

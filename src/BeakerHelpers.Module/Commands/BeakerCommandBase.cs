@@ -85,7 +85,9 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
             return new SessionSettings
             {
                 Source = "-Url",
-                Type = "ext:database",
+                // A Redis URL names Beaker's ext:redis store; anything else is a SQLAlchemy URL of a table.
+                Type = Url.StartsWith("redis://", StringComparison.OrdinalIgnoreCase) || Url.StartsWith("rediss://", StringComparison.OrdinalIgnoreCase)
+                    || Url.StartsWith("unix://", StringComparison.OrdinalIgnoreCase) ? "ext:redis" : "ext:database",
                 Url = Url,
                 UrlSource = "-Url",
                 TableName = TableName,

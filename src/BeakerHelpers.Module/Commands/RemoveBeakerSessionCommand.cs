@@ -292,7 +292,8 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
 
             using var store = OpenStore(settings, writable: true);
             var ids = File.ReadLines(spool).Select(line => Encoding.UTF8.GetString(Convert.FromBase64String(line)));
-            var removal = WithProgress(description, found, progress => store.RemoveIds(ids, BatchSize, CancellationToken, progress, accessedBefore: cutoff));
+            var removal = WithProgress(description, found, progress => store.RemoveIds(ids, BatchSize, CancellationToken, progress, accessedBefore: cutoff,
+                adaptive: !MyInvocation.BoundParameters.ContainsKey(nameof(BatchSize))));
             Report(new BeakerRemovalSummary(description, cutoff, zone, found, removal, empty: found), "empty, " + olderThan);
         }
         finally

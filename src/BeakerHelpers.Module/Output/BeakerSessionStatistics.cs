@@ -31,6 +31,7 @@ public sealed class BeakerSessionStatistics
         OlderThanThirtyDays = measured.OlderThanThirtyDays;
         LockFiles = measured.LockFiles;
         TempFiles = measured.TempFiles;
+        KeysWithTtl = measured.KeysWithTtl;
         EmptySessions = content?.Empty;
         UnreadableSessions = content?.Unreadable;
         CommonKeys = content?.CommonKeys();
@@ -85,6 +86,9 @@ public sealed class BeakerSessionStatistics
 
     /// <summary>Folder stores: half-written '.cache.temp' files; null for tables.</summary>
     public long? TempFiles { get; }
+
+    /// <summary>Redis: session keys with a TTL (they expire by themselves); null for other stores.</summary>
+    public long? KeysWithTtl { get; }
 
     /// <summary>-Detailed: sessions holding nothing but Beaker's own keys.</summary>
     public long? EmptySessions { get; }

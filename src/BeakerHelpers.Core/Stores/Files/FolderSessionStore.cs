@@ -206,7 +206,7 @@ public abstract class FolderSessionStore : ISessionStore
         return run.Result();
     }
 
-    public RemovalResult RemoveIds(IEnumerable<string> ids, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, DateTime? accessedBefore = null)
+    public RemovalResult RemoveIds(IEnumerable<string> ids, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, DateTime? accessedBefore = null, bool adaptive = false)
     {
         var run = new Run(batchSize, progress);
         Func<DateTime, bool>? isOld = accessedBefore is { } cutoff ? utc => Wall(utc) < cutoff : null;

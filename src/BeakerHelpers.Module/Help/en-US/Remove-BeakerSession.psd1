@@ -11,7 +11,7 @@
     Parameters  = @{
         ConfigPath = 'The app''s paste.deploy ini file, resolved like any PowerShell path. Append #name to read [app:name] instead of [app:main].'
         Prefix     = 'The prefix of the session settings in the ini file. Default: beaker.session.'
-        Url        = 'A SQLAlchemy URL of the store, for use without an ini file: sqlite:///relative/path.db, sqlite:////absolute/path.db, postgresql://user:password@host/dbname or mysql://user:password@host/dbname (see Get-Help Get-BeakerSession -Parameter Url).'
+        Url        = 'A SQLAlchemy URL of the store, for use without an ini file: sqlite:///relative/path.db, sqlite:////absolute/path.db, postgresql://user:password@host/dbname or mysql://user:password@host/dbname (see Get-Help Get-BeakerSession -Parameter Url). A Redis URL (redis://[[user]:password@]host[:port][/db], rediss:// or unix:///path/to.sock?db=N) reads Beaker''s ext:redis store instead.'
         TableName  = 'The table, with -Url. Default: beaker_cache.'
         SchemaName = 'The schema of the table, with -Url.'
         Timeout    = 'Removes sessions not accessed for longer than this: 3s, 14m, 36h, 2d, 1.5d, 1d12h, 1w, a number of seconds, a TimeSpan (02:00:00, 1.00:00:00, or a [TimeSpan]) or an ISO 8601 duration (P2D, PT36H). Default: <prefix>.timeout in seconds. 0, or no timeout at all, is refused.'

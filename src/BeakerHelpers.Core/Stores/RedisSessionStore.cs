@@ -1,0 +1,414 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using StackExchange.Redis;
+
+namespace BeakerHelpers.Core.Stores;
+
+/// <summary>
+/// Beaker's ext:redis and ext:rediscluster stores (docs/redis.md): one string key per session,
+/// 'beaker_cache:&lt;id&gt;:session', holding pickle(V). There is no access-time column: a session's age is the
+/// '_accessed_time' its payload holds, which <c>accessedOf</c> reads. Keys are found with SCAN, page by page (never
+/// KEYS, which blocks the server), values fetched in pipelined batches; other keys are never touched.
+/// </summary>
+public sealed class RedisSessionStore : ISessionStore
+{
+    private const string KeyPrefix = "beaker_cache:";
+
+    /// <summary>Keys and values handled per round trip: a SCAN page, a pipelined batch of GETs or deletes.</summary>
+    public const int Page = 1000;
+
+    /// <summary>Deletes a key only while it still holds the value read: a session saved meanwhile stays.</summary>
+    private const string DeleteIfUnchanged = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+
+    /// <summary>The suffixes of a session's key: ':session', or its SHA-1 when Beaker shortened a long key (docs/redis.md#keys).</summary>
+    private static readonly string[] Suffixes = { ":session", ":" + Convert.ToHexString(SHA1.HashData("session"u8)).ToLowerInvariant() };
+
+    private readonly ConnectionMultiplexer _redis;
+    private readonly IDatabase _database;
+    private readonly int _databaseIndex;
+    private readonly Func<byte[], double?> _accessedOf;
+    private readonly TimeZoneInfo _zone;
+    private readonly Action<StoreProblem>? _problems;
+
+    private RedisSessionStore(ConnectionMultiplexer redis, RedisUrl url, Func<byte[], double?> accessedOf, TimeZoneInfo zone, Action<StoreProblem>? problems)
+    {
+        _redis = redis;
+        _databaseIndex = url.Database;
+        _database = redis.GetDatabase(url.Database);
+        _accessedOf = accessedOf;
+        _zone = zone;
+        _problems = problems;
+        Description = $"redis '{url}'";
+    }
+
+    public string Description { get; }
+
+    /// <summary>
+    /// Connects (a failure names the server and where the password came from, never the password).
+    /// <paramref name="accessedOf"/> gives a payload's _accessed_time (UNIX seconds), or null when it cannot be read.
+    /// </summary>
+    public static RedisSessionStore Open(RedisUrl url, string urlSource, Func<byte[], double?> accessedOf, TimeZoneInfo zone, Action<StoreProblem>? problems)
+    {
+        var options = new ConfigurationOptions
+        {
+            User = url.User,
+            Password = url.Password,
+            DefaultDatabase = url.Database,
+            Ssl = url.Tls,
+            AbortOnConnectFail = true,
+            ConnectRetry = 1,
+            ConnectTimeout = 5000,
+            SyncTimeout = 30000,
+            ClientName = "BeakerHelpers",
+        };
+        foreach (var endPoint in url.EndPoints)
+        {
+            options.EndPoints.Add(endPoint);
+        }
+
+        ConnectionMultiplexer redis;
+        try
+        {
+            redis = ConnectionMultiplexer.Connect(options);
+        }
+        catch (RedisConnectionException ex)
+        {
+            var note = string.IsNullOrEmpty(url.Password) ? " (no password given)" : $" (password from {urlSource})";
+            var reason = ex.FailureType switch
+            {
+                ConnectionFailureType.AuthenticationFailure => "the server refused the user name or password",
+                ConnectionFailureType.UnableToConnect or ConnectionFailureType.SocketFailure or ConnectionFailureType.UnableToResolvePhysicalConnection
+                    => "nothing answered there (connection refused, or no Redis at that address and port)",
+                _ => ex.FailureType.ToString(),
+            };
+            throw new BeakerException("StoreConnectFailed", BeakerErrorKind.ConnectionError, $"Cannot connect to redis '{url}'{note}: {reason}. Check {urlSource}.", ex);
+        }
+
+        try
+        {
+            // PING is answered without selecting the database; a key lookup is not.
+            redis.GetDatabase(url.Database).KeyExists(KeyPrefix);
+        }
+        catch (Exception ex) when (ex is RedisException or RedisCommandException)
+        {
+            redis.Dispose();
+            throw new BeakerException("StoreOpenFailed", BeakerErrorKind.NotFound,
+                $"redis '{url}' has no database {url.Database} ({ex.Message.Split('\n')[0].TrimEnd('.')}). Check the /db part of {urlSource}.", ex);
+        }
+
+        return new RedisSessionStore(redis, url, accessedOf, zone, problems);
+    }
+
+    public bool TimesAreLocal => false;
+
+    public IEnumerable<StoredSession> ReadSessions(DateTime? accessedSince, CancellationToken cancellationToken)
+    {
+        // Oldest first, as the SQL stores list: the keys and times first (ids and times only in memory), then the
+        // values again in that order. Sessions whose time cannot be read (encrypted without the keys) come first.
+        var since = accessedSince is { } wall ? Epoch(wall) : double.NegativeInfinity;
+        var dated = new List<(RedisKey Key, double Accessed)>();
+        foreach (var page in Pages(cancellationToken))
+        {
+            foreach (var (key, value) in page)
+            {
+                var accessed = _accessedOf(value) ?? double.NaN;
+                if (double.IsNaN(accessed) || accessed >= since)
+                {
+                    dated.Add((key, accessed));
+                }
+            }
+        }
+
+        dated.Sort((a, b) => double.IsNaN(a.Accessed) ? (double.IsNaN(b.Accessed) ? 0 : -1) : double.IsNaN(b.Accessed) ? 1 : a.Accessed.CompareTo(b.Accessed));
+        for (var start = 0; start < dated.Count; start += Page)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var batch = dated.GetRange(start, Math.Min(Page, dated.Count - start));
+            var values = Get(batch.Select(d => d.Key).ToList());
+            for (var i = 0; i < batch.Count; i++)
+            {
+                if (values[i] is { } data)
+                {
+                    var accessed = double.IsNaN(batch[i].Accessed) ? default : Wall(batch[i].Accessed);
+                    yield return new StoredSession(IdOf(batch[i].Key), accessed, null, data) { Payload = StoredPayload.SessionValue };
+                }
+            }
+        }
+    }
+
+    public long CountAccessedBefore(DateTime cutoff, CancellationToken cancellationToken)
+    {
+        var before = Epoch(cutoff);
+        long count = 0;
+        foreach (var page in Pages(cancellationToken))
+        {
+            count += page.Count(kv => _accessedOf(kv.Value) is { } accessed && accessed < before);
+        }
+
+        return count;
+    }
+
+    public StoreStatistics Measure(StatisticsBounds bounds, CancellationToken cancellationToken)
+    {
+        long total = 0, dated = 0, active = 0, bytes = 0, largest = 0, hour = 0, day = 0, week = 0, month = 0, withTtl = 0;
+        double? oldest = null, newest = null;
+        double Edge(DateTime at) => Epoch(at);
+        var (cutoff, hourAgo, dayAgo, weekAgo, monthAgo) = (bounds.Cutoff is { } c ? Edge(c) : double.NaN, Edge(bounds.HourAgo), Edge(bounds.DayAgo), Edge(bounds.WeekAgo), Edge(bounds.MonthAgo));
+        foreach (var page in Pages(cancellationToken))
+        {
+            var batch = _database.CreateBatch();
+            var ttls = page.Select(kv => batch.KeyTimeToLiveAsync(kv.Key)).ToList();
+            batch.Execute();
+            foreach (var ttl in ttls)
+            {
+                withTtl += Wait(ttl) != null ? 1 : 0;
+            }
+
+            foreach (var (_, value) in page)
+            {
+                total++;
+                bytes += value.Length;
+                largest = Math.Max(largest, value.Length);
+                if (_accessedOf(value) is not { } accessed)
+                {
+                    // Not dated: never called old (a removal leaves it), and in no age bucket.
+                    active++;
+                    continue;
+                }
+
+                dated++;
+                oldest = Math.Min(oldest ?? accessed, accessed);
+                newest = Math.Max(newest ?? accessed, accessed);
+                active += double.IsNaN(cutoff) || accessed >= cutoff ? 1 : 0;
+                hour += accessed >= hourAgo ? 1 : 0;
+                day += accessed >= dayAgo ? 1 : 0;
+                week += accessed >= weekAgo ? 1 : 0;
+                month += accessed >= monthAgo ? 1 : 0;
+            }
+        }
+
+        return StoreStatistics.FromCumulative(Description, total, total, bounds.Cutoff == null ? null : active,
+            oldest is { } o ? Wall(o) : null, newest is { } n ? Wall(n) : null, bytes, largest, hour, day, week, month) with
+        {
+            OlderThanThirtyDays = dated - month,
+            KeysWithTtl = withTtl,
+        };
+    }
+
+    /// <summary>
+    /// Walks the keys once; each page's sessions older than the cutoff go in one pipelined round of compare-and-delete
+    /// scripts, each deleting its key only while it holds the value just read. Sessions that cannot be dated are left.
+    /// </summary>
+    public RemovalResult RemoveAccessedBefore(DateTime cutoff, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, bool adaptive = false)
+    {
+        var before = Epoch(cutoff);
+        var clock = Stopwatch.StartNew();
+        long removed = 0, undated = 0;
+        var batches = 0;
+        var longest = TimeSpan.Zero;
+        using var pages = Pages(cancellationToken).GetEnumerator();
+        while (NextPage(pages, removed))
+        {
+            var page = pages.Current;
+            var old = new List<(RedisKey Key, byte[] Value)>();
+            foreach (var (key, value) in page)
+            {
+                if (_accessedOf(value) is not { } accessed)
+                {
+                    undated++;
+                }
+                else if (accessed < before)
+                {
+                    old.Add((key, value));
+                }
+            }
+
+            foreach (var chunk in old.Chunk(Math.Max(1, batchSize)))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var started = clock.Elapsed;
+                removed += DeleteUnchanged(chunk, removed);
+                batches++;
+                longest = TimeSpan.FromTicks(Math.Max(longest.Ticks, (clock.Elapsed - started).Ticks));
+                progress?.Invoke(removed);
+            }
+        }
+
+        if (undated > 0)
+        {
+            _problems?.Invoke(new StoreProblem("SessionNotDated",
+                $"{undated} session(s) in {Description} were left alone: their age is inside their payload, which could not be read (encrypted without encrypt_key and validate_key, or corrupt).",
+                Description, IsError: false));
+        }
+
+        return new RemovalResult(removed, batches, longest, clock.Elapsed);
+    }
+
+    public RemovalResult RemoveIds(IEnumerable<string> ids, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, DateTime? accessedBefore = null, bool adaptive = false)
+    {
+        var clock = Stopwatch.StartNew();
+        long removed = 0;
+        var batches = 0;
+        var longest = TimeSpan.Zero;
+        var before = accessedBefore is { } cutoff ? Epoch(cutoff) : (double?)null;
+        foreach (var chunk in ids.Select(KeysOf).Chunk(Math.Clamp(batchSize, 1, Page)))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var started = clock.Elapsed;
+            var keys = chunk.SelectMany(k => k).ToList();
+            if (before == null)
+            {
+                removed += Guard(() => _database.KeyDelete(keys.ToArray()), removed);
+            }
+            else
+            {
+                var values = Get(keys);
+                var old = keys.Zip(values).Where(kv => kv.Second is { } v && _accessedOf(v) is { } at && at < before).Select(kv => (kv.First, kv.Second!)).ToList();
+                removed += DeleteUnchanged(old, removed);
+            }
+
+            batches++;
+            longest = TimeSpan.FromTicks(Math.Max(longest.Ticks, (clock.Elapsed - started).Ticks));
+            progress?.Invoke(removed);
+        }
+
+        return new RemovalResult(removed, batches, longest, clock.Elapsed);
+    }
+
+    public void Dispose()
+    {
+        _redis.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>The session keys, a SCAN page at a time on every primary, each with its value (keys gone meanwhile are skipped).</summary>
+    private IEnumerable<List<(RedisKey Key, byte[] Value)>> Pages(CancellationToken cancellationToken)
+    {
+        foreach (var server in _redis.GetServers().Where(s => s.IsConnected && !s.IsReplica))
+        {
+            var keys = new List<RedisKey>(Page);
+            using var scan = Guard(() => server.Keys(_databaseIndex, KeyPrefix + "*", Page).GetEnumerator(), null);
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var more = Guard(() => scan.MoveNext(), null);
+                if (more && IsSessionKey(scan.Current))
+                {
+                    keys.Add(scan.Current);
+                }
+
+                if (keys.Count == Page || (!more && keys.Count > 0))
+                {
+                    var values = Get(keys);
+                    var page = new List<(RedisKey, byte[])>(keys.Count);
+                    for (var i = 0; i < keys.Count; i++)
+                    {
+                        if (values[i] is { } value)
+                        {
+                            page.Add((keys[i], value));
+                        }
+                    }
+
+                    yield return page;
+                    keys.Clear();
+                }
+
+                if (!more)
+                {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// <summary>The next page of a removal's walk; a failure to read it says how many sessions went before.</summary>
+    private bool NextPage(IEnumerator<List<(RedisKey Key, byte[] Value)>> pages, long removedSoFar)
+    {
+        try
+        {
+            return pages.MoveNext();
+        }
+        catch (BeakerException ex) when (ex.ErrorId == "StoreReadFailed")
+        {
+            throw new BeakerException("RemovalFailed", BeakerErrorKind.ConnectionError,
+                $"Removing sessions from {Description} failed after {removedSoFar} session(s) were removed: {ex.Message}" +
+                " Each session is removed whole or not at all; run the command again to finish.", ex.InnerException);
+        }
+    }
+
+    /// <summary>The values of these keys in one pipelined round trip (GETs, so that keys of different cluster slots mix).</summary>
+    private List<byte[]?> Get(List<RedisKey> keys)
+    {
+        var batch = _database.CreateBatch();
+        var gets = keys.Select(k => batch.StringGetAsync(k)).ToList();
+        batch.Execute();
+        return gets.Select(g => (byte[]?)Wait(g)).ToList();
+    }
+
+    private long DeleteUnchanged(IReadOnlyCollection<(RedisKey Key, byte[] Value)> sessions, long removedSoFar)
+    {
+        if (sessions.Count == 0)
+        {
+            return 0;
+        }
+
+        var batch = _database.CreateBatch();
+        var deletes = sessions.Select(s => batch.ScriptEvaluateAsync(DeleteIfUnchanged, new[] { s.Key }, new RedisValue[] { s.Value })).ToList();
+        batch.Execute();
+        return deletes.Sum(d => (long)Guard(() => Wait(d), removedSoFar));
+    }
+
+    private T Wait<T>(Task<T> task)
+    {
+        try
+        {
+            return task.GetAwaiter().GetResult();
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or RedisCommandException)
+        {
+            throw new BeakerException("StoreReadFailed", BeakerErrorKind.ConnectionError, $"{Description}: reading the session keys failed: {ex.Message.Split('\n')[0].TrimEnd('.')}.", ex);
+        }
+    }
+
+    /// <summary>Runs one step of a removal (<paramref name="removedSoFar"/> set) or of a reading (null), naming a failure as such.</summary>
+    private T Guard<T>(Func<T> action, long? removedSoFar)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or RedisCommandException)
+        {
+            var reason = ex.Message.Split('\n')[0].TrimEnd('.');
+            throw removedSoFar is { } removed
+                ? new BeakerException("RemovalFailed", BeakerErrorKind.ConnectionError,
+                    $"Removing sessions from {Description} failed after {removed} session(s) were removed: {reason}. " +
+                    "Each session is removed whole or not at all; run the command again to finish.", ex)
+                : new BeakerException("StoreReadFailed", BeakerErrorKind.ConnectionError, $"{Description}: reading the session keys failed: {reason}.", ex);
+        }
+    }
+
+    private static bool IsSessionKey(RedisKey key)
+    {
+        var text = (string?)key;
+        return text != null && text.Length > KeyPrefix.Length && Suffixes.Any(s => text.EndsWith(s, StringComparison.Ordinal) && text.Length > KeyPrefix.Length + s.Length);
+    }
+
+    private static string IdOf(RedisKey key)
+    {
+        var text = (string)key!;
+        var suffix = Suffixes.First(s => text.EndsWith(s, StringComparison.Ordinal));
+        return text[KeyPrefix.Length..^suffix.Length];
+    }
+
+    /// <summary>The key Beaker gives a session id: ':session', or its SHA-1 when the whole key would pass 1024 characters.</summary>
+    private static RedisKey[] KeysOf(string id) =>
+        "session".Length > 1024 - id.Length - KeyPrefix.Length - 1
+            ? new RedisKey[] { KeyPrefix + id + Suffixes[1] }
+            : new RedisKey[] { KeyPrefix + id + Suffixes[0] };
+
+    private double Epoch(DateTime wall) => (TimeZoneInfo.ConvertTimeToUtc(DateTime.SpecifyKind(wall, DateTimeKind.Unspecified), _zone) - DateTime.UnixEpoch).TotalSeconds;
+
+    private DateTime Wall(double epoch) => TimeZoneInfo.ConvertTimeFromUtc(DateTime.UnixEpoch.AddTicks((long)(epoch * TimeSpan.TicksPerSecond)), _zone);
+}

@@ -1,0 +1,176 @@
+# Beaker's ext:redis store on a private redis-server: sessions saved by the real Beaker library (python3-beaker with
+# python3-redis), listed, measured and cleaned; keys that are not sessions are never touched.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+    $script:CommandId = 'BeakerHelpers.Module.Commands.RemoveBeakerSessionCommand'
+    $script:Server = Get-ServerAdminUrl Redis
+    $script:NextDatabase = 1
+
+    # A fresh database of the test server, its URL and an ini file that points the app's Beaker at it.
+    function New-RedisStore {
+        $db = $script:NextDatabase++
+        $url = "$script:Server/$db"
+        $dir = New-Item -ItemType Directory (Join-Path $TestDrive "redis-$db")
+        $ini = Join-Path $dir 'app.ini'
+        $null = Invoke-Redis $url 'c.flushdb()'
+        "[app:main]`nuse = egg:app`nbeaker.session.type = ext:redis`nbeaker.session.url = $url" | Set-Content $ini
+        [pscustomobject]@{ Url = $url; Ini = $ini; Dir = $dir }
+    }
+
+    # Runs redis-py against the store: $Code sees the client as c and prints its result as JSON.
+    function Invoke-Redis([string] $Url, [string] $Code) {
+        $output = & /usr/bin/python3 -c "import json, sys, redis; c = redis.StrictRedis.from_url(sys.argv[1]); print(json.dumps($Code))" $Url 2>&1
+        if ($LASTEXITCODE -ne 0) { throw "redis-py failed: $output" }
+        $output | ConvertFrom-Json
+    }
+
+    function Get-RedisKeys([string] $Url) { @(Invoke-Redis $Url "sorted(k.decode() for k in c.scan_iter('*'))") }
+
+    # Keys that are not sessions: a Beaker cache region's entry, Beaker's lock, the app's own.
+    function Add-OtherKeys([string] $Url) {
+        $null = Invoke-Redis $Url "[c.set('beaker_cache:app.views|index:front_page', b'x'), c.set('beaker_lock:abc', b'1'), c.set('app:counter', b'7')]"
+        @('app:counter', 'beaker_cache:app.views|index:front_page', 'beaker_lock:abc')
+    }
+}
+
+Describe 'Redis stores (ext:redis)' {
+    BeforeEach {
+        $script:Store = New-RedisStore
+        $idsFile = Join-Path $script:Store.Dir 'ids.json'
+        Invoke-BeakerTraffic seed-empty $script:Store.Url $idsFile | Out-Null
+        $script:Ids = Get-Content -Raw $idsFile | ConvertFrom-Json -AsHashtable
+        $script:Others = Add-OtherKeys $script:Store.Url
+        $script:All = @($script:Ids.Values | ForEach-Object { $_ })
+    }
+
+    It 'lists every session Beaker saved, oldest first, aged by its _accessed_time, and nothing else' {
+        $sessions = @(Get-BeakerSession $script:Store.Ini -Timeout 0)
+        @($sessions.BeakerId | Sort-Object) | Should -Be @($script:All | Sort-Object)
+        $times = @($sessions.BeakerAccessed)
+        $times | Should -Be @($times | Sort-Object)
+        foreach ($session in $sessions) { ($session.BeakerAccessed - $session._accessed_time).Duration().TotalSeconds | Should -BeLessThan 1 }
+        foreach ($id in $script:Ids.old_full + $script:Ids.young_full) { ($sessions | Where-Object BeakerId -eq $id).user_name | Should -BeLike 'user*@example.com' }
+        @(Get-BeakerSession $script:Store.Ini -Timeout 1h).BeakerId | Sort-Object | Should -Be @(($script:Ids.young_empty + $script:Ids.young_full) | Sort-Object)
+    }
+
+    It 'removes exactly the sessions older than the timeout, never another key, and Beaker still loads the rest' {
+        $summary = Remove-BeakerSession $script:Store.Ini -Timeout 1h -PassThru
+        $old = $script:Ids.old_empty + $script:Ids.old_full
+        $summary.Removed | Should -Be $old.Count
+        $keys = Get-RedisKeys $script:Store.Url
+        foreach ($id in $old) { $keys | Should -Not -Contain "beaker_cache:${id}:session" }
+        foreach ($id in $script:Ids.young_empty + $script:Ids.young_full) { $keys | Should -Contain "beaker_cache:${id}:session" }
+        foreach ($other in $script:Others) { $keys | Should -Contain $other }
+        $loaded = Invoke-BeakerTraffic load $script:Store.Url @($script:Ids.young_full) | ConvertFrom-Json -AsHashtable
+        foreach ($id in $script:Ids.young_full) { $loaded[$id] | Should -BeLike 'user*@example.com' }
+    }
+
+    It 'measures keys, ages and sizes, and -Empty removes only the old empty sessions' {
+        $m = Measure-BeakerSession $script:Store.Ini -Timeout 1h
+        $m.TotalRows | Should -Be $script:All.Count
+        $m.Old | Should -Be ($script:Ids.old_empty.Count + $script:Ids.old_full.Count)
+        $m.KeysWithTtl | Should -Be 0 -Because 'Beaker sets no TTL without a timeout'
+        $m.PayloadBytes | Should -Be ([long](Invoke-Redis $script:Store.Url "sum(c.strlen(k) for k in c.scan_iter('beaker_cache:*:session'))"))
+        (Remove-BeakerSession $script:Store.Ini -Empty -Timeout 1h -PassThru).Removed | Should -Be $script:Ids.old_empty.Count
+        @(Get-BeakerSession $script:Store.Ini -Timeout 0).BeakerId | Sort-Object | Should -Be @(($script:Ids.old_full + $script:Ids.young_empty + $script:Ids.young_full) | Sort-Object)
+    }
+
+    It 'removes the sessions piped from Get-BeakerSession, and only those' {
+        $target = $script:Ids.young_full[0]
+        $summary = Get-BeakerSession $script:Store.Ini -Timeout 0 | Where-Object BeakerId -eq $target | Remove-BeakerSession -PassThru
+        $summary.Removed | Should -Be 1
+        $keys = Get-RedisKeys $script:Store.Url
+        $keys | Should -Not -Contain "beaker_cache:${target}:session"
+        $keys.Count | Should -Be ($script:All.Count - 1 + $script:Others.Count)
+    }
+}
+
+Describe 'Redis sessions with a TTL, next to a running app' {
+    It 'counts the keys Beaker gave a TTL, and still removes by _accessed_time' {
+        $store = New-RedisStore
+        $ids = Join-Path $store.Dir 'ids.json'
+        Invoke-BeakerTraffic seed-empty "$($store.Url)#timeout=86400" $ids | Out-Null
+        $written = Get-Content -Raw $ids | ConvertFrom-Json -AsHashtable
+        $ttl = Invoke-Redis $store.Url "c.ttl('beaker_cache:$($written.old_full[0]):session')"
+        $ttl | Should -BeGreaterThan 86000 -Because 'Beaker sets timeout + 120 s'
+        (Measure-BeakerSession $store.Ini -Timeout 1h).KeysWithTtl | Should -Be 12
+        (Remove-BeakerSession $store.Ini -Timeout 1h -PassThru).Removed | Should -Be ($written.old_empty.Count + $written.old_full.Count)
+    }
+
+    It 'keeps every session a live Beaker process saves meanwhile, and removes every old one' {
+        $redis = New-RedisStore
+        $ids = Join-Path $redis.Dir 'traffic.json'
+        Invoke-BeakerTraffic seed $redis.Url 10000 20 $ids | Out-Null
+        $run = Invoke-DuringBeakerWrites $redis.Url $ids $redis.Dir { Remove-BeakerSession -ConfigPath $redis.Ini -Timeout 1d -BatchSize 50 -PassThru }
+        $run.Writes.errors | Should -BeNullOrEmpty
+        $run.SavesDuring | Should -BeGreaterThan 0
+        $run.Output.Removed | Should -Be 10000
+        $check = Invoke-BeakerTraffic check $redis.Url $ids | ConvertFrom-Json
+        $check.missing | Should -BeNullOrEmpty
+        $check.loaded | Should -Be 20
+        $check.rows | Should -Be 20
+    }
+}
+
+Describe 'Encrypted and foreign values in Redis' {
+    BeforeAll {
+        $script:Encrypted = New-RedisStore
+        $ids = Join-Path $script:Encrypted.Dir 'ids.json'
+        Invoke-BeakerTraffic seed-empty "$($script:Encrypted.Url)#encrypt_key=redis-encrypt-key&validate_key=redis-validate-key" $ids | Out-Null
+        $script:EncryptedIds = Get-Content -Raw $ids | ConvertFrom-Json -AsHashtable
+        # Plain sessions beside them, which any settings can date.
+        $plain = Join-Path $script:Encrypted.Dir 'plain.json'
+        Invoke-BeakerTraffic seed-empty $script:Encrypted.Url $plain | Out-Null
+        $script:PlainIds = Get-Content -Raw $plain | ConvertFrom-Json -AsHashtable
+        $script:WithKeys = Join-Path $script:Encrypted.Dir 'keys.ini'
+        (Get-Content -Raw $script:Encrypted.Ini) + "beaker.session.encrypt_key = redis-encrypt-key`nbeaker.session.validate_key = redis-validate-key`n" | Set-Content $script:WithKeys
+        # A value under a key that looks like a session's but holds no pickle.
+        $null = Invoke-Redis $script:Encrypted.Url "c.set('beaker_cache:notbeaker:session', b'plain text, not a pickle')"
+    }
+
+    It 'lists encrypted sessions with the ini''s keys, and a foreign value as an error of its own' {
+        $sessions = @(Get-BeakerSession $script:WithKeys -Timeout 0 -ErrorVariable problems -ErrorAction SilentlyContinue)
+        $sessions.Count | Should -Be 24
+        ($sessions | Where-Object BeakerId -eq $script:EncryptedIds.old_full[0]).user_name | Should -BeLike 'user*@example.com'
+        @($problems).Count | Should -Be 1
+        $problems[0].FullyQualifiedErrorId | Should -BeLike 'SessionCorrupt,*'
+        "$($problems[0].TargetObject)" | Should -Be 'notbeaker'
+    }
+
+    It 'without the keys, removes nothing it cannot date and says so; with them, removes the old ones' {
+        $summary = Remove-BeakerSession $script:Encrypted.Ini -Timeout 1h -PassThru -WarningVariable warned 3>$null
+        $summary.Removed | Should -Be ($script:PlainIds.old_empty.Count + $script:PlainIds.old_full.Count)
+        "$warned" | Should -Match '13 session\(s\) .* were left alone'
+        $keys = Get-RedisKeys $script:Encrypted.Url
+        foreach ($id in $script:EncryptedIds.Values | ForEach-Object { $_ }) { $keys | Should -Contain "beaker_cache:${id}:session" }
+        (Remove-BeakerSession $script:WithKeys -Timeout 1h -PassThru -WarningAction SilentlyContinue).Removed | Should -Be ($script:EncryptedIds.old_empty.Count + $script:EncryptedIds.old_full.Count)
+        Get-RedisKeys $script:Encrypted.Url | Should -Contain 'beaker_cache:notbeaker:session'
+    }
+}
+
+Describe 'Redis connection errors' {
+    It 'a wrong password is StoreConnectFailed, and no password is shown' {
+        $secret = 'Wr0ngSecret-' + [guid]::NewGuid().ToString('n').Substring(0, 8)
+        $url = $script:Server -replace '//:[^@]*@', "//:$secret@"
+        $caught = $null
+        try { Get-BeakerSession -Url $url -Timeout 0 -ErrorAction Stop } catch { $caught = $_ }
+        $caught | Should -Not -BeNullOrEmpty
+        $caught.FullyQualifiedErrorId | Should -BeLike 'StoreConnectFailed,*'
+        ($caught | Out-String) + $caught.Exception.ToString() | Should -Not -Match $secret
+        $serverPassword = [regex]::Match($script:Server, '//:([^@]+)@').Groups[1].Value
+        ($caught | Out-String) + $caught.Exception.ToString() | Should -Not -Match ([regex]::Escape($serverPassword))
+    }
+
+    It 'an unreachable server is StoreConnectFailed, and a database the server lacks is StoreOpenFailed' {
+        { Get-BeakerSession -Url 'redis://127.0.0.1:1/0' -Timeout 0 -ErrorAction Stop } | Should -Throw -ErrorId 'StoreConnectFailed,BeakerHelpers.Module.Commands.GetBeakerSessionCommand'
+        $caught = $null
+        try { Measure-BeakerSession -Url "$script:Server/99999" -Timeout 0 -ErrorAction Stop } catch { $caught = $_ }
+        $caught.FullyQualifiedErrorId | Should -Be 'StoreOpenFailed,BeakerHelpers.Module.Commands.MeasureBeakerSessionCommand'
+        $caught.Exception.Message | Should -Match 'has no database 99999'
+        $caught.Exception.Message | Should -Not -Match ([regex]::Escape([regex]::Match($script:Server, '//:([^@]+)@').Groups[1].Value))
+    }
+
+    It 'a malformed URL is UrlInvalid without echoing it' {
+        { Get-BeakerSession -Url 'redis://:s3cret@127.0.0.1:99999/0' -Timeout 0 -ErrorAction Stop } | Should -Throw -ErrorId 'UrlInvalid,BeakerHelpers.Module.Commands.GetBeakerSessionCommand'
+    }
+}
