@@ -158,15 +158,17 @@ function Invoke-WithServers([scriptblock] $Action) {
         $postgres = Start-TestPostgres; $servers += $postgres
         $mariadb = Start-TestMariaDb; $servers += $mariadb
         $redis = Start-TestRedis; $servers += $redis
+        $redisCluster = Start-TestRedisCluster; $servers += $redisCluster
         Write-Host "Servers: $(($servers | ForEach-Object { "$($_.Kind) $($_.Version) on port $($_.Port)" }) -join ', ')"
         $env:BEAKERHELPERS_POSTGRES_URL = $postgres.Url
         $env:BEAKERHELPERS_MARIADB_URL = $mariadb.Url
         $env:BEAKERHELPERS_REDIS_URL = $redis.Url
+        $env:BEAKERHELPERS_REDIS_CLUSTER_URLS = $redisCluster.Url
         & $Action
     }
     finally {
         foreach ($server in $servers) { Stop-TestServer $server }
-        Remove-Item Env:BEAKERHELPERS_POSTGRES_URL, Env:BEAKERHELPERS_MARIADB_URL, Env:BEAKERHELPERS_REDIS_URL -ErrorAction Ignore
+        Remove-Item Env:BEAKERHELPERS_POSTGRES_URL, Env:BEAKERHELPERS_MARIADB_URL, Env:BEAKERHELPERS_REDIS_URL, Env:BEAKERHELPERS_REDIS_CLUSTER_URLS -ErrorAction Ignore
     }
 }
 

@@ -148,6 +148,18 @@ Describe 'Encrypted and foreign values in Redis' {
     }
 }
 
+Describe 'Only encrypted sessions in Redis, and no keys' {
+    It 'removes nothing and says why' {
+        $store = New-RedisStore
+        Invoke-BeakerTraffic seed-empty "$($store.Url)#encrypt_key=k1&validate_key=k2" (Join-Path $store.Dir 'ids.json') | Out-Null
+        $before = Get-RedisKeys $store.Url
+        $summary = Remove-BeakerSession $store.Ini -Timeout 1h -PassThru -WarningVariable warned 3>$null
+        $summary.Removed | Should -Be 0
+        "$warned" | Should -Match '12 session\(s\) .* were left alone: their age is inside their payload'
+        Get-RedisKeys $store.Url | Should -Be $before
+    }
+}
+
 Describe 'Redis connection errors' {
     It 'a wrong password is StoreConnectFailed, and no password is shown' {
         $secret = 'Wr0ngSecret-' + [guid]::NewGuid().ToString('n').Substring(0, 8)
@@ -172,5 +184,61 @@ Describe 'Redis connection errors' {
 
     It 'a malformed URL is UrlInvalid without echoing it' {
         { Get-BeakerSession -Url 'redis://:s3cret@127.0.0.1:99999/0' -Timeout 0 -ErrorAction Stop } | Should -Throw -ErrorId 'UrlInvalid,BeakerHelpers.Module.Commands.GetBeakerSessionCommand'
+    }
+}
+
+Describe 'Redis cluster stores (ext:rediscluster)' {
+    It 'lists and cleans the sessions spread over three primaries' {
+        $urls = Get-ServerAdminUrl RedisCluster
+        # Beaker 1.11 has no ext:rediscluster (1.13 added it, with the same keys and values): real Beaker saves the
+        # sessions into a standalone Redis, and their keys and bytes are copied into the cluster as they are.
+        $source = New-RedisStore
+        $idsFile = Join-Path $source.Dir 'ids.json'
+        Invoke-BeakerTraffic seed-empty $source.Url $idsFile | Out-Null
+        $ids = Get-Content -Raw $idsFile | ConvertFrom-Json -AsHashtable
+        $cluster = Join-Path $source.Dir 'cluster.py'
+        @'
+import json, sys, redis
+from redis.cluster import RedisCluster
+first = redis.connection.parse_url(sys.argv[2].split(',')[0])
+dst = RedisCluster(host=first['host'], port=first['port'], password=first['password'])
+if sys.argv[1] == 'copy':
+    dst.flushall(target_nodes=RedisCluster.PRIMARIES)
+    src = redis.StrictRedis.from_url(sys.argv[3])
+    for key in src.scan_iter('beaker_cache:*'):
+        dst.set(key, src.get(key))
+    dst.set('app:counter', b'7')
+per_node = [dst.dbsize(target_nodes=node) for node in dst.get_primaries()]
+keys = sorted(k.decode() for k in dst.keys(target_nodes=RedisCluster.PRIMARIES))
+print(json.dumps({'per_node': per_node, 'keys': keys}))
+'@ | Set-Content $cluster
+        $copied = & /usr/bin/python3 $cluster copy $urls $source.Url | ConvertFrom-Json
+        @($copied.per_node | Where-Object { $_ -gt 0 }).Count | Should -BeGreaterThan 1 -Because 'the sessions are spread over the primaries'
+        $ini = Join-Path $source.Dir 'cluster.ini'
+        "[app:main]`nuse = egg:app`nbeaker.session.type = ext:rediscluster`nbeaker.session.urls = $urls" | Set-Content $ini
+        $all = @($ids.Values | ForEach-Object { $_ })
+        @(Get-BeakerSession $ini -Timeout 0).BeakerId | Sort-Object | Should -Be @($all | Sort-Object)
+        (Measure-BeakerSession $ini -Timeout 1h).Old | Should -Be ($ids.old_empty.Count + $ids.old_full.Count)
+        (Remove-BeakerSession $ini -Timeout 1h -PassThru).Removed | Should -Be ($ids.old_empty.Count + $ids.old_full.Count)
+        $left = (& /usr/bin/python3 $cluster look $urls | ConvertFrom-Json).keys
+        $left | Should -Contain 'app:counter'
+        foreach ($id in $ids.young_empty + $ids.young_full) { $left | Should -Contain "beaker_cache:${id}:session" }
+        foreach ($id in $ids.old_empty + $ids.old_full) { $left | Should -Not -Contain "beaker_cache:${id}:session" }
+    }
+}
+
+Describe 'Redis sessions as objects' {
+    It 'carry their time to live as BeakerTtl, $null when the key never expires' {
+        $store = New-RedisStore
+        Invoke-BeakerTraffic seed-empty "$($store.Url)#timeout=3600" (Join-Path $store.Dir 'ttl.json') | Out-Null
+        Invoke-BeakerTraffic seed-empty $store.Url (Join-Path $store.Dir 'plain.json') | Out-Null
+        $withTtl = @((Get-Content -Raw (Join-Path $store.Dir 'ttl.json') | ConvertFrom-Json -AsHashtable).Values | ForEach-Object { $_ })
+        $sessions = @(Get-BeakerSession $store.Ini -Timeout 0)
+        $sessions.Count | Should -Be 24
+        foreach ($session in $sessions) {
+            if ($session.BeakerId -in $withTtl) { $session.BeakerTtl.TotalSeconds | Should -BeGreaterThan 3600 -Because 'Beaker sets timeout + 120 s' }
+            else { $session.BeakerTtl | Should -BeNullOrEmpty }
+        }
+        ($sessions[0] | Get-Member -MemberType Properties).Name | Should -Contain 'BeakerTtl'
     }
 }

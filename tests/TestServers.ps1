@@ -104,12 +104,42 @@ function Start-TestRedis {
     }
 }
 
+# Three Redis primaries in cluster mode, joined with redis-cli --cluster create (Beaker 1.13's ext:rediscluster).
+function Start-TestRedisCluster {
+    $server = Get-Command redis-server -ErrorAction Ignore
+    if (-not $server) { throw 'Redis is not installed (redis-server is missing).' }
+    $dir = (New-Item -ItemType Directory (Join-Path ([IO.Path]::GetTempPath()) "beakerhelpers-rcluster-$([guid]::NewGuid().ToString('n').Substring(0, 8))")).FullName
+    $password = New-ServerPassword
+    $nodes = foreach ($n in 1..3) {
+        $port = Get-FreePort
+        $nodeDir = New-Item -ItemType Directory (Join-Path $dir "node$n")
+        @("port $port", 'bind 127.0.0.1', "requirepass $password", "masterauth $password", "dir $nodeDir", "logfile $nodeDir/redis.log", 'save ""', 'appendonly no',
+            'cluster-enabled yes', "cluster-config-file $nodeDir/nodes.conf", 'cluster-node-timeout 5000') | Set-Content (Join-Path $nodeDir 'redis.conf')
+        $process = Start-Process $server.Source -ArgumentList (Join-Path $nodeDir 'redis.conf') -PassThru
+        Wait-Until { try { $c = [Net.Sockets.TcpClient]::new('127.0.0.1', $port); $c.Dispose(); $true } catch { $false } } 30 "Redis cluster node $n listening" { Get-LogTail "$nodeDir/redis.log" }
+        [pscustomobject]@{ Port = $port; Pid = $process.Id }
+    }
+    $env:REDISCLI_AUTH = $password
+    try {
+        $output = & redis-cli --cluster create @($nodes | ForEach-Object { "127.0.0.1:$($_.Port)" }) --cluster-replicas 0 --cluster-yes 2>&1
+        if ($LASTEXITCODE -ne 0) { throw "redis-cli --cluster create failed: $output" }
+        Wait-Until { (& redis-cli -p $nodes[0].Port cluster info 2>$null) -match 'cluster_state:ok' } 30 'The Redis cluster ready' { '' }
+    }
+    finally { Remove-Item Env:REDISCLI_AUTH }
+    [pscustomobject]@{
+        Kind = 'Redis cluster'; Version = '3 primaries'; Pid = @($nodes.Pid); Port = ($nodes.Port -join ','); Directory = $dir; Log = $null
+        Url = ($nodes | ForEach-Object { "redis://:$password@127.0.0.1:$($_.Port)" }) -join ','
+    }
+}
+
 function Stop-TestServer($Server) {
     if (-not $Server) { return }
-    $process = Get-Process -Id $Server.Pid -ErrorAction Ignore
-    if ($process) {
-        kill -TERM $Server.Pid
-        if (-not $process.WaitForExit(60000)) { kill -KILL $Server.Pid }
+    foreach ($serverPid in @($Server.Pid)) {
+        $process = Get-Process -Id $serverPid -ErrorAction Ignore
+        if ($process) {
+            kill -TERM $serverPid
+            if (-not $process.WaitForExit(60000)) { kill -KILL $serverPid }
+        }
     }
     Remove-Item -Recurse -Force $Server.Directory -ErrorAction Ignore
 }

@@ -65,7 +65,7 @@ public sealed class SessionReader
         }
 
         var created = row.Created ?? CreationTime(values);
-        return new SessionReadResult(row.Id, new SessionRecord(row.Id, row.Accessed, created, storeDescription, payload.Layout, values), null);
+        return new SessionReadResult(row.Id, new SessionRecord(row.Id, row.Accessed, created, storeDescription, payload.Layout, values) { ExpiresIn = row.ExpiresIn }, null);
     }
 
     /// <summary>The session's own _creation_time as the app server's wall-clock time, or null without one.</summary>

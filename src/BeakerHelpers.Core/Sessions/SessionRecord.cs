@@ -32,6 +32,9 @@ public sealed class SessionRecord
     public PayloadLayout Layout { get; }
 
     public IReadOnlyList<KeyValuePair<string, object?>> Values { get; }
+
+    /// <summary>Redis: how long until the session's key expires by itself; null when it never does.</summary>
+    public TimeSpan? ExpiresIn { get; init; }
 }
 
 /// <summary>What reading one row gave: a session, a row that is not a session, or an error for that row.</summary>

@@ -20,6 +20,9 @@ public sealed record StoredSession(string Id, DateTime Accessed, DateTime? Creat
 
     /// <summary>Why this session's bytes could not be read (an unreadable file, say); reported for it alone.</summary>
     public Payload.PayloadException? Problem { get; init; }
+
+    /// <summary>Redis: how long until the key expires by itself; null when it never does, or the store has no such thing.</summary>
+    public TimeSpan? ExpiresIn { get; init; }
 }
 
 /// <summary>What one cleanup did: rows removed, in how many batches, and the longest batch.</summary>
@@ -59,11 +62,20 @@ public interface ISessionStore : IDisposable
     /// </summary>
     bool TimesAreLocal => false;
 
+    /// <summary>Whether sessions may expire by themselves (Redis keys with a TTL), so that each carries its time to live.</summary>
+    bool SessionsExpire => false;
+
     /// <summary>A few rows, cheaply (the newest inserted where the store can tell), for <see cref="Sessions.AppClock"/>.</summary>
     IEnumerable<StoredSession> SampleSessions(int count, CancellationToken cancellationToken) => Array.Empty<StoredSession>();
 
     /// <summary>How many rows there are, how big and how old, without decoding any (docs/statistics.md).</summary>
     StoreStatistics Measure(StatisticsBounds bounds, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sessions the last <see cref="CountAccessedBefore"/> could not date (Redis keeps a session's age only inside its
+    /// payload: an encrypted one without the keys); a removal by age leaves them.
+    /// </summary>
+    long Undated => 0;
 
     /// <summary>How many rows were last accessed before <paramref name="cutoff"/>.</summary>
     long CountAccessedBefore(DateTime cutoff, CancellationToken cancellationToken);

@@ -102,6 +102,8 @@ public sealed class RedisSessionStore : ISessionStore
 
     public bool TimesAreLocal => false;
 
+    public bool SessionsExpire => true;
+
     public IEnumerable<StoredSession> ReadSessions(DateTime? accessedSince, CancellationToken cancellationToken)
     {
         // Oldest first, as the SQL stores list: the keys and times first (ids and times only in memory), then the
@@ -125,27 +127,40 @@ public sealed class RedisSessionStore : ISessionStore
         {
             cancellationToken.ThrowIfCancellationRequested();
             var batch = dated.GetRange(start, Math.Min(Page, dated.Count - start));
-            var values = Get(batch.Select(d => d.Key).ToList());
+            var (values, ttls) = GetWithTtl(batch.Select(d => d.Key).ToList());
             for (var i = 0; i < batch.Count; i++)
             {
                 if (values[i] is { } data)
                 {
                     var accessed = double.IsNaN(batch[i].Accessed) ? default : Wall(batch[i].Accessed);
-                    yield return new StoredSession(IdOf(batch[i].Key), accessed, null, data) { Payload = StoredPayload.SessionValue };
+                    yield return new StoredSession(IdOf(batch[i].Key), accessed, null, data) { Payload = StoredPayload.SessionValue, ExpiresIn = ttls[i] };
                 }
             }
         }
     }
 
+    public long Undated { get; private set; }
+
     public long CountAccessedBefore(DateTime cutoff, CancellationToken cancellationToken)
     {
         var before = Epoch(cutoff);
-        long count = 0;
+        long count = 0, undated = 0;
         foreach (var page in Pages(cancellationToken))
         {
-            count += page.Count(kv => _accessedOf(kv.Value) is { } accessed && accessed < before);
+            foreach (var (_, value) in page)
+            {
+                if (_accessedOf(value) is not { } accessed)
+                {
+                    undated++;
+                }
+                else if (accessed < before)
+                {
+                    count++;
+                }
+            }
         }
 
+        Undated = undated;
         return count;
     }
 
@@ -344,6 +359,16 @@ public sealed class RedisSessionStore : ISessionStore
         var gets = keys.Select(k => batch.StringGetAsync(k)).ToList();
         batch.Execute();
         return gets.Select(g => (byte[]?)Wait(g)).ToList();
+    }
+
+    /// <summary>The values and times to live of these keys in one pipelined round trip.</summary>
+    private (List<byte[]?> Values, List<TimeSpan?> Ttls) GetWithTtl(List<RedisKey> keys)
+    {
+        var batch = _database.CreateBatch();
+        var gets = keys.Select(k => batch.StringGetAsync(k)).ToList();
+        var ttls = keys.Select(k => batch.KeyTimeToLiveAsync(k)).ToList();
+        batch.Execute();
+        return (gets.Select(g => (byte[]?)Wait(g)).ToList(), ttls.Select(Wait).ToList());
     }
 
     private long DeleteUnchanged(IReadOnlyCollection<(RedisKey Key, byte[] Value)> sessions, long removedSoFar)

@@ -56,7 +56,7 @@ public sealed class GetBeakerSessionCommand : BeakerCommandBase
             }
 
             var reader = new SessionReader(new SessionPayloadDecoder(settings.Prefix, keys), AppTimeZone);
-            var properties = new SessionPropertySet();
+            var properties = new SessionPropertySet(expiring: store.SessionsExpire);
             var pending = new List<BeakerSession>(LookAhead);
             int sessions = 0, skipped = 0, errors = 0;
             foreach (var result in reader.Read(store, cutoff, CancellationToken))

@@ -173,19 +173,26 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
         }
     }
 
-    private void RemoveOld(SessionSettings settings)
+    /// <summary>
+    /// The cutoff of a removal by age, the zone it is in and how messages say it; without a timeout, the error
+    /// <paramref name="errorId"/> whose message ends with <paramref name="why"/>.
+    /// </summary>
+    private (DateTime Cutoff, string Zone, string OlderThan) RemovalCutoff(SessionSettings settings, string errorId, string what, string why)
     {
         var (limit, limitSource) = ResolveTimeout(settings);
         if (limit is not { } age)
         {
-            throw new BeakerException("TimeoutRequired", BeakerErrorKind.InvalidArgument,
-                $"Remove-BeakerSession removes sessions older than a timeout, and there is none ({limitSource}). Removing every session is not a cleanup: " +
-                "it logs everyone out. Pass -Timeout (for example -Timeout 2d), or pipe the sessions to remove from Get-BeakerSession.");
+            throw new BeakerException(errorId, BeakerErrorKind.InvalidArgument, $"{what} older than a timeout, and there is none ({limitSource}). {why}");
         }
 
         var cutoff = CutoffFor(age);
-        var zone = AppTimeZone.Id;
-        var olderThan = $"last accessed before {Show(cutoff)} ({zone}; {limitSource}: {TimeoutParser.Show(age)})";
+        return (cutoff, AppTimeZone.Id, $"last accessed before {Show(cutoff)} ({AppTimeZone.Id}; {limitSource}: {TimeoutParser.Show(age)})");
+    }
+
+    private void RemoveOld(SessionSettings settings)
+    {
+        var (cutoff, zone, olderThan) = RemovalCutoff(settings, "TimeoutRequired", "Remove-BeakerSession removes sessions",
+            "Removing every session is not a cleanup: it logs everyone out. Pass -Timeout (for example -Timeout 2d), or pipe the sessions to remove from Get-BeakerSession.");
         string description;
         long count;
         bool leftovers;
@@ -195,6 +202,12 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
             CheckAppClock(reader, settings, refuse: true);
             count = reader.CountAccessedBefore(cutoff, CancellationToken);
             leftovers = reader.CleansLeftovers;
+            if (count == 0 && reader.Undated > 0)
+            {
+                // With old sessions to remove, the removal itself says this.
+                WriteWarning($"{reader.Undated} session(s) in {description} were left alone: their age is inside their payload, which could not be read " +
+                    "(encrypted without encrypt_key and validate_key, or corrupt).");
+            }
         }
 
         var action = $"Remove {count} session(s) {olderThan}" + (leftovers ? ", with their lock files, and old unused lock files, half-written files and empty folders" : string.Empty);
@@ -221,17 +234,8 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
     /// </summary>
     private void RemoveEmpty(SessionSettings settings)
     {
-        var (limit, limitSource) = ResolveTimeout(settings);
-        if (limit is not { } age)
-        {
-            throw new BeakerException("EmptyTimeoutRequired", BeakerErrorKind.InvalidArgument,
-                $"-Empty removes the empty sessions older than a timeout, and there is none ({limitSource}). An empty session used a moment ago is a visitor's " +
-                "who may still store something in it: pass a timeout shorter than the app's, for example -Timeout 1h.");
-        }
-
-        var cutoff = CutoffFor(age);
-        var zone = AppTimeZone.Id;
-        var olderThan = $"last accessed before {Show(cutoff)} ({zone}; {limitSource}: {TimeoutParser.Show(age)})";
+        var (cutoff, zone, olderThan) = RemovalCutoff(settings, "EmptyTimeoutRequired", "-Empty removes the empty sessions",
+            "An empty session used a moment ago is a visitor's who may still store something in it: pass a timeout shorter than the app's, for example -Timeout 1h.");
         var spool = Path.GetTempFileName();
         try
         {

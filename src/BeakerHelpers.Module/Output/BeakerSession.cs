@@ -21,6 +21,7 @@ public sealed class BeakerSession
         Id = record.Id;
         Accessed = record.Accessed;
         Created = record.Created;
+        ExpiresIn = record.ExpiresIn;
         Store = store;
         Properties = properties;
         _values = record.Values;
@@ -35,6 +36,8 @@ public sealed class BeakerSession
     internal DateTime Accessed { get; }
 
     internal DateTime? Created { get; }
+
+    internal TimeSpan? ExpiresIn { get; }
 
     internal BeakerStoreInfo Store { get; }
 

@@ -20,7 +20,7 @@ public sealed class BeakerSessionAdapter : PSPropertyAdapter
             result.Add(new PSAdaptedProperty(name, key));
         }
 
-        foreach (var name in SessionPropertySet.RowProperties)
+        foreach (var name in session.Properties.RowProperties)
         {
             result.Add(new PSAdaptedProperty(name, null));
         }
@@ -36,7 +36,7 @@ public sealed class BeakerSessionAdapter : PSPropertyAdapter
             return null;
         }
 
-        var name = key == null ? SessionPropertySet.RowProperties.First(p => p.Equals(propertyName, StringComparison.OrdinalIgnoreCase)) : session.Properties.NameOf(key);
+        var name = key == null ? session.Properties.RowProperties.First(p => p.Equals(propertyName, StringComparison.OrdinalIgnoreCase)) : session.Properties.NameOf(key);
         return new PSAdaptedProperty(name, key);
     }
 
@@ -53,6 +53,7 @@ public sealed class BeakerSessionAdapter : PSPropertyAdapter
             SessionPropertySet.IdProperty => session.Id,
             SessionPropertySet.AccessedProperty => session.Accessed,
             SessionPropertySet.CreatedProperty => session.Created,
+            SessionPropertySet.TtlProperty => session.ExpiresIn,
             _ => session.Store,
         };
     }

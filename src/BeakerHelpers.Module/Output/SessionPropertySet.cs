@@ -12,20 +12,27 @@ public sealed class SessionPropertySet
     public const string AccessedProperty = "BeakerAccessed";
     public const string CreatedProperty = "BeakerCreated";
     public const string StoreProperty = "BeakerStore";
+    public const string TtlProperty = "BeakerTtl";
 
-    public static readonly IReadOnlyList<string> RowProperties = new[] { IdProperty, AccessedProperty, CreatedProperty, StoreProperty };
+    private static readonly string[] TableRows = { IdProperty, AccessedProperty, CreatedProperty, StoreProperty };
+    private static readonly string[] ExpiringRows = { IdProperty, AccessedProperty, CreatedProperty, StoreProperty, TtlProperty };
 
     private readonly Dictionary<string, string?> _keyByName = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, string> _nameByKey = new(StringComparer.Ordinal);
     private readonly List<(string Name, string Key)> _sorted = new();
 
-    public SessionPropertySet()
+    /// <param name="expiring">Whether the store's sessions expire by themselves (Redis): they then also show BeakerTtl.</param>
+    public SessionPropertySet(bool expiring = false)
     {
+        RowProperties = expiring ? ExpiringRows : TableRows;
         foreach (var name in RowProperties)
         {
             _keyByName[name] = null;
         }
     }
+
+    /// <summary>The row's own fields, shown after the session's keys.</summary>
+    public IReadOnlyList<string> RowProperties { get; }
 
     /// <summary>The session-key properties in display order: (property name, session key).</summary>
     public IReadOnlyList<(string Name, string Key)> KeyProperties => _sorted;
