@@ -68,6 +68,12 @@ public interface ISessionStore : IDisposable
     /// <summary>A few rows, cheaply (the newest inserted where the store can tell), for <see cref="Sessions.AppClock"/>.</summary>
     IEnumerable<StoredSession> SampleSessions(int count, CancellationToken cancellationToken) => Array.Empty<StoredSession>();
 
+    /// <summary>
+    /// Whether <see cref="Measure"/> runs in a database (one aggregate query), so that a pass that reads every row
+    /// anyway can count the same figures itself instead of asking the database to scan the table again.
+    /// </summary>
+    bool MeasuresInDatabase => false;
+
     /// <summary>How many rows there are, how big and how old, without decoding any (docs/statistics.md).</summary>
     StoreStatistics Measure(StatisticsBounds bounds, CancellationToken cancellationToken);
 

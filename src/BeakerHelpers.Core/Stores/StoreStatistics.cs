@@ -79,3 +79,35 @@ public sealed record StoreStatistics
         OlderThanThirtyDays = total - sinceMonth,
     };
 }
+
+/// <summary>
+/// Counts rows one at a time into <see cref="StoreStatistics"/>, for the stores (and the passes) that see every row
+/// anyway: a folder walk, or a listing that decodes every session.
+/// </summary>
+public sealed class StoreStatisticsTally
+{
+    private readonly StatisticsBounds _bounds;
+    private long _total, _sessions, _active, _bytes, _largest, _hour, _day, _week, _month;
+    private DateTime? _oldest, _newest;
+
+    public StoreStatisticsTally(StatisticsBounds bounds) => _bounds = bounds;
+
+    /// <param name="accessed">The row's access time, in the store's own time as the bounds are.</param>
+    public void Add(DateTime accessed, long bytes, bool isSession)
+    {
+        _total++;
+        _sessions += isSession ? 1 : 0;
+        _bytes += bytes;
+        _largest = Math.Max(_largest, bytes);
+        _oldest = _oldest is { } o && o <= accessed ? o : accessed;
+        _newest = _newest is { } n && n >= accessed ? n : accessed;
+        _active += _bounds.Cutoff is { } cutoff && accessed >= cutoff ? 1 : 0;
+        _hour += accessed >= _bounds.HourAgo ? 1 : 0;
+        _day += accessed >= _bounds.DayAgo ? 1 : 0;
+        _week += accessed >= _bounds.WeekAgo ? 1 : 0;
+        _month += accessed >= _bounds.MonthAgo ? 1 : 0;
+    }
+
+    public StoreStatistics Result(string store) => StoreStatistics.FromCumulative(store, _total, _sessions, _bounds.Cutoff == null ? null : _active,
+        _oldest, _newest, _bytes, _largest, _hour, _day, _week, _month);
+}

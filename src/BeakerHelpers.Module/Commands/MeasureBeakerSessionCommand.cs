@@ -33,17 +33,27 @@ public sealed class MeasureBeakerSessionCommand : BeakerCommandBase
             WriteVerbose(cutoff is { } c
                 ? $"Counting sessions accessed before {Show(c)} as old ({AppTimeZone.Id}; {limitSource}: {TimeoutParser.Show(limit!.Value)})."
                 : $"No timeout ({limitSource}): Active and Old are not counted.");
-            var measured = store.Measure(bounds, CancellationToken);
-
+            StoreStatistics measured;
             SessionContentTally? content = null;
             if (Detailed)
             {
+                // One pass that decodes every row; where the figures would otherwise take a query that scans the table
+                // again, the same pass counts them (exactly: a row is a session when it decodes as one, or fails to).
                 content = new SessionContentTally();
                 var reader = new SessionReader(new SessionPayloadDecoder(settings.Prefix, settings.Keys()), AppTimeZone);
-                foreach (var result in reader.Read(store, null, CancellationToken))
+                var tally = store.MeasuresInDatabase ? new StoreStatisticsTally(bounds) : null;
+                foreach (var row in store.ReadSessions(null, CancellationToken))
                 {
+                    var result = reader.Decode(row, store.Description);
+                    tally?.Add(row.Accessed, row.Data.LongLength, isSession: !result.IsSkipped);
                     content.Add(result);
                 }
+
+                measured = tally?.Result(store.Description) ?? store.Measure(bounds, CancellationToken);
+            }
+            else
+            {
+                measured = store.Measure(bounds, CancellationToken);
             }
 
             var output = new PSObject(new BeakerSessionStatistics(measured, limit, cutoff, AppTimeZone.Id, content));

@@ -103,8 +103,8 @@ public abstract class FolderSessionStore : ISessionStore
     /// </summary>
     public StoreStatistics Measure(StatisticsBounds bounds, CancellationToken cancellationToken)
     {
-        long total = 0, active = 0, bytes = 0, largest = 0, hour = 0, day = 0, week = 0, month = 0, temps = 0;
-        DateTime? oldest = null, newest = null;
+        var tally = new StoreStatisticsTally(bounds);
+        long temps = 0;
         foreach (var leaf in _sessions.LeafFolders(cancellationToken))
         {
             var files = _sessions.FilesIn(leaf);
@@ -117,18 +117,7 @@ public abstract class FolderSessionStore : ISessionStore
             foreach (var session in Group(leaf, files))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var accessed = Wall(session.ModifiedUtc);
-                var size = session.Files.Sum(f => f.Length);
-                total++;
-                bytes += size;
-                largest = Math.Max(largest, size);
-                oldest = oldest is { } o && o <= accessed ? o : accessed;
-                newest = newest is { } n && n >= accessed ? n : accessed;
-                active += bounds.Cutoff is { } cutoff && accessed >= cutoff ? 1 : 0;
-                hour += accessed >= bounds.HourAgo ? 1 : 0;
-                day += accessed >= bounds.DayAgo ? 1 : 0;
-                week += accessed >= bounds.WeekAgo ? 1 : 0;
-                month += accessed >= bounds.MonthAgo ? 1 : 0;
+                tally.Add(Wall(session.ModifiedUtc), session.Files.Sum(f => f.Length), isSession: true);
             }
         }
 
@@ -138,7 +127,7 @@ public abstract class FolderSessionStore : ISessionStore
             locks += _locks!.FilesIn(leaf)?.Count ?? 0;
         }
 
-        return StoreStatistics.FromCumulative(Description, total, total, bounds.Cutoff == null ? null : active, oldest, newest, bytes, largest, hour, day, week, month) with
+        return tally.Result(Description) with
         {
             LockFiles = locks,
             TempFiles = temps,
