@@ -84,40 +84,37 @@ function Start-TestMariaDb {
     }
 }
 
-# Stops a server by its pid (SIGTERM: both shut down cleanly), waits, and removes its directory.
-function Start-TestRedis {
+# One redis-server in $Directory on a free port, from a config file (so that the password is on no command line;
+# no snapshots, nothing written but the log, and $Extra lines), once it listens.
+function Start-RedisNode([string] $Directory, [string] $Password, [string[]] $Extra = @()) {
     $server = Get-Command redis-server -ErrorAction Ignore
     if (-not $server) { throw 'Redis is not installed (redis-server is missing).' }
-    $dir = (New-Item -ItemType Directory (Join-Path ([IO.Path]::GetTempPath()) "beakerhelpers-redis-$([guid]::NewGuid().ToString('n').Substring(0, 8))")).FullName
-    $log = Join-Path $dir 'redis.log'
-    $password = New-ServerPassword
     $port = Get-FreePort
-    # A config file, so that the password is on no command line; no snapshots, nothing written but the log.
-    @("port $port", 'bind 127.0.0.1', "requirepass $password", "dir $dir", "logfile $log", 'save ""', 'appendonly no', 'daemonize no', 'databases 64') |
-        Set-Content (Join-Path $dir 'redis.conf')
-    $process = Start-Process $server.Source -ArgumentList (Join-Path $dir 'redis.conf') -PassThru
-    Wait-Until { try { $c = [Net.Sockets.TcpClient]::new('127.0.0.1', $port); $c.Dispose(); $true } catch { $false } } 30 'Redis listening' { Get-LogTail $log }
-    $version = ((& $server.Source --version) -split ' ' | Where-Object { $_ -like 'v=*' }) -replace 'v=', ''
+    $log = Join-Path $Directory 'redis.log'
+    @("port $port", 'bind 127.0.0.1', "requirepass $Password", "dir $Directory", "logfile $log", 'save ""', 'appendonly no', 'daemonize no') + $Extra |
+        Set-Content (Join-Path $Directory 'redis.conf')
+    $process = Start-Process $server.Source -ArgumentList (Join-Path $Directory 'redis.conf') -PassThru
+    Wait-Until { try { $c = [Net.Sockets.TcpClient]::new('127.0.0.1', $port); $c.Dispose(); $true } catch { $false } } 30 "Redis listening on $port" { Get-LogTail $log }
+    [pscustomobject]@{ Port = $port; Pid = $process.Id; Log = $log; Version = ((& $server.Source --version) -split ' ' | Where-Object { $_ -like 'v=*' }) -replace 'v=', '' }
+}
+
+function Start-TestRedis {
+    $dir = (New-Item -ItemType Directory (Join-Path ([IO.Path]::GetTempPath()) "beakerhelpers-redis-$([guid]::NewGuid().ToString('n').Substring(0, 8))")).FullName
+    $password = New-ServerPassword
+    $node = Start-RedisNode $dir $password @('databases 64')
     [pscustomobject]@{
-        Kind = 'Redis'; Version = $version; Pid = $process.Id; Port = $port; Directory = $dir; Log = $log
-        Url = "redis://:$password@127.0.0.1:$port"
+        Kind = 'Redis'; Version = $node.Version; Pid = $node.Pid; Port = $node.Port; Directory = $dir; Log = $node.Log
+        Url = "redis://:$password@127.0.0.1:$($node.Port)"
     }
 }
 
 # Three Redis primaries in cluster mode, joined with redis-cli --cluster create (Beaker 1.13's ext:rediscluster).
 function Start-TestRedisCluster {
-    $server = Get-Command redis-server -ErrorAction Ignore
-    if (-not $server) { throw 'Redis is not installed (redis-server is missing).' }
     $dir = (New-Item -ItemType Directory (Join-Path ([IO.Path]::GetTempPath()) "beakerhelpers-rcluster-$([guid]::NewGuid().ToString('n').Substring(0, 8))")).FullName
     $password = New-ServerPassword
     $nodes = foreach ($n in 1..3) {
-        $port = Get-FreePort
         $nodeDir = New-Item -ItemType Directory (Join-Path $dir "node$n")
-        @("port $port", 'bind 127.0.0.1', "requirepass $password", "masterauth $password", "dir $nodeDir", "logfile $nodeDir/redis.log", 'save ""', 'appendonly no',
-            'cluster-enabled yes', "cluster-config-file $nodeDir/nodes.conf", 'cluster-node-timeout 5000') | Set-Content (Join-Path $nodeDir 'redis.conf')
-        $process = Start-Process $server.Source -ArgumentList (Join-Path $nodeDir 'redis.conf') -PassThru
-        Wait-Until { try { $c = [Net.Sockets.TcpClient]::new('127.0.0.1', $port); $c.Dispose(); $true } catch { $false } } 30 "Redis cluster node $n listening" { Get-LogTail "$nodeDir/redis.log" }
-        [pscustomobject]@{ Port = $port; Pid = $process.Id }
+        Start-RedisNode $nodeDir $password @("masterauth $password", 'cluster-enabled yes', "cluster-config-file $nodeDir/nodes.conf", 'cluster-node-timeout 5000')
     }
     $env:REDISCLI_AUTH = $password
     try {
@@ -127,11 +124,12 @@ function Start-TestRedisCluster {
     }
     finally { Remove-Item Env:REDISCLI_AUTH }
     [pscustomobject]@{
-        Kind = 'Redis cluster'; Version = '3 primaries'; Pid = @($nodes.Pid); Port = ($nodes.Port -join ','); Directory = $dir; Log = $null
+        Kind = 'Redis cluster'; Version = "$($nodes[0].Version), 3 primaries"; Pid = @($nodes.Pid); Port = ($nodes.Port -join ','); Directory = $dir; Log = $null
         Url = ($nodes | ForEach-Object { "redis://:$password@127.0.0.1:$($_.Port)" }) -join ','
     }
 }
 
+# Stops a server by its pid(s) (SIGTERM: they shut down cleanly), waits, and removes its directory.
 function Stop-TestServer($Server) {
     if (-not $Server) { return }
     foreach ($serverPid in @($Server.Pid)) {
