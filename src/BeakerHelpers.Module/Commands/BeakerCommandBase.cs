@@ -82,7 +82,7 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
         var baseDirectory = SessionState.Path.CurrentFileSystemLocation.ProviderPath;
         if (ParameterSetName == UrlParameterSet)
         {
-            return new SessionSettings
+            var fromUrl = new SessionSettings
             {
                 Source = "-Url",
                 // A Redis URL names Beaker's ext:redis store; anything else is a SQLAlchemy URL of a table.
@@ -94,12 +94,15 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
                 SchemaName = SchemaName,
                 BaseDirectory = baseDirectory,
             };
+            LearnSecrets(fromUrl);
+            return fromUrl;
         }
 
         var (path, appName) = SplitConfigPath(ConfigPath);
         WriteVerbose($"Reading the settings of [app:{appName ?? "main"}] from '{path}' with prefix '{SessionSettings.NormalizePrefix(Prefix)}'.");
         var config = PasteDeployLoader.Load(path, appName);
         var settings = SessionSettings.FromConfig(config, Prefix, baseDirectory);
+        LearnSecrets(settings);
         if (!SessionSettings.HasAnySetting(config, Prefix))
         {
             throw new BeakerException("SettingMissing", BeakerErrorKind.NotFound,
@@ -210,8 +213,49 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
         ThrowTerminatingError(ToErrorRecord(ex, target));
     }
 
-    protected static ErrorRecord ToErrorRecord(BeakerException ex, object? target)
+    /// <summary>Every secret of the settings in use; every message, verbose line and warning passes through it (docs/secrets.md).</summary>
+    protected SecretMask Secrets { get; } = new();
+
+    /// <summary>A verbose line, masked.</summary>
+    protected new void WriteVerbose(string text) => base.WriteVerbose(Secrets.Mask(text));
+
+    /// <summary>A warning, masked.</summary>
+    protected new void WriteWarning(string text) => base.WriteWarning(Secrets.Mask(text));
+
+    /// <summary>Remembers the secrets of these settings before anything about them is said.</summary>
+    protected void LearnSecrets(SessionSettings settings)
     {
+        Secrets.Add(settings.EncryptKey);
+        Secrets.Add(settings.ValidateKey);
+        if (settings.Url is not { } url)
+        {
+            return;
+        }
+
+        try
+        {
+            Secrets.Add(url.StartsWith("redis", StringComparison.OrdinalIgnoreCase) || url.StartsWith("unix:", StringComparison.OrdinalIgnoreCase)
+                ? RedisUrl.Parse(url, settings.UrlSource).Password
+                : SqlAlchemyUrl.Parse(url, settings.UrlSource).Password);
+        }
+        catch (BeakerException)
+        {
+            // A URL that does not parse is masked by its shape (SecretMask's patterns) when it is said.
+        }
+    }
+
+    /// <summary>
+    /// The error record of a core failure, its message masked. A message that had to be masked loses its inner
+    /// exception too, whose text (a driver's) may hold the same secret.
+    /// </summary>
+    protected ErrorRecord ToErrorRecord(BeakerException ex, object? target)
+    {
+        var masked = Secrets.Mask(ex.Message);
+        if (masked != ex.Message)
+        {
+            ex = new BeakerException(ex.ErrorId, ex.Kind, masked);
+        }
+
         var category = ex.Kind switch
         {
             BeakerErrorKind.InvalidArgument => ErrorCategory.InvalidArgument,

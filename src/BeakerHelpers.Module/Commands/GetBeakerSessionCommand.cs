@@ -43,7 +43,10 @@ public sealed class GetBeakerSessionCommand : BeakerCommandBase
 
             using var store = OpenStore(settings);
             var storeInfo = new BeakerStoreInfo(settings, store.Description);
-            var keys = settings.Keys(Reveal(EncryptKey), Reveal(ValidateKey));
+            var (encryptKey, validateKey) = (Reveal(EncryptKey), Reveal(ValidateKey));
+            Secrets.Add(encryptKey);
+            Secrets.Add(validateKey);
+            var keys = settings.Keys(encryptKey, validateKey);
             if (keys != null)
             {
                 WriteVerbose($"Encrypted sessions are decrypted with the keys from {(EncryptKey != null ? "-EncryptKey" : settings.Source)}" +

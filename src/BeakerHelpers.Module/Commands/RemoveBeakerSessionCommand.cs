@@ -115,7 +115,9 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
             {
                 foreach (var (_, group) in _idsByStore)
                 {
-                    RemoveIds(group.Store?.Settings ?? ResolveSettings(), group.Ids);
+                    var settings = group.Store?.Settings ?? ResolveSettings();
+                    LearnSecrets(settings);
+                    RemoveIds(settings, group.Ids);
                 }
 
                 if (_idsByStore.Count == 0)
