@@ -153,6 +153,10 @@ Describe 'File and dbm session stores' {
             $summary.LockFiles | Should -Be 6
             $summary.TempFiles | Should -Be 1
             $summary.Folders | Should -BeGreaterThan 5
+            # The summary's default table shows what went besides the sessions.
+            $table = ($summary | Out-String -Width 250).Split("`n") | Where-Object { $_.Trim() }
+            $table[0] | Should -Match 'Requested\s+Removed\s+LockFiles\s+TempFiles\s+Folders'
+            $table[2] | Should -Match "\b$($old.Count)\s+6\s+1\s+$($summary.Folders)\b"
             $after = Get-BeakerLoaded file (Join-Path $script:Dir 'file_data') $loadable.id
             foreach ($session in $loadable) { $after[$session.id] | Should -Be $session.user_name -Because 'Beaker still loads every live session' }
             $before.Values | Should -Not -Contain $null

@@ -322,15 +322,17 @@ Describe 'Remove-BeakerSession as a scheduled task' {
         $command = $cronLine.Replace('/usr/bin/pwsh', "$((Get-Command dotnet).Source) $script:Pwsh").Replace('/etc/beaker/cleanup.ps1', $script)
         $modules = Split-Path $script:ModuleDir
 
-        $output = /usr/bin/env -i "PATH=/usr/bin:/bin" "HOME=$HOME" "PSModulePath=$modules" "DOTNET_ROOT=$env:DOTNET_ROOT" /bin/sh -c "$command < /dev/null" 2>&1 | Out-String
+        $output = /usr/bin/env -i "PATH=/usr/bin:/bin" "TERM=xterm-256color" "HOME=$HOME" "PSModulePath=$modules" "DOTNET_ROOT=$env:DOTNET_ROOT" /bin/sh -c "$command < /dev/null" 2>&1 | Out-String
         $LASTEXITCODE | Should -Be 0 -Because $output
         $output | Should -Match 'Removed'
+        $output | Should -Not -Match "`e" -Because 'a scheduler''s log gets plain text, no terminal colours'
         $old = @(Get-ExpectedRows $store.Expected 'sessions.db' | Where-Object age_seconds -gt (2 * 86400)).id
         Get-StoredId $store.Urls['sessions.db'] | Should -Be @($all | Where-Object { $_ -notin $old })
 
         Remove-Item $db
-        $output = /usr/bin/env -i "PATH=/usr/bin:/bin" "HOME=$HOME" "PSModulePath=$modules" "DOTNET_ROOT=$env:DOTNET_ROOT" /bin/sh -c "$command < /dev/null" 2>&1 | Out-String
+        $output = /usr/bin/env -i "PATH=/usr/bin:/bin" "TERM=xterm-256color" "HOME=$HOME" "PSModulePath=$modules" "DOTNET_ROOT=$env:DOTNET_ROOT" /bin/sh -c "$command < /dev/null" 2>&1 | Out-String
         $LASTEXITCODE | Should -Be 1
+        $output | Should -Not -Match "`e" -Because 'a scheduler''s log gets plain text, no terminal colours'
         # The console wraps the message and draws a margin ('|') into it.
         ($output -replace '\s*\|\s*', ' ' -replace '\s+', ' ') | Should -Match 'sessions\.db.? does not exist'
     }

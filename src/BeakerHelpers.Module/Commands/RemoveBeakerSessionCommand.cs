@@ -385,6 +385,12 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
         {
             var output = new PSObject(summary);
             output.TypeNames.Insert(0, BeakerRemovalSummary.TypeName);
+            if (summary.LockFiles + summary.TempFiles + summary.Folders > 0)
+            {
+                // Its own view, with the columns of what a folder store's cleanup removes besides sessions.
+                output.TypeNames.Insert(0, BeakerRemovalSummary.FolderTypeName);
+            }
+
             WriteObject(output);
         }
     }

@@ -5,6 +5,9 @@ public sealed class BeakerRemovalSummary
 {
     public const string TypeName = "BeakerHelpers.RemovalSummary";
 
+    /// <summary>The type name of a summary that removed lock files, half-written files or folders too (its view shows them).</summary>
+    public const string FolderTypeName = "BeakerHelpers.RemovalSummary#Folder";
+
     internal BeakerRemovalSummary(string store, DateTime? cutoff, string? timeZone, long requested, Core.Stores.RemovalResult result, long? empty = null)
     {
         Empty = empty;
