@@ -166,49 +166,28 @@ public sealed class RedisSessionStore : ISessionStore
 
     public StoreStatistics Measure(StatisticsBounds bounds, CancellationToken cancellationToken)
     {
-        long total = 0, dated = 0, active = 0, bytes = 0, largest = 0, hour = 0, day = 0, week = 0, month = 0, withTtl = 0;
-        double? oldest = null, newest = null;
-        double Edge(DateTime at) => Epoch(at);
-        var (cutoff, hourAgo, dayAgo, weekAgo, monthAgo) = (bounds.Cutoff is { } c ? Edge(c) : double.NaN, Edge(bounds.HourAgo), Edge(bounds.DayAgo), Edge(bounds.WeekAgo), Edge(bounds.MonthAgo));
+        var tally = new StoreStatisticsTally(bounds);
+        long withTtl = 0;
         foreach (var page in Pages(cancellationToken))
         {
             var batch = _database.CreateBatch();
             var ttls = page.Select(kv => batch.KeyTimeToLiveAsync(kv.Key)).ToList();
             batch.Execute();
-            foreach (var ttl in ttls)
-            {
-                withTtl += Wait(ttl) != null ? 1 : 0;
-            }
-
+            withTtl += ttls.Count(ttl => Wait(ttl) != null);
             foreach (var (_, value) in page)
             {
-                total++;
-                bytes += value.Length;
-                largest = Math.Max(largest, value.Length);
-                if (_accessedOf(value) is not { } accessed)
+                if (_accessedOf(value) is { } accessed)
                 {
-                    // Not dated: never called old (a removal leaves it), and in no age bucket.
-                    active++;
-                    continue;
+                    tally.Add(Wall(accessed), value.Length, isSession: true);
                 }
-
-                dated++;
-                oldest = Math.Min(oldest ?? accessed, accessed);
-                newest = Math.Max(newest ?? accessed, accessed);
-                active += double.IsNaN(cutoff) || accessed >= cutoff ? 1 : 0;
-                hour += accessed >= hourAgo ? 1 : 0;
-                day += accessed >= dayAgo ? 1 : 0;
-                week += accessed >= weekAgo ? 1 : 0;
-                month += accessed >= monthAgo ? 1 : 0;
+                else
+                {
+                    tally.AddUndated(value.Length);
+                }
             }
         }
 
-        return StoreStatistics.FromCumulative(Description, total, total, bounds.Cutoff == null ? null : active,
-            oldest is { } o ? Wall(o) : null, newest is { } n ? Wall(n) : null, bytes, largest, hour, day, week, month) with
-        {
-            OlderThanThirtyDays = dated - month,
-            KeysWithTtl = withTtl,
-        };
+        return tally.Result(Description) with { KeysWithTtl = withTtl };
     }
 
     /// <summary>
@@ -267,11 +246,11 @@ public sealed class RedisSessionStore : ISessionStore
         var batches = 0;
         var longest = TimeSpan.Zero;
         var before = accessedBefore is { } cutoff ? Epoch(cutoff) : (double?)null;
-        foreach (var chunk in ids.Select(KeysOf).Chunk(Math.Clamp(batchSize, 1, Page)))
+        foreach (var chunk in ids.Select(KeyOf).Chunk(Math.Clamp(batchSize, 1, Page)))
         {
             cancellationToken.ThrowIfCancellationRequested();
             var started = clock.Elapsed;
-            var keys = chunk.SelectMany(k => k).ToList();
+            var keys = chunk.ToList();
             if (before == null)
             {
                 removed += Guard(() => _database.KeyDelete(keys.ToArray()), removed);
@@ -428,10 +407,8 @@ public sealed class RedisSessionStore : ISessionStore
     }
 
     /// <summary>The key Beaker gives a session id: ':session', or its SHA-1 when the whole key would pass 1024 characters.</summary>
-    private static RedisKey[] KeysOf(string id) =>
-        "session".Length > 1024 - id.Length - KeyPrefix.Length - 1
-            ? new RedisKey[] { KeyPrefix + id + Suffixes[1] }
-            : new RedisKey[] { KeyPrefix + id + Suffixes[0] };
+    private static RedisKey KeyOf(string id) =>
+        KeyPrefix + id + ("session".Length > 1024 - id.Length - KeyPrefix.Length - 1 ? Suffixes[1] : Suffixes[0]);
 
     private double Epoch(DateTime wall) => (TimeZoneInfo.ConvertTimeToUtc(DateTime.SpecifyKind(wall, DateTimeKind.Unspecified), _zone) - DateTime.UnixEpoch).TotalSeconds;
 

@@ -87,7 +87,7 @@ public sealed record StoreStatistics
 public sealed class StoreStatisticsTally
 {
     private readonly StatisticsBounds _bounds;
-    private long _total, _sessions, _active, _bytes, _largest, _hour, _day, _week, _month;
+    private long _total, _sessions, _active, _bytes, _largest, _hour, _day, _week, _month, _undated;
     private DateTime? _oldest, _newest;
 
     public StoreStatisticsTally(StatisticsBounds bounds) => _bounds = bounds;
@@ -108,6 +108,20 @@ public sealed class StoreStatisticsTally
         _month += accessed >= _bounds.MonthAgo ? 1 : 0;
     }
 
+    /// <summary>
+    /// A session whose age cannot be known (Redis keeps it inside an encrypted payload): counted with its size, never
+    /// as old (a removal leaves it), and in no age bucket.
+    /// </summary>
+    public void AddUndated(long bytes)
+    {
+        _total++;
+        _sessions++;
+        _undated++;
+        _active++;
+        _bytes += bytes;
+        _largest = Math.Max(_largest, bytes);
+    }
+
     public StoreStatistics Result(string store) => StoreStatistics.FromCumulative(store, _total, _sessions, _bounds.Cutoff == null ? null : _active,
-        _oldest, _newest, _bytes, _largest, _hour, _day, _week, _month);
+        _oldest, _newest, _bytes, _largest, _hour, _day, _week, _month) with { OlderThanThirtyDays = _total - _undated - _month };
 }
