@@ -79,7 +79,7 @@ public sealed class GetBeakerSessionCommand : BeakerCommandBase
                     }
                     else
                     {
-                        WriteObject(session);
+                        Emit(session);
                     }
                 }
                 else if (result.Error != null)
@@ -128,11 +128,35 @@ public sealed class GetBeakerSessionCommand : BeakerCommandBase
         }
     }
 
+    private static readonly ScriptBlock RegisterDisplayType = ScriptBlock.Create(
+        "param($TypeName, $Names) Update-TypeData -TypeName $TypeName -DefaultDisplayPropertySet $Names -Force -ErrorAction Stop");
+
+    private SessionDisplayTypes? _displayTypes;
+
+    private void Emit(BeakerSession session)
+    {
+        _displayTypes ??= new SessionDisplayTypes(session.Properties.Expiring, (typeName, names) =>
+        {
+            try
+            {
+                InvokeCommand.InvokeScript(true, RegisterDisplayType, null, typeName, names);
+                return true;
+            }
+            catch (Exception ex) when (ex is RuntimeException or InvalidOperationException)
+            {
+                WriteVerbose($"Format-List will show every key: the type data of a key set could not be registered ({ex.Message}).");
+                return false;
+            }
+        });
+        session.TypeNames = _displayTypes.For(session);
+        WriteObject(session);
+    }
+
     private void Flush(List<BeakerSession> pending)
     {
         foreach (var session in pending)
         {
-            WriteObject(session);
+            Emit(session);
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using BeakerHelpers.Core.Sessions;
 
 namespace BeakerHelpers.Module.Output;
@@ -10,6 +11,9 @@ namespace BeakerHelpers.Module.Output;
 public sealed class BeakerSession
 {
     public const string TypeName = "BeakerHelpers.Session";
+
+    /// <summary>The type name of a session that expires by itself (Redis), whose default table also shows BeakerTtl.</summary>
+    public const string ExpiringTypeName = "BeakerHelpers.Session#Expiring";
 
     private readonly IReadOnlyList<KeyValuePair<string, object?>> _values;
 
@@ -33,6 +37,9 @@ public sealed class BeakerSession
 
     internal string Id { get; }
 
+    /// <summary>The type names PowerShell sees (SessionDisplayTypes): one for its key set, then the plain ones.</summary>
+    internal Collection<string> TypeNames { get; set; } = new() { TypeName, typeof(BeakerSession).FullName!, "System.Object" };
+
     internal DateTime Accessed { get; }
 
     internal DateTime? Created { get; }
@@ -42,6 +49,16 @@ public sealed class BeakerSession
     internal BeakerStoreInfo Store { get; }
 
     internal SessionPropertySet Properties { get; }
+
+    /// <summary>Whether this session holds the key (every session of a call reports the union of keys; see the adapter).</summary>
+    internal bool Has(string key)
+    {
+        GetValue(key);
+        return _byKey!.ContainsKey(key);
+    }
+
+    /// <summary>The session's own values in its order, for the default views.</summary>
+    internal IReadOnlyList<KeyValuePair<string, object?>> Values => _values;
 
     internal object? GetValue(string key)
     {

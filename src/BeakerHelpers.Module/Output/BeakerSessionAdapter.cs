@@ -31,8 +31,10 @@ public sealed class BeakerSessionAdapter : PSPropertyAdapter
     public override PSAdaptedProperty? GetProperty(object baseObject, string propertyName)
     {
         var session = (BeakerSession)baseObject;
-        if (!session.Properties.TryGetKey(propertyName, out var key))
+        if (!session.Properties.TryGetKey(propertyName, out var key) || (key != null && !session.Has(key)))
         {
+            // A key this session does not hold is missing here, as on any object without that property, so that
+            // Measure-Object -Property counts only the sessions that hold it (docs/views.md#absent).
             return null;
         }
 
@@ -64,8 +66,7 @@ public sealed class BeakerSessionAdapter : PSPropertyAdapter
         return value?.GetType().FullName ?? typeof(object).FullName!;
     }
 
-    public override Collection<string> GetTypeNameHierarchy(object baseObject) =>
-        new() { BeakerSession.TypeName, typeof(BeakerSession).FullName!, "System.Object" };
+    public override Collection<string> GetTypeNameHierarchy(object baseObject) => ((BeakerSession)baseObject).TypeNames;
 
     public override bool IsGettable(PSAdaptedProperty adaptedProperty) => true;
 

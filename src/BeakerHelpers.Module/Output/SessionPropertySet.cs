@@ -3,8 +3,8 @@ namespace BeakerHelpers.Module.Output;
 /// <summary>
 /// The property names shared by every session one command emits: the union of the session keys seen
 /// so far, sorted as the original tool sorted its columns (by key), then the row's own fields.
-/// PowerShell property names ignore case, so a key that differs from a name already taken only by case
-/// (or that matches one of the Beaker* fields) gets a '~2', '~3', ... suffix.
+/// PowerShell property names ignore case: a key named like one of the Beaker* fields, or differing only by case from a
+/// key already shown, gets a suffix computed from the key alone, so that it reads the same in every call (docs/views.md#names).
 /// </summary>
 public sealed class SessionPropertySet
 {
@@ -17,6 +17,9 @@ public sealed class SessionPropertySet
     private static readonly string[] TableRows = { IdProperty, AccessedProperty, CreatedProperty, StoreProperty };
     private static readonly string[] ExpiringRows = { IdProperty, AccessedProperty, CreatedProperty, StoreProperty, TtlProperty };
 
+    /// <summary>Every row field's name, whether or not this store shows it, so that a key's name does not depend on the store.</summary>
+    private static readonly HashSet<string> Reserved = new(ExpiringRows, StringComparer.OrdinalIgnoreCase);
+
     private readonly Dictionary<string, string?> _keyByName = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, string> _nameByKey = new(StringComparer.Ordinal);
     private readonly List<(string Name, string Key)> _sorted = new();
@@ -24,12 +27,16 @@ public sealed class SessionPropertySet
     /// <param name="expiring">Whether the store's sessions expire by themselves (Redis): they then also show BeakerTtl.</param>
     public SessionPropertySet(bool expiring = false)
     {
+        Expiring = expiring;
         RowProperties = expiring ? ExpiringRows : TableRows;
         foreach (var name in RowProperties)
         {
             _keyByName[name] = null;
         }
     }
+
+    /// <summary>Whether the store's sessions expire by themselves (Redis).</summary>
+    public bool Expiring { get; }
 
     /// <summary>The row's own fields, shown after the session's keys.</summary>
     public IReadOnlyList<string> RowProperties { get; }
@@ -46,9 +53,9 @@ public sealed class SessionPropertySet
         }
 
         name = key.Length == 0 ? "(empty)" : key;
-        for (var n = 2; _keyByName.ContainsKey(name); n++)
+        if (_keyByName.ContainsKey(name) || Reserved.Contains(name))
         {
-            name = (key.Length == 0 ? "(empty)" : key) + "~" + n;
+            name = Suffixed(name, key);
         }
 
         _keyByName[name] = key;
@@ -56,6 +63,18 @@ public sealed class SessionPropertySet
         var at = _sorted.FindIndex(p => string.CompareOrdinal(p.Key, key) > 0);
         _sorted.Insert(at < 0 ? _sorted.Count : at, (name, key));
         return name;
+    }
+
+    /// <summary>'key~' and eight hex digits of the key's FNV-1a hash: the same for a key in every call.</summary>
+    internal static string Suffixed(string name, string key)
+    {
+        var hash = 2166136261u;
+        foreach (var c in key)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+
+        return name + "~" + hash.ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>Finds a property by name (ignoring case, as PowerShell does): the session key it shows, or null for a row field.</summary>
