@@ -266,7 +266,7 @@ Import-Module '$pester'
 function Invoke-Demo {
     if (-not $NoBuild) { Invoke-Build }
     $ini = Join-Path $root 'tests/fixtures/stores/prod.ini'
-    $script = "Import-Module '$moduleDir'; Get-BeakerSession -ConfigPath '$ini' -Timeout 0; exit 0"
+    $script = "Import-Module '$moduleDir'; Get-BeakerSession -ConfigPath '$ini' -Timeout 0 | Out-String -Width 160; exit 0"
     Invoke-Native 'the demo' { Invoke-ChildPwsh $script }
 }
 

@@ -31,7 +31,7 @@ Describe 'The default table of sessions' {
         $alice = $script:Sessions | Where-Object user_name -eq 'alice@example.com'
         $line = ($alice | Out-String -Width 400).Split("`n") | Where-Object { $_.StartsWith($alice.BeakerId) }
         $line | Should -Not -Match '_accessed_time|_creation_time|_domain|_path='
-        $line | Should -Match ([regex]::Escape($alice.BeakerAccessed.ToString('yyyy-MM-dd HH:mm:ss')))
+        $line | Should -Match ([regex]::Escape($alice.BeakerAccessed.ToString('yyyy-MM-dd HH:mm')))
         $line | Should -Match 'roles=\[admin, editor\]'
         $line | Should -Match "display_name='J"
     }

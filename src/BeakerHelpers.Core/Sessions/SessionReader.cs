@@ -26,6 +26,15 @@ public sealed class SessionReader
         }
     }
 
+    /// <summary>The sessions with these ids, looked up by key; ids the store does not hold give nothing.</summary>
+    public IEnumerable<SessionReadResult> ReadIds(ISessionStore store, IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    {
+        foreach (var row in store.ReadIds(ids, cancellationToken))
+        {
+            yield return Decode(row, store.Description);
+        }
+    }
+
     public SessionReadResult Decode(StoredSession row, string storeDescription)
     {
         if (row.Problem != null)

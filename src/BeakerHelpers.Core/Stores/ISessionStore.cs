@@ -57,6 +57,12 @@ public interface ISessionStore : IDisposable
     IEnumerable<StoredSession> ReadSessions(DateTime? accessedSince, CancellationToken cancellationToken);
 
     /// <summary>
+    /// The stored sessions with these ids, looked up by key (never by listing the store); ids the store does not hold
+    /// are left out. SQL tables give each chunk of ids oldest first.
+    /// </summary>
+    IEnumerable<StoredSession> ReadIds(IReadOnlyList<string> ids, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Whether the store's access times are the app server's naive wall clock (SQL tables), which a cutoff must be
     /// computed in; file stores use file times, which are absolute.
     /// </summary>

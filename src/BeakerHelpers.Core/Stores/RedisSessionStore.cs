@@ -139,6 +139,24 @@ public sealed class RedisSessionStore : ISessionStore
         }
     }
 
+    public IEnumerable<StoredSession> ReadIds(IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    {
+        foreach (var chunk in ids.Chunk(Page))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var keys = chunk.Select(KeyOf).ToList();
+            var (values, ttls) = GetWithTtl(keys);
+            for (var i = 0; i < keys.Count; i++)
+            {
+                if (values[i] is { } data)
+                {
+                    var accessed = _accessedOf(data) is { } epoch ? Wall(epoch) : default;
+                    yield return new StoredSession(chunk[i], accessed, null, data) { Payload = StoredPayload.SessionValue, ExpiresIn = ttls[i] };
+                }
+            }
+        }
+    }
+
     public long Undated { get; private set; }
 
     public long CountAccessedBefore(DateTime cutoff, CancellationToken cancellationToken)

@@ -76,6 +76,26 @@ public abstract partial class SqlSessionStore : ISessionStore
             : ReadRows(transaction => ListingCommand(transaction, cutoff), cancellationToken);
     }
 
+    /// <summary>Ids per lookup statement (one parameter each, or one JSON array on SQLite).</summary>
+    private const int IdsPerLookup = 1000;
+
+    public IEnumerable<StoredSession> ReadIds(IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    {
+        foreach (var chunk in ids.Chunk(IdsPerLookup))
+        {
+            foreach (var row in ReadRows(transaction =>
+            {
+                var command = Command(transaction, string.Empty);
+                command.CommandText = $"SELECT namespace, accessed, created, data FROM {QualifiedTable} WHERE {NamespaceIn(command, chunk)} ORDER BY accessed";
+                command.CommandTimeout = ReadCommandTimeout;
+                return command;
+            }, cancellationToken))
+            {
+                yield return row;
+            }
+        }
+    }
+
     public bool TimesAreLocal => true;
 
     /// <summary>The rows with the highest keys (the newest inserted), read through the primary key's index: no full scan.</summary>

@@ -16,18 +16,19 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
 {
     protected const string ConfigParameterSet = "Config";
     protected const string UrlParameterSet = "Url";
+    protected const string LiteralParameterSet = "Literal";
 
     private readonly CancellationTokenSource _cancellation = new();
     private bool _disposed;
 
-    /// <summary>The app's paste.deploy ini file; 'file.ini#name' selects [app:name].</summary>
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ConfigParameterSet)]
-    [Alias("Path", "Config")]
-    [ValidateNotNullOrEmpty]
-    public string ConfigPath { get; set; } = string.Empty;
+    /// <summary>-ConfigPath as the cmdlet declares it: paste.deploy ini files, wildcards allowed; 'file.ini#name' selects [app:name].</summary>
+    protected abstract string[]? ConfigPaths { get; }
 
+    /// <summary>-LiteralPath as the cmdlet declares it: the same, without wildcards.</summary>
+    protected abstract string[]? LiteralPaths { get; }
     /// <summary>The prefix of the session settings in the ini file.</summary>
     [Parameter(ParameterSetName = ConfigParameterSet)]
+    [Parameter(ParameterSetName = LiteralParameterSet)]
     [ValidateNotNullOrEmpty]
     public string Prefix { get; set; } = SessionSettings.DefaultPrefix;
 
@@ -76,32 +77,95 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
         }
     }
 
-    /// <summary>Reads the session settings from the ini file or the URL parameters.</summary>
-    protected SessionSettings ResolveSettings()
+    /// <summary>One ini file to read settings from: as given, resolved, and the [app:name] section it selects.</summary>
+    protected sealed record ConfigTarget(string Given, string File, string? AppName);
+
+    /// <summary>
+    /// Runs <paramref name="body"/> once per store: the -Url's, or each ini file -ConfigPath or -LiteralPath names, in
+    /// turn. A failure of one ini file stops the command when it is the only one; with several (or from the pipeline)
+    /// it is written as that file's error and the next goes on.
+    /// </summary>
+    protected void ForEachStore(Action<SessionSettings> body)
     {
-        var baseDirectory = SessionState.Path.CurrentFileSystemLocation.ProviderPath;
         if (ParameterSetName == UrlParameterSet)
         {
-            var fromUrl = new SessionSettings
-            {
-                Source = "-Url",
-                // A Redis URL names Beaker's ext:redis store; anything else is a SQLAlchemy URL of a table.
-                Type = Url.StartsWith("redis://", StringComparison.OrdinalIgnoreCase) || Url.StartsWith("rediss://", StringComparison.OrdinalIgnoreCase)
-                    || Url.StartsWith("unix://", StringComparison.OrdinalIgnoreCase) ? "ext:redis" : "ext:database",
-                Url = Url,
-                UrlSource = "-Url",
-                TableName = TableName,
-                SchemaName = SchemaName,
-                BaseDirectory = baseDirectory,
-            };
-            LearnSecrets(fromUrl);
-            return fromUrl;
+            body(UrlSettings());
+            return;
         }
 
-        var (path, appName) = SplitConfigPath(ConfigPath);
-        WriteVerbose($"Reading the settings of [app:{appName ?? "main"}] from '{path}' with prefix '{SessionSettings.NormalizePrefix(Prefix)}'.");
-        var config = PasteDeployLoader.Load(path, appName);
-        var settings = SessionSettings.FromConfig(config, Prefix, baseDirectory);
+        var given = (ParameterSetName == LiteralParameterSet ? LiteralPaths : ConfigPaths) ?? Array.Empty<string>();
+        var one = given.Length == 1 && !MyInvocation.ExpectingInput;
+        foreach (var value in given)
+        {
+            IReadOnlyList<ConfigTarget> targets;
+            try
+            {
+                targets = ResolveConfigTargets(value, literal: ParameterSetName == LiteralParameterSet);
+            }
+            catch (BeakerException ex) when (!one)
+            {
+                WriteError(ToErrorRecord(ex, value));
+                continue;
+            }
+
+            foreach (var target in targets)
+            {
+                try
+                {
+                    body(SettingsOf(target));
+                }
+                catch (BeakerException ex) when (!one || targets.Count > 1)
+                {
+                    WriteError(ToErrorRecord(ex, target.Given));
+                }
+            }
+        }
+    }
+
+    /// <summary>The settings of the one store the command names (-Url, or one ini file); several is an error.</summary>
+    protected SessionSettings ResolveSettings()
+    {
+        if (ParameterSetName == UrlParameterSet)
+        {
+            return UrlSettings();
+        }
+
+        var given = (ParameterSetName == LiteralParameterSet ? LiteralPaths : ConfigPaths) ?? Array.Empty<string>();
+        var targets = given.SelectMany(value => ResolveConfigTargets(value, ParameterSetName == LiteralParameterSet)).ToList();
+        if (targets.Count != 1)
+        {
+            throw new BeakerException("OneConfigRequired", BeakerErrorKind.InvalidArgument,
+                $"Sessions given by id belong to one store, but {(ParameterSetName == LiteralParameterSet ? "-LiteralPath" : "-ConfigPath")} names {targets.Count} ini files " +
+                $"({string.Join(", ", targets.Take(5).Select(t => t.File))}). Name one, or pipe sessions from Get-BeakerSession (each carries its store).");
+        }
+
+        return SettingsOf(targets[0]);
+    }
+
+    /// <summary>Settings for -Url: a SQLAlchemy URL of a table, or a Redis URL.</summary>
+    private SessionSettings UrlSettings()
+    {
+        var fromUrl = new SessionSettings
+        {
+            Source = "-Url",
+            // A Redis URL names Beaker's ext:redis store; anything else is a SQLAlchemy URL of a table.
+            Type = Url.StartsWith("redis://", StringComparison.OrdinalIgnoreCase) || Url.StartsWith("rediss://", StringComparison.OrdinalIgnoreCase)
+                || Url.StartsWith("unix://", StringComparison.OrdinalIgnoreCase) ? "ext:redis" : "ext:database",
+            Url = Url,
+            UrlSource = "-Url",
+            TableName = TableName,
+            SchemaName = SchemaName,
+            BaseDirectory = SessionState.Path.CurrentFileSystemLocation.ProviderPath,
+        };
+        LearnSecrets(fromUrl);
+        return fromUrl;
+    }
+
+    private SessionSettings SettingsOf(ConfigTarget target)
+    {
+        WriteVerbose($"Reading the settings of [app:{target.AppName ?? "main"}] from '{target.File}' with prefix '{SessionSettings.NormalizePrefix(Prefix)}'.");
+        var config = PasteDeployLoader.Load(target.File, target.AppName);
+        var settings = SessionSettings.FromConfig(config, Prefix, SessionState.Path.CurrentFileSystemLocation.ProviderPath);
         LearnSecrets(settings);
         if (!SessionSettings.HasAnySetting(config, Prefix))
         {
@@ -269,30 +333,65 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
     }
 
     /// <summary>
-    /// Splits 'file.ini#name' and resolves the file as PowerShell resolves paths (current location, ~, drives).
-    /// A path that exists as it is keeps any '#' in its name.
+    /// The ini files one -ConfigPath or -LiteralPath value names. 'file.ini#name' selects [app:name]; a file that exists
+    /// as written keeps any '#' in its name. Paths resolve as PowerShell's do (current location, ~, drives); a
+    /// -ConfigPath with wildcards names every file it matches, and none is an error.
     /// </summary>
-    private (string Path, string? Name) SplitConfigPath(string value)
+    protected IReadOnlyList<ConfigTarget> ResolveConfigTargets(string value, bool literal)
     {
-        var whole = ResolveFileSystemPath(value);
+        var whole = ResolveFileSystemPath(value, literal: true);
         if (File.Exists(whole))
         {
-            return (whole, null);
+            return new[] { new ConfigTarget(value, whole, null) };
         }
 
         var (path, name) = PasteDeployLoader.SplitConfigUri(value);
-        return (ResolveFileSystemPath(path), name);
+        if (literal || !WildcardPattern.ContainsWildcardCharacters(path))
+        {
+            return new[] { new ConfigTarget(value, ResolveFileSystemPath(path, literal: true), name) };
+        }
+
+        var files = new List<ConfigTarget>();
+        try
+        {
+            foreach (var match in SessionState.Path.GetResolvedProviderPathFromPSPath(path, out var provider))
+            {
+                if (provider.Name != "FileSystem")
+                {
+                    throw NotFileSystem(path, provider.Name);
+                }
+
+                if (File.Exists(match))
+                {
+                    files.Add(new ConfigTarget(value, match, name));
+                }
+            }
+        }
+        catch (ItemNotFoundException)
+        {
+        }
+
+        if (files.Count == 0)
+        {
+            throw new BeakerException("ConfigFileNotFound", BeakerErrorKind.NotFound,
+                $"-ConfigPath '{value}' matches no file. Check the path and the pattern (Get-ChildItem '{path}' lists what it matches); " +
+                "a file whose name holds [ or ] is named with -LiteralPath.");
+        }
+
+        return files;
     }
 
-    private string ResolveFileSystemPath(string path)
+    private string ResolveFileSystemPath(string path, bool literal)
     {
         var resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var provider, out _);
         if (provider.Name != "FileSystem")
         {
-            throw new BeakerException("ConfigPathNotFile", BeakerErrorKind.InvalidArgument,
-                $"-ConfigPath '{path}' is on the {provider.Name} provider; it must be a file.");
+            throw NotFileSystem(path, provider.Name);
         }
 
         return resolved;
     }
+
+    private static BeakerException NotFileSystem(string path, string provider) =>
+        new("ConfigPathNotFile", BeakerErrorKind.InvalidArgument, $"-ConfigPath '{path}' is on the {provider} provider; it must be a file.");
 }

@@ -20,6 +20,25 @@ public sealed class GetBeakerSessionCommand : BeakerCommandBase
     /// </summary>
     private const int LookAhead = 1000;
 
+    /// <summary>The app's paste.deploy ini files; wildcards allowed; 'file.ini#name' selects [app:name].</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ConfigParameterSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("Path", "Config")]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? ConfigPath { get; set; }
+
+    /// <summary>The same, taken as written: no wildcards. Files piped from Get-ChildItem bind here by their PSPath.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = LiteralParameterSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("PSPath", "LP", "FullName")]
+    [ValidateNotNullOrEmpty]
+    public string[]? LiteralPath { get; set; }
+
+    /// <summary>Only these sessions, looked up by id (exact, as BeakerId shows them); ids the store does not hold are reported.</summary>
+    [Parameter]
+    [Alias("BeakerId")]
+    [ValidateNotNullOrEmpty]
+    public string[]? Id { get; set; }
+
     /// <summary>Beaker's encrypt_key, when the ini file does not hold it (or to override it).</summary>
     [Parameter]
     [SecretTransformation]
@@ -30,84 +49,116 @@ public sealed class GetBeakerSessionCommand : BeakerCommandBase
     [SecretTransformation]
     public SecureString? ValidateKey { get; set; }
 
-    protected override void EndProcessing()
+    protected override string[]? ConfigPaths => ConfigPath;
+
+    protected override string[]? LiteralPaths => LiteralPath;
+
+    protected override void BeginProcessing()
+    {
+        if (Id != null && Timeout != null)
+        {
+            ThrowTerminating(new BeakerException("TimeoutWithId", BeakerErrorKind.InvalidArgument,
+                "-Timeout and -Id cannot be combined: sessions asked for by id are shown whatever their age. Drop one of them."), Timeout);
+        }
+    }
+
+    protected override void ProcessRecord()
     {
         try
         {
-            var settings = ResolveSettings();
-            var (limit, limitSource) = ResolveTimeout(settings);
-            DateTime? cutoff = limit is { } age ? CutoffFor(age) : null;
-            WriteVerbose(cutoff is { } c
-                ? $"Showing sessions accessed since {Show(c)} ({AppTimeZone.Id}; {limitSource}: {TimeoutParser.Show(limit!.Value)})."
-                : $"Showing all sessions ({limitSource}).");
-
-            using var store = OpenStore(settings);
-            var storeInfo = new BeakerStoreInfo(settings, store.Description);
-            var (encryptKey, validateKey) = (Reveal(EncryptKey), Reveal(ValidateKey));
-            Secrets.Add(encryptKey);
-            Secrets.Add(validateKey);
-            var keys = settings.Keys(encryptKey, validateKey);
-            if (keys != null)
-            {
-                WriteVerbose($"Encrypted sessions are decrypted with the keys from {(EncryptKey != null ? "-EncryptKey" : settings.Source)}" +
-                    $"{(keys.CryptoType == null ? string.Empty : $", crypto_type {keys.CryptoType}")}{(keys.NonceBits == null ? string.Empty : $", {keys.NonceBits}-bit nonces")}.");
-            }
-
-            if (cutoff != null)
-            {
-                CheckAppClock(store, settings, refuse: false, keys);
-            }
-
-            var reader = new SessionReader(new SessionPayloadDecoder(settings.Prefix, keys), AppTimeZone);
-            var properties = new SessionPropertySet(expiring: store.SessionsExpire);
-            var pending = new List<BeakerSession>(LookAhead);
-            int sessions = 0, skipped = 0, errors = 0;
-            foreach (var result in reader.Read(store, cutoff, CancellationToken))
-            {
-                if (result.Session != null)
-                {
-                    sessions++;
-                    var session = new BeakerSession(result.Session, storeInfo, properties);
-                    if (pending != null)
-                    {
-                        pending.Add(session);
-                        if (pending.Count == LookAhead)
-                        {
-                            Flush(pending);
-                            pending = null;
-                        }
-                    }
-                    else
-                    {
-                        Emit(session);
-                    }
-                }
-                else if (result.Error != null)
-                {
-                    errors++;
-                    WriteError(ToErrorRecord(new PayloadException($"Session '{result.Id}' in {store.Description} cannot be read: {result.Error.Message.TrimEnd('.')}.", result.Error.ErrorId, result.Error), result.Id));
-                }
-                else
-                {
-                    skipped++;
-                }
-            }
-
-            if (pending != null)
-            {
-                Flush(pending);
-            }
-
-            WriteVerbose($"{sessions} session(s) listed; {skipped} row(s) skipped because they are not sessions (cache namespaces sharing the table); {errors} unreadable.");
+            ForEachStore(List);
         }
         catch (BeakerException ex)
         {
-            ThrowTerminating(ex, ParameterSetName == UrlParameterSet ? null : ConfigPath);
+            ThrowTerminating(ex, ParameterSetName == UrlParameterSet ? null : (object?)ConfigPath ?? LiteralPath);
         }
         catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
         {
             // Ctrl+C: PowerShell stops the pipeline; nothing to report.
         }
+    }
+
+    private void List(SessionSettings settings)
+    {
+        DateTime? cutoff = null;
+        if (Id == null)
+        {
+            var (limit, limitSource) = ResolveTimeout(settings);
+            cutoff = limit is { } age ? CutoffFor(age) : null;
+            WriteVerbose(cutoff is { } c
+                ? $"Showing sessions accessed since {Show(c)} ({AppTimeZone.Id}; {limitSource}: {TimeoutParser.Show(limit!.Value)})."
+                : $"Showing all sessions ({limitSource}).");
+        }
+
+        using var store = OpenStore(settings);
+        var storeInfo = new BeakerStoreInfo(settings, store.Description);
+        var (encryptKey, validateKey) = (Reveal(EncryptKey), Reveal(ValidateKey));
+        Secrets.Add(encryptKey);
+        Secrets.Add(validateKey);
+        var keys = settings.Keys(encryptKey, validateKey);
+        if (keys != null)
+        {
+            WriteVerbose($"Encrypted sessions are decrypted with the keys from {(EncryptKey != null ? "-EncryptKey" : settings.Source)}" +
+                $"{(keys.CryptoType == null ? string.Empty : $", crypto_type {keys.CryptoType}")}{(keys.NonceBits == null ? string.Empty : $", {keys.NonceBits}-bit nonces")}.");
+        }
+
+        if (cutoff != null)
+        {
+            CheckAppClock(store, settings, refuse: false, keys);
+        }
+
+        var reader = new SessionReader(new SessionPayloadDecoder(settings.Prefix, keys), AppTimeZone);
+        var properties = new SessionPropertySet(expiring: store.SessionsExpire);
+        _displayTypes = null;
+        var pending = new List<BeakerSession>(LookAhead);
+        int sessions = 0, skipped = 0, errors = 0;
+        var wanted = Id?.Distinct(StringComparer.Ordinal).ToList();
+        var found = wanted == null ? null : new HashSet<string>(StringComparer.Ordinal);
+        var results = wanted == null ? reader.Read(store, cutoff, CancellationToken) : reader.ReadIds(store, wanted, CancellationToken);
+        foreach (var result in results)
+        {
+            found?.Add(result.Id);
+            if (result.Session != null)
+            {
+                sessions++;
+                var session = new BeakerSession(result.Session, storeInfo, properties);
+                if (pending != null)
+                {
+                    pending.Add(session);
+                    if (pending.Count == LookAhead)
+                    {
+                        Flush(pending);
+                        pending = null;
+                    }
+                }
+                else
+                {
+                    Emit(session);
+                }
+            }
+            else if (result.Error != null)
+            {
+                errors++;
+                WriteError(ToErrorRecord(new PayloadException($"Session '{result.Id}' in {store.Description} cannot be read: {result.Error.Message.TrimEnd('.')}.", result.Error.ErrorId, result.Error), result.Id));
+            }
+            else
+            {
+                skipped++;
+            }
+        }
+
+        if (pending != null)
+        {
+            Flush(pending);
+        }
+
+        foreach (var missing in wanted?.Where(id => !found!.Contains(id)) ?? Enumerable.Empty<string>())
+        {
+            WriteError(ToErrorRecord(new BeakerException("SessionNotFound", BeakerErrorKind.NotFound,
+                $"{store.Description} holds no session '{missing}' (the id is matched exactly; it may have been removed or never saved)."), missing));
+        }
+
+        WriteVerbose($"{sessions} session(s) listed from {store.Description}; {skipped} row(s) skipped because they are not sessions (cache namespaces sharing the table); {errors} unreadable.");
     }
 
     private static string? Reveal(SecureString? secret)

@@ -20,53 +20,74 @@ public sealed class MeasureBeakerSessionCommand : BeakerCommandBase
     [Parameter]
     public SwitchParameter Detailed { get; set; }
 
-    protected override void EndProcessing()
+    /// <summary>The app's paste.deploy ini files; wildcards allowed; 'file.ini#name' selects [app:name].</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ConfigParameterSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("Path", "Config")]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? ConfigPath { get; set; }
+
+    /// <summary>The same, taken as written: no wildcards. Files piped from Get-ChildItem bind here by their PSPath.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = LiteralParameterSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("PSPath", "LP", "FullName")]
+    [ValidateNotNullOrEmpty]
+    public string[]? LiteralPath { get; set; }
+
+    protected override string[]? ConfigPaths => ConfigPath;
+
+    protected override string[]? LiteralPaths => LiteralPath;
+
+    protected override void ProcessRecord()
     {
         try
         {
-            var settings = ResolveSettings();
-            var (limit, limitSource) = ResolveTimeout(settings);
-            DateTime? cutoff = limit is { } age ? CutoffFor(age) : null;
-            using var store = OpenStore(settings);
-            var bounds = new StatisticsBounds(cutoff, CutoffFor(TimeSpan.FromHours(1)), CutoffFor(TimeSpan.FromDays(1)),
-                CutoffFor(TimeSpan.FromDays(7)), CutoffFor(TimeSpan.FromDays(30)));
-            WriteVerbose(cutoff is { } c
-                ? $"Counting sessions accessed before {Show(c)} as old ({AppTimeZone.Id}; {limitSource}: {TimeoutParser.Show(limit!.Value)})."
-                : $"No timeout ({limitSource}): Active and Old are not counted.");
-            StoreStatistics measured;
-            SessionContentTally? content = null;
-            if (Detailed)
-            {
-                // One pass that decodes every row; where the figures would otherwise take a query that scans the table
-                // again, the same pass counts them (exactly: a row is a session when it decodes as one, or fails to).
-                content = new SessionContentTally();
-                var reader = new SessionReader(new SessionPayloadDecoder(settings.Prefix, settings.Keys()), AppTimeZone);
-                var tally = store.MeasuresInDatabase ? new StoreStatisticsTally(bounds) : null;
-                foreach (var row in store.ReadSessions(null, CancellationToken))
-                {
-                    var result = reader.Decode(row, store.Description);
-                    tally?.Add(row.Accessed, row.Data.LongLength, isSession: !result.IsSkipped);
-                    content.Add(result);
-                }
-
-                measured = tally?.Result(store.Description) ?? store.Measure(bounds, CancellationToken);
-            }
-            else
-            {
-                measured = store.Measure(bounds, CancellationToken);
-            }
-
-            var output = new PSObject(new BeakerSessionStatistics(measured, limit, cutoff, AppTimeZone.Id, content));
-            output.TypeNames.Insert(0, BeakerSessionStatistics.TypeName);
-            WriteObject(output);
+            ForEachStore(Measure);
         }
         catch (BeakerException ex)
         {
-            ThrowTerminating(ex, ParameterSetName == UrlParameterSet ? null : ConfigPath);
+            ThrowTerminating(ex, ParameterSetName == UrlParameterSet ? null : (object?)ConfigPath ?? LiteralPath);
         }
         catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
         {
             // Ctrl+C: PowerShell stops the pipeline; nothing to report.
         }
+    }
+
+    private void Measure(SessionSettings settings)
+    {
+        var (limit, limitSource) = ResolveTimeout(settings);
+        DateTime? cutoff = limit is { } age ? CutoffFor(age) : null;
+        using var store = OpenStore(settings);
+        var bounds = new StatisticsBounds(cutoff, CutoffFor(TimeSpan.FromHours(1)), CutoffFor(TimeSpan.FromDays(1)),
+            CutoffFor(TimeSpan.FromDays(7)), CutoffFor(TimeSpan.FromDays(30)));
+        WriteVerbose(cutoff is { } c
+            ? $"Counting sessions accessed before {Show(c)} as old ({AppTimeZone.Id}; {limitSource}: {TimeoutParser.Show(limit!.Value)})."
+            : $"No timeout ({limitSource}): Active and Old are not counted.");
+        StoreStatistics measured;
+        SessionContentTally? content = null;
+        if (Detailed)
+        {
+            // One pass that decodes every row; where the figures would otherwise take a query that scans the table
+            // again, the same pass counts them (exactly: a row is a session when it decodes as one, or fails to).
+            content = new SessionContentTally();
+            var reader = new SessionReader(new SessionPayloadDecoder(settings.Prefix, settings.Keys()), AppTimeZone);
+            var tally = store.MeasuresInDatabase ? new StoreStatisticsTally(bounds) : null;
+            foreach (var row in store.ReadSessions(null, CancellationToken))
+            {
+                var result = reader.Decode(row, store.Description);
+                tally?.Add(row.Accessed, row.Data.LongLength, isSession: !result.IsSkipped);
+                content.Add(result);
+            }
+
+            measured = tally?.Result(store.Description) ?? store.Measure(bounds, CancellationToken);
+        }
+        else
+        {
+            measured = store.Measure(bounds, CancellationToken);
+        }
+
+        var output = new PSObject(new BeakerSessionStatistics(measured, limit, cutoff, AppTimeZone.Id, content));
+        output.TypeNames.Insert(0, BeakerSessionStatistics.TypeName);
+        WriteObject(output);
     }
 }

@@ -32,18 +32,39 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
     /// <summary>Ids piped in or given, per store description, in arrival order without repeats.</summary>
     private readonly Dictionary<string, (BeakerStoreInfo? Store, List<string> Ids, HashSet<string> Seen)> _idsByStore = new(StringComparer.Ordinal);
 
+    /// <summary>The app's paste.deploy ini files; wildcards allowed; 'file.ini#name' selects [app:name].</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ConfigParameterSet)]
+    [Alias("Path", "Config")]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? ConfigPath { get; set; }
+
+    /// <summary>The same, taken as written: no wildcards.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = LiteralParameterSet)]
+    [Alias("PSPath", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string[]? LiteralPath { get; set; }
+
     /// <summary>Session ids to remove whatever their age. Sessions from Get-BeakerSession bind by their BeakerId.</summary>
     [Parameter(ParameterSetName = ConfigParameterSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = LiteralParameterSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Parameter(ParameterSetName = UrlParameterSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Parameter(Mandatory = true, ParameterSetName = PipelineParameterSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, ParameterSetName = PipelineParameterSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("BeakerId")]
     [ValidateNotNullOrEmpty]
     public string[]? Id { get; set; }
 
-    /// <summary>The store a piped session came from (its BeakerStore property).</summary>
-    [Parameter(Mandatory = true, ParameterSetName = PipelineParameterSet, ValueFromPipelineByPropertyName = true)]
+    /// <summary>
+    /// The store a piped session came from (its BeakerStore property). Sessions read back with Import-Clixml have none
+    /// that can be used: give -ConfigPath or -Url with them.
+    /// </summary>
+    [Parameter(ParameterSetName = PipelineParameterSet, ValueFromPipelineByPropertyName = true)]
     [Alias("BeakerStore")]
     public BeakerStoreInfo? Store { get; set; }
+
+    protected override string[]? ConfigPaths => ConfigPath;
+
+    protected override string[]? LiteralPaths => LiteralPath;
 
     /// <summary>
     /// Rows per delete statement and transaction. Without it, batches start at 5000 rows and grow or shrink so
@@ -58,6 +79,7 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
     /// visits of crawlers and health checks, which can go sooner than real sessions.
     /// </summary>
     [Parameter(ParameterSetName = ConfigParameterSet)]
+    [Parameter(ParameterSetName = LiteralParameterSet)]
     [Parameter(ParameterSetName = UrlParameterSet)]
     public SwitchParameter Empty { get; set; }
 
@@ -115,6 +137,14 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
             {
                 foreach (var (_, group) in _idsByStore)
                 {
+                    if (group.Store == null && ParameterSetName == PipelineParameterSet)
+                    {
+                        throw new BeakerException("StoreRequired", BeakerErrorKind.InvalidArgument,
+                            $"{group.Ids.Count} session id(s) came without their store ('{group.Ids[0]}'{(group.Ids.Count > 1 ? ", ..." : string.Empty)}): " +
+                            "plain strings, or sessions read back with Import-Clixml, do not say which store they are in. " +
+                            "Add -ConfigPath (the app's ini file) or -Url, or pipe the sessions straight from Get-BeakerSession.");
+                    }
+
                     var settings = group.Store?.Settings ?? ResolveSettings();
                     LearnSecrets(settings);
                     RemoveIds(settings, group.Ids);
@@ -128,17 +158,11 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
                 return;
             }
 
-            if (Empty)
-            {
-                RemoveEmpty(ResolveSettings());
-                return;
-            }
-
-            RemoveOld(ResolveSettings());
+            ForEachStore(Empty ? RemoveEmpty : RemoveOld);
         }
         catch (BeakerException ex)
         {
-            ThrowTerminating(ex, ParameterSetName == ConfigParameterSet ? ConfigPath : null);
+            ThrowTerminating(ex, ParameterSetName == UrlParameterSet ? null : (object?)ConfigPath ?? LiteralPath);
         }
         catch (Exception ex) when ((ex is OperationCanceledException || ex is PipelineStoppedException) && CancellationToken.IsCancellationRequested)
         {
@@ -308,16 +332,39 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
         }
     }
 
+    /// <summary>How many ids an approval prompt or -WhatIf names before '...'.</summary>
+    private const int IdsShown = 3;
+
     private void RemoveIds(SessionSettings settings, List<string> ids)
     {
         using var store = OpenStore(settings, writable: !IsWhatIf());
-        if (!Approved(store.Description, $"Remove {ids.Count} session(s) given by id", ids.Count))
+        var found = new List<string>();
+        foreach (var row in store.ReadIds(ids, CancellationToken))
         {
+            found.Add(row.Id);
+        }
+
+        var shown = string.Join(", ", found.Take(IdsShown)) + (found.Count > IdsShown ? $", ... ({found.Count - IdsShown} more)" : string.Empty);
+        var action = found.Count == ids.Count
+            ? $"Remove {found.Count} session(s) given by id ({shown})"
+            : $"Remove the {found.Count} session(s) found of {ids.Count} id(s) given{(found.Count > 0 ? $" ({shown})" : string.Empty)}";
+        if (found.Count == 0)
+        {
+            WriteVerbose($"{action}: nothing to remove from {store.Description}.");
+        }
+
+        if (!Approved(store.Description, action, found.Count))
+        {
+            if (found.Count == 0 && !IsWhatIf())
+            {
+                Report(new BeakerRemovalSummary(store.Description, null, null, 0, new RemovalResult(0, 0, TimeSpan.Zero, TimeSpan.Zero)), $"of {ids.Count} given by id, none found");
+            }
+
             return;
         }
 
-        var result = WithProgress(store.Description, ids.Count, progress => store.RemoveIds(ids, BatchSize, CancellationToken, progress));
-        Report(new BeakerRemovalSummary(store.Description, null, null, ids.Count, result), $"of {ids.Count} given by id");
+        var result = WithProgress(store.Description, found.Count, progress => store.RemoveIds(found, BatchSize, CancellationToken, progress));
+        Report(new BeakerRemovalSummary(store.Description, null, null, found.Count, result), $"of {found.Count} found ({ids.Count} given by id)");
     }
 
     /// <summary>

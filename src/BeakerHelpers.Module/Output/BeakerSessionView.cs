@@ -15,9 +15,9 @@ public static class BeakerSessionView
     public static string Summary(object? session) =>
         Unwrap(session) is { } s ? SessionSummary.Of(s.Values) : string.Empty;
 
-    /// <summary>A row time as the table shows it, sortable and the same in every culture.</summary>
+    /// <summary>A row time as the table shows it, sortable, the same in every culture, to the minute as Measure-BeakerSession's.</summary>
     public static string Time(object? time) => (time is PSObject wrapped ? wrapped.BaseObject : time) is DateTime t
-        ? t.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)
+        ? t.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)
         : string.Empty;
 
     private static BeakerSession? Unwrap(object? value) => (value is PSObject wrapped ? wrapped.BaseObject : value) as BeakerSession;

@@ -82,10 +82,7 @@ public abstract class FolderSessionStore : ISessionStore
 
                 if (session.HasLink)
                 {
-                    yield return new StoredSession(session.Id, accessed, null, Array.Empty<byte>())
-                    {
-                        Problem = new PayloadException($"'{session.Files.First(f => f.IsLink).Path}' is a link; BeakerHelpers never follows links out of the session folders", "SessionFileIsLink"),
-                    };
+                    yield return new StoredSession(session.Id, accessed, null, Array.Empty<byte>()) { Problem = LinkProblem(session) };
                     continue;
                 }
 
@@ -96,6 +93,31 @@ public abstract class FolderSessionStore : ISessionStore
             }
         }
     }
+
+    public IEnumerable<StoredSession> ReadIds(IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    {
+        foreach (var id in ids)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (LeafFolderOf(id) is not { } leaf || SessionsIn(leaf).FirstOrDefault(s => s.Id == id) is not { } session)
+            {
+                continue;
+            }
+
+            var accessed = Wall(session.ModifiedUtc);
+            if (session.HasLink)
+            {
+                yield return new StoredSession(session.Id, accessed, null, Array.Empty<byte>()) { Problem = LinkProblem(session) };
+            }
+            else if (Read(session, accessed) is { } stored)
+            {
+                yield return stored;
+            }
+        }
+    }
+
+    private static PayloadException LinkProblem(SessionFiles session) =>
+        new($"'{session.Files.First(f => f.IsLink).Path}' is a link; BeakerHelpers never follows links out of the session folders", "SessionFileIsLink");
 
     /// <summary>
     /// One walk of the session tree (file times and sizes, nothing read) and one of the lock tree. Every session file

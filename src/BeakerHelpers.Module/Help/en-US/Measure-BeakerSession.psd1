@@ -7,7 +7,8 @@
         'Format-Table shows one line per store; Format-List shows every figure, the histogram included.'
     )
     Parameters  = @{
-        ConfigPath = 'The app''s paste.deploy ini file, resolved like any PowerShell path. Append #name to read [app:name] instead of [app:main].'
+        ConfigPath = 'The app''s paste.deploy ini files, resolved like any PowerShell path, with wildcards; one statistics object per store, in turn. Takes paths from the pipeline. Append #name to read [app:name] instead of [app:main]. Aliases: Path, Config.'
+        LiteralPath = 'Like -ConfigPath, but taken as written: no wildcards. Files piped from Get-ChildItem bind here (by their PSPath). Aliases: PSPath, LP, FullName.'
         Prefix     = 'The prefix of the session settings in the ini file. Default: beaker.session.'
         Url        = 'A SQLAlchemy URL of the store, for use without an ini file (see Get-Help Get-BeakerSession -Parameter Url). A Redis URL (redis://[[user]:password@]host[:port][/db], rediss:// or unix:///path/to.sock?db=N) reads Beaker''s ext:redis store instead.'
         TableName  = 'The table, with -Url. Default: beaker_cache.'
@@ -22,6 +23,6 @@
         @{ Code = 'Measure-BeakerSession prod.ini -Detailed | Select-Object SessionRows, EmptySessions, UnreadableSessions, CommonKeys'; Remarks = 'How many sessions hold nothing the app stored, and which keys the others hold.' }
         @{ Code = 'Measure-BeakerSession -Url postgresql://beaker:secret@db/app -Timeout 30d'; Remarks = 'A store given by its URL, without an ini file.' }
     )
-    Inputs      = @()
+    Inputs      = @(@{ Type = 'System.String[]'; Description = 'Paths of ini files (-ConfigPath), or objects with a PSPath or FullName property such as Get-ChildItem''s files (-LiteralPath).' })
     Outputs     = @(@{ Type = 'BeakerHelpers.SessionStatistics'; Description = 'One object for the store.' })
 }
