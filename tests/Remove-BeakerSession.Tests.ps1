@@ -302,7 +302,7 @@ if (`$async.IsCompleted) { 'ENDED BEFORE THE STOP' }
             $caught = $null
             try { Remove-BeakerSession $script:Ini -Timeout 1h -BatchSize 1 } catch { $caught = $_ }
             $caught.FullyQualifiedErrorId | Should -Be "RemovalFailed,$script:CommandId"
-            $caught.Exception.Message | Should -Match 'after 2 session\(s\) were removed in 2 batch\(es\).*simulated.*run the command again'
+            $caught.Exception.Message | Should -Match 'stopped after 2 session\(s\) were removed in 2 batch\(es\).*simulated.*running the command again is safe'
             (Get-StoredId $script:Url).Count | Should -Be ($script:AllIds.Count - 2)
         }
     }

@@ -86,12 +86,43 @@ public sealed class SqliteRemovalTests : IDisposable
     }
 
     [Fact]
+    public void AWriteLockHeldLongerThanTheLimitEndsInStoreLockedSayingNothingWasRemoved()
+    {
+        // Another connection holds the database's write lock (as an app in a long transaction would) for longer than
+        // the removal waits: the removal says it waits, gives up after the limit, and removed nothing.
+        using var holder = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_db};Pooling=False");
+        holder.Open();
+        using var hold = holder.BeginTransaction(deferred: false);
+        var notices = new List<string>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        BeakerException error;
+        using (var store = Open())
+        {
+            store.LockWaitLimit = TimeSpan.FromSeconds(2);
+            store.LockWaitNotice = notices.Add;
+            error = Assert.Throws<BeakerException>(() => store.RemoveAccessedBefore(Generated, 10, CancellationToken.None));
+        }
+
+        Assert.InRange(clock.Elapsed.TotalSeconds, 1.9, 10);
+        Assert.Equal("StoreLocked", error.ErrorId);
+        Assert.StartsWith($"Nothing was removed from sqlite '{_db}'", error.Message);
+        Assert.Contains("write lock", error.Message);
+        Assert.Contains("running the command again is safe", error.Message);
+        var notice = Assert.Single(notices);
+        Assert.Contains($"Waiting for the write lock on '{_db}'", notice);
+        Assert.Contains("Giving up after 2 s", notice);
+        hold.Rollback();
+        holder.Close();
+        Assert.Equal(FixtureStore.Rows("sessions.db", "beaker_cache").Count(), RemainingIds().Count);
+    }
+
+    [Fact]
     public void AReadOnlyStoreCannotRemove()
     {
         using var store = Open(writable: false);
         var error = Assert.Throws<BeakerException>(() => store.RemoveAccessedBefore(Generated, 10, CancellationToken.None));
         Assert.Equal("RemovalFailed", error.ErrorId);
-        Assert.Contains("after 0 session(s) were removed", error.Message);
+        Assert.Contains("Nothing was removed from", error.Message);
         Assert.Equal(FixtureStore.Rows("sessions.db", "beaker_cache").Count(), RemainingIds().Count);
     }
 

@@ -513,15 +513,26 @@ public abstract partial class SqlSessionStore : ISessionStore
     private BeakerException RemovalFailed(BatchTally tally, Exception ex)
     {
         var lasting = ex is DbException failure ? LastingFailure(failure) : null;
+        var locked = ex is DbException db && IsLockTimeout(db);
         var inDoubt = tally.InDoubt > 0
             ? $" (and perhaps the {tally.InDoubt} of the batch whose commit was under way: the connection was lost before the server said whether it committed)"
             : string.Empty;
-        return new("RemovalFailed", lasting == null ? BeakerErrorKind.ConnectionError : BeakerErrorKind.PermissionDenied,
-            $"Removing sessions from {Description} failed after {tally.Removed} session(s) were removed in {tally.Batches} batch(es){inDoubt}: " +
-            $"{(ex is DbException db ? Explain(db) ?? db.Message : $"the connection was lost ({ex.Message})").TrimEnd('.')}. " +
-            "The store is consistent (a batch is committed whole or not at all); " +
-            (lasting == null ? "run the command again to finish." : $"running the command again will not help until {lasting}."), ex);
+        var done = tally.Removed == 0 && tally.InDoubt == 0
+            ? $"Nothing was removed from {Description}"
+            : $"Removing sessions from {Description} stopped after {tally.Removed} session(s) were removed in {tally.Batches} batch(es){inDoubt}";
+        var reason = locked
+            ? "another connection held the database's write lock the whole time a batch waited for it (the app in a long transaction, a stuck process, or another cleanup)"
+            : (ex is DbException known ? Explain(known) ?? known.Message : $"the connection was lost ({ex.Message})").TrimEnd('.');
+        return new(locked ? "StoreLocked" : "RemovalFailed", lasting == null ? BeakerErrorKind.ConnectionError : BeakerErrorKind.PermissionDenied,
+            $"{done}: {reason}. The store is consistent (a batch is committed whole or not at all); " +
+            (lasting == null ? "running the command again is safe and finishes the job." : $"running the command again will not help until {lasting}."), ex);
     }
+
+    /// <summary>Told while a batch waits long for a lock (SQLite's write lock: <see cref="ISessionStore.LockWaitNotice"/>).</summary>
+    public Action<string>? LockWaitNotice { get; set; }
+
+    /// <summary>Whether a failure is the end of a wait for a lock that never came (SQLite's busy timeout).</summary>
+    protected virtual bool IsLockTimeout(DbException exception) => false;
 
     /// <summary>Counts a removal's rows and batches and times the batches.</summary>
     private sealed class BatchTally

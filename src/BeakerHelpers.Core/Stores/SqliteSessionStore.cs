@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
@@ -210,7 +211,62 @@ public sealed class SqliteSessionStore : SqlSessionStore
 
     protected override object CutoffValue(DateTime cutoff) => cutoff.ToString(TimestampFormat, CultureInfo.InvariantCulture);
 
-    protected override DbTransaction BeginBatch() => _connection.BeginTransaction(deferred: false);
+    /// <summary>How long a batch waits for the write lock another connection holds before the removal gives up.</summary>
+    public TimeSpan LockWaitLimit { get; set; } = TimeSpan.FromSeconds(BusyTimeoutSeconds);
+
+    /// <summary>
+    /// Takes the write lock for a batch, waiting for it in steps of at most a second (SQLite's busy handler, then the
+    /// driver's own retry, each bounded by a second) so that a long wait is said while it lasts, and given up after
+    /// <see cref="LockWaitLimit"/> (docs/removal.md#lock-wait).
+    /// </summary>
+    protected override DbTransaction BeginBatch()
+    {
+        var started = Stopwatch.GetTimestamp();
+        var said = false;
+        SetLockWait(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    var transaction = _connection.BeginTransaction(deferred: false);
+                    if (said)
+                    {
+                        LockWaitNotice?.Invoke($"Got the write lock on '{FilePath}' after {Stopwatch.GetElapsedTime(started).TotalSeconds:0} s; removing goes on.");
+                    }
+
+                    return transaction;
+                }
+                catch (SqliteException ex) when (ex.SqliteErrorCode == SqliteBusy && Stopwatch.GetElapsedTime(started) < LockWaitLimit)
+                {
+                    if (!said)
+                    {
+                        said = true;
+                        LockWaitNotice?.Invoke($"Waiting for the write lock on '{FilePath}': another connection holds it (the app saving, a long transaction, or another cleanup). " +
+                            $"Giving up after {LockWaitLimit.TotalSeconds:0} s.");
+                    }
+                }
+            }
+        }
+        finally
+        {
+            SetLockWait(LockWaitLimit);
+        }
+    }
+
+    private const int SqliteBusy = 5;
+
+    private void SetLockWait(TimeSpan wait)
+    {
+        var milliseconds = (int)Math.Clamp(wait.TotalMilliseconds, 1, int.MaxValue);
+        using var pragma = _connection.CreateCommand();
+        pragma.CommandText = $"PRAGMA busy_timeout = {milliseconds}";
+        pragma.ExecuteNonQuery();
+        _connection.DefaultTimeout = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+    }
+
+    protected override bool IsLockTimeout(DbException exception) => (exception as SqliteException)?.SqliteErrorCode == SqliteBusy;
 
     protected override DbTransaction BeginRead() => _connection.BeginTransaction(deferred: true);
 

@@ -247,7 +247,7 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
             return;
         }
 
-        using var store = OpenStore(settings, writable: true);
+        using var store = OpenWritable(settings);
         var result = WithProgress(description, count, progress => store.RemoveAccessedBefore(cutoff, BatchSize, CancellationToken, progress,
             adaptive: !MyInvocation.BoundParameters.ContainsKey(nameof(BatchSize))));
         Report(new BeakerRemovalSummary(description, cutoff, zone, count, result), olderThan);
@@ -320,7 +320,7 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
                 return;
             }
 
-            using var store = OpenStore(settings, writable: true);
+            using var store = OpenWritable(settings);
             var ids = File.ReadLines(spool).Select(line => Encoding.UTF8.GetString(Convert.FromBase64String(line)));
             var removal = WithProgress(description, found, progress => store.RemoveIds(ids, BatchSize, CancellationToken, progress, accessedBefore: cutoff,
                 adaptive: !MyInvocation.BoundParameters.ContainsKey(nameof(BatchSize))));
@@ -332,12 +332,20 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
         }
     }
 
+    /// <summary>The store opened for removal; a wait for the app's lock is said as a warning while it lasts.</summary>
+    private ISessionStore OpenWritable(SessionSettings settings)
+    {
+        var store = OpenStore(settings, writable: true);
+        store.LockWaitNotice = WriteWarning;
+        return store;
+    }
+
     /// <summary>How many ids an approval prompt or -WhatIf names before '...'.</summary>
     private const int IdsShown = 3;
 
     private void RemoveIds(SessionSettings settings, List<string> ids)
     {
-        using var store = OpenStore(settings, writable: !IsWhatIf());
+        using var store = IsWhatIf() ? OpenStore(settings) : OpenWritable(settings);
         var found = new List<string>();
         foreach (var row in store.ReadIds(ids, CancellationToken))
         {
