@@ -95,13 +95,14 @@ function Invoke-Build {
     }
 
     New-Item -ItemType Directory -Force (Join-Path $moduleDir 'en-US') | Out-Null
+    Copy-Item (Join-Path $root 'src/BeakerHelpers.Module/Help/en-US/*.help.txt') (Join-Path $moduleDir 'en-US')
     Invoke-Native 'writing the help' {
         dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -File (Join-Path $root 'src/BeakerHelpers.Module/Help/New-MamlHelp.ps1') `
             -ModuleDir $moduleDir -SourceDir (Join-Path $root 'src/BeakerHelpers.Module/Help/en-US') -Destination (Join-Path $moduleDir 'en-US/BeakerHelpers.dll-Help.xml')
     }
 
     $expected = @(
-        'BeakerHelpers.psd1', 'BeakerHelpers.dll', 'BeakerHelpers.types.ps1xml', 'BeakerHelpers.format.ps1xml', 'en-US/BeakerHelpers.dll-Help.xml',
+        'BeakerHelpers.psd1', 'BeakerHelpers.dll', 'BeakerHelpers.types.ps1xml', 'BeakerHelpers.format.ps1xml', 'en-US/BeakerHelpers.dll-Help.xml', 'en-US/about_BeakerHelpers.help.txt',
         'lib/BeakerHelpers.Core.dll', 'lib/Microsoft.Data.Sqlite.dll', 'lib/Npgsql.dll', 'lib/MySqlConnector.dll', 'lib/SQLitePCLRaw.core.dll',
         'lib/runtimes/linux-x64/native/libe_sqlite3.so', 'lib/runtimes/win-x64/native/e_sqlite3.dll',
         'lib/runtimes/osx-x64/native/libe_sqlite3.dylib', 'lib/runtimes/osx-arm64/native/libe_sqlite3.dylib'
@@ -173,7 +174,7 @@ function Invoke-WithServers([scriptblock] $Action) {
 }
 
 # What the package must hold besides the manifest (checked in the .nupkg itself), and what it must not.
-$packageMustHave = @('BeakerHelpers.dll', 'BeakerHelpers.types.ps1xml', 'BeakerHelpers.format.ps1xml', 'LICENSE', 'en-US/BeakerHelpers.dll-Help.xml',
+$packageMustHave = @('BeakerHelpers.dll', 'BeakerHelpers.types.ps1xml', 'BeakerHelpers.format.ps1xml', 'LICENSE', 'en-US/BeakerHelpers.dll-Help.xml', 'en-US/about_BeakerHelpers.help.txt',
     'lib/BeakerHelpers.Core.dll', 'lib/Microsoft.Data.Sqlite.dll', 'lib/Npgsql.dll', 'lib/MySqlConnector.dll', 'lib/SQLitePCLRaw.core.dll') +
     @($nativeRids | ForEach-Object { "lib/runtimes/$_/native/" + $(if ($_ -like 'win-*') { 'e_sqlite3.dll' } elseif ($_ -like 'osx-*') { 'libe_sqlite3.dylib' } else { 'libe_sqlite3.so' }) })
 

@@ -66,6 +66,23 @@ Describe 'File and dbm session stores' {
             }
         }
 
+        It 'lists oldest access first, as the SQL stores do (<_>)' -ForEach 'file', 'dumb' {
+            $sessions = @(Get-BeakerSession (Join-Path $script:Dir "$_.ini") -Timeout 0 -ErrorAction SilentlyContinue)
+            $sessions.Count | Should -BeGreaterThan 2
+            @($sessions.BeakerAccessed) | Should -Be @($sessions.BeakerAccessed | Sort-Object)
+            # The file ages differ, so the order is not the folders' (ids in ordinal order).
+            @($sessions.BeakerId) | Should -Not -Be @($sessions.BeakerId | Sort-Object -CaseSensitive)
+        }
+
+        It 'finds a session by id without listing the store, and says which ids it lacks' {
+            $wanted = $script:File.sessions[0].id
+            $found = @(Get-BeakerSession $script:FileIni -Id $wanted, 'nosuchsession' -ErrorVariable missing -ErrorAction SilentlyContinue)
+            $found.BeakerId | Should -Be $wanted
+            $found.user_name | Should -Be $script:File.sessions[0].user_name
+            @($missing).Count | Should -Be 1
+            $missing[0].FullyQualifiedErrorId | Should -BeLike 'SessionNotFound,*'
+        }
+
         It 'decodes Beaker 1.11 dicts, the 1.12 pickle and json layouts and Python 2 protocol-0 files' {
             $sessions = Get-BeakerSession $script:FileIni -Timeout 0
             $rich = $sessions | Where-Object user_name -eq 'rich@example.com'

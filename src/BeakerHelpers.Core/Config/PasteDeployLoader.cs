@@ -30,6 +30,22 @@ public static class PasteDeployLoader
         return (value.Substring(0, hash), name.Length == 0 ? null : name);
     }
 
+    /// <summary>
+    /// The names 'file.ini#name' can select in this file: its [app:], [composite:], [pipeline:] and [filter-app:]
+    /// sections, in file order (for argument completion).
+    /// </summary>
+    public static IEnumerable<string> AppNames(string absolutePath)
+    {
+        foreach (var section in Open(absolutePath).Sections)
+        {
+            var colon = section.IndexOf(':');
+            if (colon > 0 && AppPrefixGroups.Any(group => group.Contains(section[..colon].Trim(), StringComparer.OrdinalIgnoreCase)))
+            {
+                yield return section[(colon + 1)..].Trim();
+            }
+        }
+    }
+
     /// <summary>Loads the settings of app <paramref name="name"/> (default 'main') from an absolute ini path.</summary>
     public static AppConfig Load(string absolutePath, string? name = null)
     {

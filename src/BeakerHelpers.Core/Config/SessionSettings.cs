@@ -153,6 +153,25 @@ public sealed class SessionSettings
         return config.Local.Keys.Concat(config.Global.Keys).Any(k => k.StartsWith(prefix, StringComparison.Ordinal));
     }
 
+    /// <summary>The Beaker options whose keys tell a settings prefix apart from the app's other settings.</summary>
+    private static readonly string[] PrefixMarkers =
+    {
+        "type", "url", "sa.url", "data_dir", "file_dir", "dbm_dir", "lock_dir", "table_name", "timeout", "key",
+        "secret", "encrypt_key", "validate_key", "cookie_expires", "httponly", "secure",
+    };
+
+    /// <summary>
+    /// The prefixes under which this app section holds Beaker options ('beaker.session' for beaker.session.type and
+    /// the like), most used first, for argument completion.
+    /// </summary>
+    public static IEnumerable<string> PrefixesIn(AppConfig config) =>
+        config.Global.Keys.Concat(config.Local.Keys)
+            .Select(key => (Key: key, Dot: key.LastIndexOf('.')))
+            .Where(k => k.Dot > 0 && PrefixMarkers.Contains(k.Key[(k.Dot + 1)..], StringComparer.OrdinalIgnoreCase))
+            .GroupBy(k => k.Key[..k.Dot].EndsWith(".sa", StringComparison.OrdinalIgnoreCase) ? k.Key[..(k.Dot - 3)] : k.Key[..k.Dot], StringComparer.Ordinal)
+            .OrderByDescending(g => g.Count())
+            .Select(g => g.Key);
+
     public static string NormalizePrefix(string prefix) => prefix.Trim().TrimEnd('.');
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();

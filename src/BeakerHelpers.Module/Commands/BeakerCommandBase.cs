@@ -30,6 +30,7 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
     [Parameter(ParameterSetName = ConfigParameterSet)]
     [Parameter(ParameterSetName = LiteralParameterSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(PrefixCompleter))]
     public string Prefix { get; set; } = SessionSettings.DefaultPrefix;
 
     /// <summary>A SQLAlchemy URL, for stores without an ini file.</summary>
@@ -56,6 +57,7 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
     /// </summary>
     [Parameter]
     [TimeZoneTransformation]
+    [ArgumentCompleter(typeof(TimeZoneCompleter))]
     public TimeZoneInfo? TimeZone { get; set; }
 
     protected TimeZoneInfo AppTimeZone => TimeZone ?? TimeZoneInfo.Local;

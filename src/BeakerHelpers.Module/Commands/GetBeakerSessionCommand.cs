@@ -25,12 +25,14 @@ public sealed class GetBeakerSessionCommand : BeakerCommandBase
     [Alias("Path", "Config")]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ConfigSectionCompleter))]
     public string[]? ConfigPath { get; set; }
 
     /// <summary>The same, taken as written: no wildcards. Files piped from Get-ChildItem bind here by their PSPath.</summary>
     [Parameter(Mandatory = true, ParameterSetName = LiteralParameterSet, ValueFromPipelineByPropertyName = true)]
     [Alias("PSPath", "LP", "FullName")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ConfigSectionCompleter))]
     public string[]? LiteralPath { get; set; }
 
     /// <summary>Only these sessions, looked up by id (exact, as BeakerId shows them); ids the store does not hold are reported.</summary>

@@ -25,12 +25,14 @@ public sealed class MeasureBeakerSessionCommand : BeakerCommandBase
     [Alias("Path", "Config")]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ConfigSectionCompleter))]
     public string[]? ConfigPath { get; set; }
 
     /// <summary>The same, taken as written: no wildcards. Files piped from Get-ChildItem bind here by their PSPath.</summary>
     [Parameter(Mandatory = true, ParameterSetName = LiteralParameterSet, ValueFromPipelineByPropertyName = true)]
     [Alias("PSPath", "LP", "FullName")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ConfigSectionCompleter))]
     public string[]? LiteralPath { get; set; }
 
     protected override string[]? ConfigPaths => ConfigPath;

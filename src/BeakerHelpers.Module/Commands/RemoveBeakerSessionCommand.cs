@@ -37,12 +37,14 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
     [Alias("Path", "Config")]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ConfigSectionCompleter))]
     public string[]? ConfigPath { get; set; }
 
     /// <summary>The same, taken as written: no wildcards.</summary>
     [Parameter(Mandatory = true, ParameterSetName = LiteralParameterSet)]
     [Alias("PSPath", "LP")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ConfigSectionCompleter))]
     public string[]? LiteralPath { get; set; }
 
     /// <summary>Session ids to remove whatever their age. Sessions from Get-BeakerSession bind by their BeakerId.</summary>

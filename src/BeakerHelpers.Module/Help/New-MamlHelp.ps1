@@ -26,6 +26,7 @@ $standard = @{
 }
 
 Import-Module $ModuleDir -Force
+$projectUri = (Get-Module BeakerHelpers).PrivateData.PSData.ProjectUri
 
 $settings = [System.Xml.XmlWriterSettings]@{ Indent = $true; Encoding = [System.Text.UTF8Encoding]::new($false) }
 $xml = [System.Xml.XmlWriter]::Create($Destination, $settings)
@@ -48,14 +49,26 @@ function Get-DisplayOrder($Parameters) {
     $Parameters | Sort-Object -Stable { if ($_.Position -ge 0) { $_.Position } else { 1000 } }, { -not $_.IsMandatory }
 }
 
-function Write-Parameter($Parameter, $Set, [string] $Description) {
+# The value a parameter has when not given, read from a new instance of the cmdlet (so it never drifts from the
+# code), unless the help text names it (a default that comes from the ini file, say).
+function Get-DefaultValue($Parameter, $Instance, $Help) {
+    if ($Help.ContainsKey('Defaults') -and $Help.Defaults.ContainsKey($Parameter.Name)) { return $Help.Defaults[$Parameter.Name] }
+    $property = $Instance.PSObject.Properties[$Parameter.Name]
+    if (-not $property) { return $null }
+    $value = $property.Value
+    if ($null -eq $value -or $value -is [switch] -or ($value -is [string] -and $value -eq '')) { return $null }
+    "$value"
+}
+
+function Write-Parameter($Parameter, $Set, [string] $Description, [string] $Default) {
     $pipeline = @(
         if ($Set.ValueFromPipeline) { 'ByValue' }
         if ($Set.ValueFromPipelineByPropertyName) { 'ByPropertyName' }
     )
     $xml.WriteStartElement('command', 'parameter', $command)
     $xml.WriteAttributeString('required', "$($Set.IsMandatory)".ToLowerInvariant())
-    $xml.WriteAttributeString('globbing', 'false')
+    $globbing = [bool]($Parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.SupportsWildcardsAttribute] })
+    $xml.WriteAttributeString('globbing', "$globbing".ToLowerInvariant())
     $xml.WriteAttributeString('pipelineInput', $(if ($pipeline) { "true ($($pipeline -join ', '))" } else { 'false' }))
     $xml.WriteAttributeString('position', $(if ($Set.Position -ge 0) { "$($Set.Position)" } else { 'named' }))
     $xml.WriteAttributeString('aliases', $(if ($Parameter.Aliases.Count) { $Parameter.Aliases -join ', ' } else { 'none' }))
@@ -71,6 +84,7 @@ function Write-Parameter($Parameter, $Set, [string] $Description) {
     $xml.WriteStartElement('dev', 'type', $dev)
     $xml.WriteElementString('maml', 'name', $maml, (Get-TypeName $Parameter.ParameterType -Full))
     $xml.WriteEndElement()
+    if ($Default) { $xml.WriteElementString('dev', 'defaultValue', $dev, $Default) }
     $xml.WriteEndElement()
 }
 
@@ -92,6 +106,7 @@ $xml.WriteAttributeString('schema', 'maml')
 foreach ($file in Get-ChildItem $SourceDir -Filter '*.psd1' | Sort-Object Name) {
     $help = Import-PowerShellDataFile $file.FullName
     $cmdlet = Get-Command -Module BeakerHelpers -Name $file.BaseName
+    $instance = [Activator]::CreateInstance($cmdlet.ImplementingType)
     foreach ($name in $standard.Keys) {
         if ($cmdlet.Parameters.ContainsKey($name) -and -not $help.Parameters.ContainsKey($name)) { $help.Parameters[$name] = $standard[$name] }
     }
@@ -118,7 +133,7 @@ foreach ($file in Get-ChildItem $SourceDir -Filter '*.psd1' | Sort-Object Name) 
         $xml.WriteStartElement('command', 'syntaxItem', $command)
         $xml.WriteElementString('maml', 'name', $maml, $cmdlet.Name)
         foreach ($parameter in Get-DisplayOrder ($set.Parameters | Where-Object Name -NotIn $common)) {
-            Write-Parameter $parameter $parameter $help.Parameters[$parameter.Name]
+            Write-Parameter $parameter $parameter $help.Parameters[$parameter.Name] (Get-DefaultValue $parameter $instance $help)
         }
         $xml.WriteEndElement()
     }
@@ -129,7 +144,7 @@ foreach ($file in Get-ChildItem $SourceDir -Filter '*.psd1' | Sort-Object Name) 
     foreach ($parameter in $own | Sort-Object { $order.IndexOf($_.Name) }) {
         # The parameter section shows the first set's attributes; the syntax shows each set's own.
         $first = $parameter.ParameterSets.Values | Select-Object -First 1
-        Write-Parameter $parameter $first $help.Parameters[$parameter.Name]
+        Write-Parameter $parameter $first $help.Parameters[$parameter.Name] (Get-DefaultValue $parameter $instance $help)
     }
     $xml.WriteEndElement()
 
@@ -146,6 +161,17 @@ foreach ($file in Get-ChildItem $SourceDir -Filter '*.psd1' | Sort-Object Name) 
         $xml.WriteStartElement('dev', 'remarks', $dev)
         $xml.WriteElementString('maml', 'para', $maml, $example.Remarks)
         $xml.WriteEndElement()
+        $xml.WriteEndElement()
+    }
+    $xml.WriteEndElement()
+
+    # Related links: the module's about topic, the other cmdlets, and the project.
+    $xml.WriteStartElement('command', 'relatedLinks', $command)
+    $links = @('about_BeakerHelpers') + @((Get-Command -Module BeakerHelpers).Name | Where-Object { $_ -ne $cmdlet.Name } | Sort-Object) + $projectUri
+    foreach ($link in $links) {
+        $xml.WriteStartElement('maml', 'navigationLink', $maml)
+        $xml.WriteElementString('maml', 'linkText', $maml, $link)
+        $xml.WriteElementString('maml', 'uri', $maml, $(if ($link -like 'http*') { $link } else { '' }))
         $xml.WriteEndElement()
     }
     $xml.WriteEndElement()

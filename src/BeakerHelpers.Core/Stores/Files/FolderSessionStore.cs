@@ -67,31 +67,75 @@ public abstract class FolderSessionStore : ISessionStore
     /// <summary>Reads one session's bytes; null when its files have gone meanwhile.</summary>
     internal abstract StoredSession? Read(SessionFiles session, DateTime accessed);
 
+    /// <summary>
+    /// Oldest first, as the SQL stores list: one walk notes each session's file time, folder and id (nothing else is
+    /// kept, so memory stays near 100 bytes a session), the notes are sorted, then each session is read (docs/views.md#order).
+    /// </summary>
     public IEnumerable<StoredSession> ReadSessions(DateTime? accessedSince, CancellationToken cancellationToken)
     {
+        var leaves = new List<string>();
+        var order = new List<(long ModifiedTicks, int Leaf, string Id)>();
         foreach (var leaf in _sessions.LeafFolders(cancellationToken))
         {
+            var index = -1;
             foreach (var session in SessionsIn(leaf))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var accessed = Wall(session.ModifiedUtc);
-                if (accessedSince is { } since && accessed < since)
+                if (accessedSince is { } since && Wall(session.ModifiedUtc) < since)
                 {
                     continue;
                 }
 
-                if (session.HasLink)
+                if (index < 0)
                 {
-                    yield return new StoredSession(session.Id, accessed, null, Array.Empty<byte>()) { Problem = LinkProblem(session) };
-                    continue;
+                    index = leaves.Count;
+                    leaves.Add(leaf);
                 }
 
-                if (Read(session, accessed) is { } stored)
-                {
-                    yield return stored;
-                }
+                order.Add((session.ModifiedUtc.Ticks, index, session.Id));
             }
         }
+
+        order.Sort((x, y) => x.ModifiedTicks != y.ModifiedTicks ? x.ModifiedTicks.CompareTo(y.ModifiedTicks) : string.CompareOrdinal(x.Id, y.Id));
+        foreach (var (_, leaf, id) in order)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (SessionFilesOf(leaves[leaf], id) is { } session && ReadOne(session) is { } stored)
+            {
+                yield return stored;
+            }
+        }
+    }
+
+    /// <summary>One session's bytes, or its problem (a link); null when its files have gone meanwhile.</summary>
+    private StoredSession? ReadOne(SessionFiles session)
+    {
+        var accessed = Wall(session.ModifiedUtc);
+        return session.HasLink
+            ? new StoredSession(session.Id, accessed, null, Array.Empty<byte>()) { Problem = LinkProblem(session) }
+            : Read(session, accessed);
+    }
+
+    /// <summary>The files one session has in its leaf folder now (lstat: a link is seen as a link); null when it has none.</summary>
+    private SessionFiles? SessionFilesOf(string leaf, string id)
+    {
+        var files = new List<TreeFile>(1);
+        foreach (var name in FileNamesFor(id))
+        {
+            var path = Path.Combine(leaf, name);
+            var info = new FileInfo(path);
+            var attributes = info.Attributes;
+            var isLink = (attributes & FileAttributes.ReparsePoint) != 0;
+            if ((int)attributes == -1 || ((attributes & FileAttributes.Directory) != 0 && !isLink))
+            {
+                // This name is not one of its files (or the session has gone since the walk).
+                continue;
+            }
+
+            files.Add(new TreeFile(path, name, info.LastWriteTimeUtc, isLink ? 0 : info.Length, isLink));
+        }
+
+        return files.Count == 0 ? null : new SessionFiles(id, leaf, files);
     }
 
     public IEnumerable<StoredSession> ReadIds(IReadOnlyList<string> ids, CancellationToken cancellationToken)
@@ -99,17 +143,7 @@ public abstract class FolderSessionStore : ISessionStore
         foreach (var id in ids)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (LeafFolderOf(id) is not { } leaf || SessionsIn(leaf).FirstOrDefault(s => s.Id == id) is not { } session)
-            {
-                continue;
-            }
-
-            var accessed = Wall(session.ModifiedUtc);
-            if (session.HasLink)
-            {
-                yield return new StoredSession(session.Id, accessed, null, Array.Empty<byte>()) { Problem = LinkProblem(session) };
-            }
-            else if (Read(session, accessed) is { } stored)
+            if (LeafFolderOf(id) is { } leaf && SessionFilesOf(leaf, id) is { } session && ReadOne(session) is { } stored)
             {
                 yield return stored;
             }

@@ -17,6 +17,7 @@
         TimeZone   = 'The app server''s time zone, when it differs from this machine''s: the rows'' access times are that server''s local time without a zone, and the timeout and the histogram are counted in it. An IANA id, a Windows id, UTC, Local or a [TimeZoneInfo]. Default: this machine''s zone.'
         Detailed   = 'Also decodes every session: EmptySessions, UnreadableSessions and CommonKeys. Takes about as long as listing the sessions.'
     }
+    Defaults    = @{ Timeout = '<prefix>.timeout from the ini file, else none (Active and Old not counted)'; TimeZone = 'this machine''s zone' }
     Examples    = @(
         @{ Code = 'Measure-BeakerSession -ConfigPath prod.ini'; Remarks = 'How many sessions, how big, and how many are older than the app''s beaker.session.timeout.' }
         @{ Code = 'Measure-BeakerSession prod.ini -Timeout 2d | Format-List'; Remarks = 'Every figure, with the age histogram; Old is what Remove-BeakerSession prod.ini -Timeout 2d would remove.' }
