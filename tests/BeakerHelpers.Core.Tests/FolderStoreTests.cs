@@ -158,6 +158,29 @@ public sealed class FolderStoreTests : IClassFixture<BeakerFolderStores>, IDispo
     }
 
     [Fact]
+    public void IdsOfEveryFormComeBackExactlyOldestFirst()
+    {
+        // A Beaker-written session file copied under ids of other forms: uppercase hex, 31 digits, not hex at all.
+        // Beaker's own ids are packed into numbers while the store sorts; these stay text and must come back as named.
+        var source = SessionFile(Sessions("file").First().Id);
+        var start = DateTime.UtcNow.AddYears(-5);
+        var ids = new[] { "0123456789ABCDEF0123456789ABCDEF", "fedcba9876543210fedcba987654321", "zz-not-hex-at-all", "00000000000000000000000000000001" };
+        for (var i = 0; i < ids.Length; i++)
+        {
+            var copy = SessionFile(ids[i]);
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            File.Copy(source, copy);
+            File.SetLastWriteTimeUtc(copy, start.AddMinutes(i));
+        }
+
+        using var store = OpenFileStore();
+        var listed = store.ReadSessions(null, CancellationToken.None).Select(s => s.Id).ToList();
+        Assert.Equal(ids, listed.Take(ids.Length));
+        Assert.Equal(Sessions("file").Count + ids.Length, listed.Count);
+        Assert.Equal(listed.Count, listed.Distinct(StringComparer.Ordinal).Count());
+    }
+
+    [Fact]
     public void AFifoPlantedInTheTreeIsReportedWithoutBlockingTheWalk()
     {
         var fifo = SessionFile("b0ffffffffffffffffffffffffffffff");

@@ -21,6 +21,8 @@ public sealed class FileSessionStore : FolderSessionStore
 
     protected override IEnumerable<string> FileNamesFor(string id) => new[] { id + Extension };
 
+    protected override bool OneFilePerSession => true;
+
     protected override bool IsTempLeftover(string fileName) => fileName.EndsWith(TempExtension, StringComparison.Ordinal);
 
     internal override StoredSession? Read(SessionFiles session, DateTime accessed)

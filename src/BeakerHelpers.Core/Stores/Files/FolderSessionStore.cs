@@ -68,13 +68,20 @@ public abstract class FolderSessionStore : ISessionStore
     internal abstract StoredSession? Read(SessionFiles session, DateTime accessed);
 
     /// <summary>
-    /// Oldest first, as the SQL stores list: one walk notes each session's file time, folder and id (nothing else is
-    /// kept, so memory stays near 100 bytes a session), the notes are sorted, then each session is read (docs/views.md#order).
+    /// Whether a session is one file that <see cref="Read"/> reads alone (the file backend), so that a plain one the
+    /// walk saw is read without being looked at again.
+    /// </summary>
+    protected virtual bool OneFilePerSession => false;
+
+    /// <summary>
+    /// Oldest first, as the SQL stores list: one walk notes each session's file time, folder and id (32 bytes a
+    /// session), the notes are sorted, then each session is read (docs/views.md#order).
     /// </summary>
     public IEnumerable<StoredSession> ReadSessions(DateTime? accessedSince, CancellationToken cancellationToken)
     {
         var leaves = new List<string>();
-        var order = new List<(long ModifiedTicks, int Leaf, string Id)>();
+        var otherIds = new List<string>();
+        var notes = new List<SessionNote>();
         foreach (var leaf in _sessions.LeafFolders(cancellationToken))
         {
             var index = -1;
@@ -92,19 +99,33 @@ public abstract class FolderSessionStore : ISessionStore
                     leaves.Add(leaf);
                 }
 
-                order.Add((session.ModifiedUtc.Ticks, index, session.Id));
+                var plain = OneFilePerSession && session.Files is [{ IsLink: false, Length: > 0 and <= MaxSessionFileBytes }];
+                notes.Add(SessionNote.Of(session.Id, session.ModifiedUtc.Ticks, index, plain, otherIds));
             }
         }
 
-        order.Sort((x, y) => x.ModifiedTicks != y.ModifiedTicks ? x.ModifiedTicks.CompareTo(y.ModifiedTicks) : string.CompareOrdinal(x.Id, y.Id));
-        foreach (var (_, leaf, id) in order)
+        notes.Sort(SessionNote.Compare);
+        foreach (var note in notes)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (SessionFilesOf(leaves[leaf], id) is { } session && ReadOne(session) is { } stored)
+            var id = note.Id(otherIds);
+            var leaf = leaves[note.Leaf];
+            var session = note.Plain ? PlainSession(leaf, id, note.ModifiedTicks) : SessionFilesOf(leaf, id);
+            if (session != null && ReadOne(session) is { } stored)
             {
                 yield return stored;
             }
         }
+    }
+
+    /// <summary>
+    /// The one plain file of a session as the walk saw it. Its size is not known here: <see cref="ReadFile"/> checks the
+    /// size of the file it opens.
+    /// </summary>
+    private SessionFiles PlainSession(string leaf, string id, long modifiedTicks)
+    {
+        var name = FileNamesFor(id).First();
+        return new SessionFiles(id, leaf, new[] { new TreeFile(Path.Combine(leaf, name), name, new DateTime(modifiedTicks, DateTimeKind.Utc), UnknownLength, false) });
     }
 
     /// <summary>One session's bytes, or its problem (a link); null when its files have gone meanwhile.</summary>
@@ -436,6 +457,9 @@ public abstract class FolderSessionStore : ISessionStore
         _problems?.Invoke(new StoreProblem(errorId, message, path, isError));
 
     /// <summary>Reads a whole session file, or says why not; null when it has gone meanwhile.</summary>
+    /// <summary>The length of a file the walk saw as a plain file of a sane size, when it is not kept.</summary>
+    private const long UnknownLength = -1;
+
     internal static byte[]? ReadFile(TreeFile file, out PayloadException? problem)
     {
         problem = null;
@@ -455,7 +479,20 @@ public abstract class FolderSessionStore : ISessionStore
 
         try
         {
-            return File.ReadAllBytes(file.Path);
+            // The size is checked again on the open file: it may have changed since the walk saw it.
+            using var stream = new FileStream(file.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
+            var length = stream.Length;
+            if (length == 0 || length > MaxSessionFileBytes)
+            {
+                problem = length == 0
+                    ? new PayloadException($"'{file.Path}' is empty: not a session file Beaker wrote", "SessionCorrupt")
+                    : new PayloadException($"'{file.Path}' is {length} bytes, more than the {MaxSessionFileBytes / (1024 * 1024)} MiB a session file can sensibly hold", "SessionFileTooLarge");
+                return Array.Empty<byte>();
+            }
+
+            var data = new byte[length];
+            stream.ReadExactly(data);
+            return data;
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
