@@ -14,7 +14,7 @@ param(
     [int] $Runs = 3,
     [int[]] $Sizes = @(10000, 100000, 1000000),
     [ValidateSet('SQLite', 'PostgreSQL', 'MariaDB')] [string[]] $Backends = @('SQLite', 'PostgreSQL', 'MariaDB'),
-    [ValidateSet('Listing', 'Removal', 'Startup', 'Decode', 'Load', 'Measure', 'Empty', 'Redis')] [string[]] $Parts = @('Listing', 'Removal', 'Startup', 'Decode', 'Load', 'Measure', 'Empty', 'Redis'),
+    [ValidateSet('Listing', 'Removal', 'Startup', 'WarmUp', 'Decode', 'Load', 'Measure', 'Empty', 'Redis')] [string[]] $Parts = @('Listing', 'Removal', 'Startup', 'WarmUp', 'Decode', 'Load', 'Measure', 'Empty', 'Redis'),
     # Reuse SQLite stores an earlier run wrote into -OutDir (when Beaker still loads a sample of them).
     [switch] $KeepStores
 )
@@ -145,6 +145,46 @@ $null = Measure-Native 'tiny store' /usr/bin/python3 @($benchStore, 'write', "sq
 $first = 1..($Runs + 2) | ForEach-Object { (Measure-Pwsh 'first result' "Get-BeakerSession -Url 'sqlite:///$tiny' -Timeout 0 | Select-Object -First 1 | Out-Null").Seconds }
 $bare = 1..($Runs + 2) | ForEach-Object { (Measure-Native 'bare pwsh' dotnet @($pwsh, '-NoProfile', '-NonInteractive', '-Command', 'exit')).Seconds }
 $startup = [pscustomobject]@{ First = Get-Median $first; Bare = Get-Median $bare }
+}
+
+# (4b): the warm-up. Issue 18's figures, whole process against bare pwsh and the Python reference: 10 k sessions,
+# 100 k sessions, -Timeout 2d on the largest store (about 1/15 of it); and one fresh process that lists the
+# 100 k store three times, timing the import, the first session (store open and the first rows read ahead), and
+# each listing, so that the first listing's extra cost over a warm one shows.
+$warmUp = $null
+if ('WarmUp' -in $Parts -and $stores.ContainsKey('SQLite/100000')) {
+    $mid = $stores['SQLite/100000']
+    $bare = Get-Median (1..($Runs + 2) | ForEach-Object { (Measure-Native 'bare pwsh' dotnet @($pwsh, '-NoProfile', '-NonInteractive', '-Command', 'exit')).Seconds })
+    $figures = [ordered]@{}
+    foreach ($case in @(
+            @{ Name = '10 k sessions into Measure-Object'; Size = 10000; Timeout = $null }
+            @{ Name = '100 k sessions into Measure-Object'; Size = 100000; Timeout = $null }
+            @{ Name = ('-Timeout 2d on {0:N0} rows' -f $largest); Size = $largest; Timeout = 172800 })) {
+        if (-not $stores.ContainsKey("SQLite/$($case.Size)")) { continue }
+        $url = $stores["SQLite/$($case.Size)"]
+        $timeout = if ($case.Timeout) { '2d' } else { '0' }
+        $ours = Get-Median (1..$Runs | ForEach-Object { (Measure-Pwsh "warm-up $($case.Name)" "(Get-BeakerSession -Url '$url' -Timeout $timeout | Measure-Object).Count").Seconds })
+        $pythonArgs = @($reference, $url) + @(if ($case.Timeout) { "$($case.Timeout)" })
+        $python = Get-Median (1..$Runs | ForEach-Object { (Measure-Native "reference $($case.Name)" /usr/bin/python3 $pythonArgs).Seconds })
+        $figures[$case.Name] = [pscustomobject]@{ Ours = $ours; Python = $python; AboveBare = $ours - $bare }
+    }
+    $split = "`$c = [Diagnostics.Stopwatch]::StartNew(); Get-BeakerSession -Url '$mid' -Timeout 0 | Select-Object -First 1 | Out-Null; 'FIRST ' + `$c.Elapsed.TotalSeconds; " +
+        "foreach (`$i in 1..3) { `$c.Restart(); `$null = (Get-BeakerSession -Url '$mid' -Timeout 0 | Measure-Object).Count; 'PASS ' + `$c.Elapsed.TotalSeconds }"
+    $passes = 1..$Runs | ForEach-Object {
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $run = Measure-Native 'warm-up split' dotnet @($pwsh, '-NoProfile', '-NonInteractive', '-Command', "`$c = [Diagnostics.Stopwatch]::StartNew(); Import-Module '$ModuleDir'; 'IMPORT ' + `$c.Elapsed.TotalSeconds; $split")
+        $values = @{}
+        $values.Import = [double](($run.Output | Where-Object { $_ -like 'IMPORT *' }) -replace 'IMPORT ', '')
+        $values.First = [double](($run.Output | Where-Object { $_ -like 'FIRST *' }) -replace 'FIRST ', '')
+        $values.Passes = @($run.Output | Where-Object { $_ -like 'PASS *' } | ForEach-Object { [double]($_ -replace 'PASS ', '') })
+        [pscustomobject]$values
+    }
+    $warmUp = [pscustomobject]@{
+        Bare = $bare; Figures = $figures
+        Import = Get-Median $passes.Import; First = Get-Median $passes.First
+        Pass1 = Get-Median ($passes | ForEach-Object { $_.Passes[0] }); Pass2 = Get-Median ($passes | ForEach-Object { $_.Passes[1] }); Pass3 = Get-Median ($passes | ForEach-Object { $_.Passes[2] })
+    }
+    Write-Host ("warm-up: import {0:0.00} s, first session {1:0.00} s, listings {2:0.00} / {3:0.00} / {4:0.00} s" -f $warmUp.Import, $warmUp.First, $warmUp.Pass1, $warmUp.Pass2, $warmUp.Pass3)
 }
 
 # (5): the payload reader alone, µs per session, against 0.3.0's Razorvine-based reader in the same process.
@@ -289,6 +329,25 @@ if ('Startup' -in $Parts) {
     $lines.Add('| bare `pwsh -NoProfile -c exit` | import + first session | above bare |')
     $lines.Add('|---:|---:|---:|')
     $lines.Add(('| {0:0.00} s | {1:0.00} s | {2:0.00} s |' -f $startup.Bare, $startup.First, ($startup.First - $startup.Bare)))
+}
+if ($warmUp) {
+    $lines.Add('')
+    $lines.Add('## Warm-up: the sizes operators have, whole process, against bare `pwsh -NoProfile -c exit` and the Python reference')
+    $lines.Add('')
+    $lines.Add('| what | BeakerHelpers | above bare pwsh | Python reference | faster by |')
+    $lines.Add('|---|---:|---:|---:|---:|')
+    foreach ($name in $warmUp.Figures.Keys) {
+        $m = $warmUp.Figures[$name]
+        $lines.Add(('| {0} | {1:0.00} s | {2:0.00} s | {3:0.00} s | {4} |' -f $name, $m.Ours, $m.AboveBare, $m.Python, (Format-Ratio ($m.Python / $m.Ours))))
+    }
+    $lines.Add(('| bare pwsh | {0:0.00} s | | | |' -f $warmUp.Bare))
+    $lines.Add('')
+    $lines.Add('One fresh process listing the 100 k store three times (`| Measure-Object`):')
+    $lines.Add('')
+    $lines.Add('| Import-Module | first session (open, first rows) | listing 1 | listing 2 | listing 3 | µs per session, 1st / 3rd | warm-up (1st - 3rd) |')
+    $lines.Add('|---:|---:|---:|---:|---:|---:|---:|')
+    $lines.Add(('| {0:0.00} s | {1:0.00} s | {2:0.00} s | {3:0.00} s | {4:0.00} s | {5:0.0} / {6:0.0} | {7:0.00} s |' -f $warmUp.Import, $warmUp.First, $warmUp.Pass1, $warmUp.Pass2, $warmUp.Pass3,
+        ($warmUp.Pass1 * 1e6 / 100000), ($warmUp.Pass3 * 1e6 / 100000), ($warmUp.Pass1 - $warmUp.Pass3)))
 }
 if ('Decode' -in $Parts) {
     $lines.Add('')
