@@ -147,7 +147,7 @@ Describe 'File and dbm session stores' {
 
     Context 'Remove-BeakerSession' {
         It 'removes old sessions with their lock files, old orphan locks, old half-written files and emptied folders, and nothing else' {
-            # Beaker 1.11 cannot load what 1.12 wrote (spec §3.4 B); every other live session must still load after the cleanup.
+            # Beaker 1.11 cannot load what 1.12 wrote (docs/storage.md#payload); every other live session must still load after the cleanup.
             $loadable = @($script:File.sessions | Where-Object { $_.age_seconds -lt 86400 -and $_.layout -notlike 'B-*' })
             $before = Get-BeakerLoaded file (Join-Path $script:Dir 'file_data') $loadable.id
             $summary = Remove-BeakerSession $script:FileIni -Timeout 1d -PassThru

@@ -4,7 +4,7 @@ using BeakerHelpers.Core.Payload;
 
 namespace BeakerHelpers.Core.Tests;
 
-/// <summary>Encrypted sessions: the spec §3.6.4 vectors as they stand, wrong keys, damaged values.</summary>
+/// <summary>Encrypted sessions: vectors computed with Beaker's own functions (docs/storage.md#encryption), wrong keys, damaged values.</summary>
 public class EncryptionTests
 {
     private const string EncryptKey = "myencryptkey";
@@ -87,7 +87,7 @@ public class EncryptionTests
     [Fact]
     public void TheNoAesCaseStoresThePlaintextAfterTheNonce()
     {
-        // Beaker without an AES library (noencryption module): nonce + b64(plaintext) (spec §3.6.3, reproduced there).
+        // Beaker without an AES library (noencryption module): nonce + b64(plaintext) (docs/storage.md#encryption).
         var value = "aInFSUe6vQD0K+RNVnXBnA==" + Convert.ToBase64String(Convert.FromHexString(PicklePlaintext));
         Assert.Equal("joe", Decode(value, new SessionKeys(EncryptKey, ValidateKey))["user"]);
     }

@@ -7,7 +7,7 @@ namespace BeakerHelpers.Core.Tests;
 /// <summary>
 /// The nastiest inputs the fuzz task (build.ps1 -Task Fuzz) works through, as a fixed corpus: each must end as a
 /// session or a per-session PayloadException, never another exception, a stack overflow or a huge allocation.
-/// Session ids are client-controlled, so the payload may come from anyone (spec §2.2).
+/// Session ids are client-controlled, so the payload may come from anyone (docs/storage.md#tables).
 /// </summary>
 public class HostilePayloadTests
 {

@@ -2,7 +2,7 @@ using BeakerHelpers.Core.Payload;
 
 namespace BeakerHelpers.Core.Tests;
 
-/// <summary>The spec §3.6.4 vectors, as they stand.</summary>
+/// <summary>Vectors computed with Beaker's own functions (docs/storage.md#encryption), as they stand.</summary>
 public class PayloadTests
 {
     private const string PicklePlaintext = "80027d710028580e0000005f61636365737365645f74696d6571014741d954fc40000000580e0000005f6372656174696f6e5f74696d6571024741d954fc40000000580400000075736572710358030000006a6f657104752e";

@@ -6,8 +6,8 @@ using BeakerHelpers.Core.Payload;
 namespace BeakerHelpers.Core.Tests;
 
 /// <summary>
-/// Rows that Python 2 wrote (Beaker 0.8-1.3.1 SQL rows, Py2 file/dbm sessions), built opcode by opcode after the
-/// spec §6 listings, since Debian has no Python 2.
+/// Rows that Python 2 wrote (Beaker 0.8-1.3.1 SQL rows, Py2 file/dbm sessions), built opcode by opcode as Python 2's pickle writes them
+/// (docs/pickle.md), since Debian has no Python 2.
 /// </summary>
 public class Python2PickleTests
 {

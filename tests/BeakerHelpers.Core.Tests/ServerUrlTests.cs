@@ -4,7 +4,7 @@ using Npgsql;
 
 namespace BeakerHelpers.Core.Tests;
 
-/// <summary>SQLAlchemy URLs as people write them, mapped to the drivers' settings (spec §1.2).</summary>
+/// <summary>SQLAlchemy URLs as people write them, mapped to the drivers' settings (docs/storage.md#settings).</summary>
 public sealed class ServerUrlTests
 {
     private static SqlAlchemyUrl Url(string text) => SqlAlchemyUrl.Parse(text, "beaker.session.url");

@@ -2,7 +2,7 @@ using System.Text;
 
 namespace BeakerHelpers.Core.Tests;
 
-/// <summary>Outer pickles built opcode by opcode, for payloads the spec gives as the value V only.</summary>
+/// <summary>Outer pickles built opcode by opcode, for payloads known as the value V only (docs/storage.md#payload).</summary>
 internal static class TestPickles
 {
     /// <summary>{'session': &lt;str&gt;} at protocol 2, as SQLAlchemy's PickleType writes a Beaker >= 1.12 (or encrypted) row.</summary>

@@ -99,7 +99,7 @@ def verify(url):
 
 
 def write_files(data_dir, count):
-    """type = file (spec §5.1): container_file/<a>/<ab>/<id>.cache = pickle.dumps({'session': V}) with the default
+    """type = file (docs/storage.md#file): container_file/<a>/<ab>/<id>.cache = pickle.dumps({'session': V}) with the default
     protocol, mtime = last save; container_file_lock/.../<sha1(id)>.lock made at the session's first request."""
     import hashlib
     count = int(count)

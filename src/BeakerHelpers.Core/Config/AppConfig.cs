@@ -25,8 +25,8 @@ public sealed class AppConfig
     public IReadOnlyDictionary<string, string> Local { get; }
 
     /// <summary>
-    /// A setting as SessionMiddleware sees it in Pylons and TurboGears (spec §1.3, "How the framework
-    /// then merges"): the app section's value, else the global one. paste.deploy already dropped app keys
+    /// A setting as SessionMiddleware sees it in Pylons and TurboGears (docs/storage.md#settings; README "How settings are
+    /// resolved"): the app section's value, else the global one. paste.deploy already dropped app keys
     /// that [DEFAULT] also sets, so a [DEFAULT] value (or a 'set' override) wins over a plain app key.
     /// </summary>
     public bool TryGet(string key, out string value)

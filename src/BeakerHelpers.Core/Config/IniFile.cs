@@ -5,7 +5,7 @@ namespace BeakerHelpers.Core.Config;
 
 /// <summary>
 /// An ini file read the way paste.deploy's NicerConfigParser (Python 3 ConfigParser) reads it
-/// (spec §1.3): case-sensitive keys and sections, '=' or ':' delimiters, stripped values,
+/// (docs/storage.md#settings): case-sensitive keys and sections, '=' or ':' delimiters, stripped values,
 /// indented continuation lines, full-line '#'/';' comments, and BasicInterpolation
 /// (%(name)s from the section then [DEFAULT], %% for a literal %, at most 10 levels).
 /// </summary>

@@ -2,7 +2,7 @@ namespace BeakerHelpers.Core.Config;
 
 /// <summary>
 /// Finds an application's settings in a paste.deploy ini file as paste.deploy's loadwsgi does
-/// (spec §1.3): section lookup by prefix groups, [DEFAULT] and 'set'/'get', 'use = config:' includes,
+/// (docs/storage.md#settings): section lookup by prefix groups, [DEFAULT] and 'set'/'get', 'use = config:' includes,
 /// pipelines (the last name is the app) and filter-apps ('next').
 /// </summary>
 public static class PasteDeployLoader

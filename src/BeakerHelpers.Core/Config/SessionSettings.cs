@@ -1,7 +1,7 @@
 namespace BeakerHelpers.Core.Config;
 
 /// <summary>
-/// The Beaker session settings of one app (spec §1.2), read under a prefix such as 'beaker.session'.
+/// The Beaker session settings of one app (docs/storage.md#settings), read under a prefix such as 'beaker.session'.
 /// Secrets (encrypt_key, validate_key, a URL password) are kept but never shown by <see cref="ToString"/>.
 /// </summary>
 public sealed class SessionSettings

@@ -4,7 +4,7 @@ using System.Text;
 
 namespace BeakerHelpers.Core.Payload;
 
-/// <summary>The keys Beaker encrypts sessions with (spec §3.6). Never shown: <see cref="ToString"/> hides them.</summary>
+/// <summary>The keys Beaker encrypts sessions with (docs/storage.md#encryption). Never shown: <see cref="ToString"/> hides them.</summary>
 public sealed class SessionKeys
 {
     public SessionKeys(string encryptKey, string validateKey, int? nonceBits = null, string? cryptoType = null)
@@ -29,9 +29,9 @@ public sealed class SessionKeys
 }
 
 /// <summary>
-/// Undoes Beaker's server-side encryption (spec §3.6, §3.7): V = nonce + b64(cipher(key, serialized dict)),
+/// Undoes Beaker's server-side encryption (docs/storage.md#encryption, docs/storage.md#payload): V = nonce + b64(cipher(key, serialized dict)),
 /// key = PBKDF2-HMAC-SHA1(encrypt_key, validate_key + nonce, 1 iteration, 32 bytes). The cipher is not stored,
-/// so every cipher some Beaker version used is tried, in the order of spec §3.7; CTR, ECB and the
+/// so every cipher some Beaker version used is tried, in the order docs/storage.md#encryption gives; CTR, ECB and the
 /// no-AES case have no integrity check, so the caller accepts a plaintext only if it decodes.
 /// </summary>
 public sealed class SessionDecryptor
@@ -94,7 +94,7 @@ public sealed class SessionDecryptor
 
     /// <summary>
     /// The configured nonce size first; then what the value shows: a 128-bit nonce is 24 base64 characters
-    /// ending in '==', the 48-bit one (before Beaker 1.8, or encrypt_nonce_bits = 48) 8 characters (spec §3.6.1).
+    /// ending in '==', the 48-bit one (before Beaker 1.8, or encrypt_nonce_bits = 48) 8 characters (docs/storage.md#encryption).
     /// </summary>
     private static IEnumerable<int> NonceLengthsFor(string value, int? configuredBits)
     {
@@ -149,7 +149,7 @@ public sealed class SessionDecryptor
         }
     }
 
-    /// <summary>CTR with a 16-byte counter starting at zero, incremented big-endian over all 128 bits (spec §3.6.3).</summary>
+    /// <summary>CTR with a 16-byte counter starting at zero, incremented big-endian over all 128 bits (docs/storage.md#encryption).</summary>
     private static byte[] Ctr(Aes aes, byte[] payload)
     {
         var blocks = (payload.Length + 15) / 16;

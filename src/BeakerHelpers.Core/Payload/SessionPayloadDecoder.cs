@@ -5,7 +5,7 @@ using BeakerHelpers.Core.Payload.Values;
 
 namespace BeakerHelpers.Core.Payload;
 
-/// <summary>How a row's payload was laid out (spec §3.1, §3.7).</summary>
+/// <summary>How a row's payload was laid out (docs/storage.md#payload).</summary>
 public enum PayloadLayout
 {
     /// <summary>{'session': dict}: Beaker 1.2 to 1.11 without encryption.</summary>
@@ -26,14 +26,14 @@ public enum PayloadLayout
     /// <summary>{}: a session deleted under Beaker 1.10 and earlier.</summary>
     Empty,
 
-    /// <summary>Not a session: a cache namespace sharing the table (spec §2.5).</summary>
+    /// <summary>Not a session: a cache namespace sharing the table (docs/storage.md#tables).</summary>
     NotSession,
 }
 
 /// <summary>A decoded payload: the layout and the session's keys with .NET values, in stored order.</summary>
 public sealed record DecodedPayload(PayloadLayout Layout, IReadOnlyList<KeyValuePair<string, object?>> Values);
 
-/// <summary>Decodes the payload of one stored session (spec §3.7) without running anything from it.</summary>
+/// <summary>Decodes the payload of one stored session (docs/storage.md#payload) without running anything from it.</summary>
 public sealed class SessionPayloadDecoder
 {
     /// <summary>A zlib JSON payload larger than this once inflated is refused (a session is a few KiB).</summary>
@@ -91,7 +91,7 @@ public sealed class SessionPayloadDecoder
     }
 
     /// <summary>
-    /// Decodes a pickled session value V alone, as the dbm backend stores it under the key 'session' (spec §5.2):
+    /// Decodes a pickled session value V alone, as the dbm backend stores it under the key 'session' (docs/storage.md#dbm):
     /// the session dict, or the text of Beaker 1.12 and of encrypted sessions.
     /// </summary>
     public DecodedPayload DecodeValue(byte[] data)

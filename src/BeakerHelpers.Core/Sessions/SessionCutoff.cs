@@ -2,7 +2,7 @@ namespace BeakerHelpers.Core.Sessions;
 
 /// <summary>
 /// Turns "older than this age" into the naive wall-clock time that rows are compared with. Beaker writes
-/// accessed/created as the app server's local time without a zone (spec §2.2), so the cutoff is that
+/// accessed/created as the app server's local time without a zone (docs/storage.md#tables), so the cutoff is that
 /// server's wall clock at the instant now − age.
 /// </summary>
 public static class SessionCutoff

@@ -1,6 +1,6 @@
 namespace BeakerHelpers.Core.Stores;
 
-/// <summary>What a store's bytes hold (spec §3.8): the pickled namespace dict {'session': V}, or the pickled value V alone.</summary>
+/// <summary>What a store's bytes hold (docs/storage.md#payload): the pickled namespace dict {'session': V}, or the pickled value V alone.</summary>
 public enum StoredPayload
 {
     /// <summary>SQL tables and the file backend.</summary>

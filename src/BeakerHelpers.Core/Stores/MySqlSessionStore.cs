@@ -4,7 +4,7 @@ using MySqlConnector;
 namespace BeakerHelpers.Core.Stores;
 
 /// <summary>
-/// An ext:database or ext:sqla table in MySQL or MariaDB (spec §2.1): accessed/created are DATETIME without
+/// An ext:database or ext:sqla table in MySQL or MariaDB (docs/storage.md#tables): accessed/created are DATETIME without
 /// fractions (the app server's wall clock, rounded or truncated to the second), data is a BLOB of at most 64 KiB.
 /// </summary>
 public sealed class MySqlSessionStore : SqlSessionStore

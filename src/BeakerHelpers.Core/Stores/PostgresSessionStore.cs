@@ -5,7 +5,7 @@ using Npgsql;
 namespace BeakerHelpers.Core.Stores;
 
 /// <summary>
-/// An ext:database or ext:sqla table in PostgreSQL (spec §2.1): accessed/created are
+/// An ext:database or ext:sqla table in PostgreSQL (docs/storage.md#tables): accessed/created are
 /// 'timestamp without time zone' (the app server's wall clock), data is bytea.
 /// </summary>
 public sealed class PostgresSessionStore : SqlSessionStore

@@ -25,7 +25,7 @@ public static class SessionStoreFactory
         var type = settings.Type;
         if (type == null && settings.DataDir != null)
         {
-            // Beaker picks 'file' whenever data_dir is set and type is not (spec §1.2), whatever url says.
+            // Beaker picks 'file' whenever data_dir is set and type is not (docs/storage.md#settings), whatever url says.
             notes?.Invoke($"{settings.Prefix}.type is not set and data_dir is, so Beaker keeps these sessions in files.");
             type = "file";
         }

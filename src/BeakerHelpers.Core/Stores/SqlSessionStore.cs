@@ -5,7 +5,7 @@ using System.Diagnostics;
 namespace BeakerHelpers.Core.Stores;
 
 /// <summary>
-/// What every SQL backend shares: an ext:database or ext:sqla table (spec §2.1) with the columns namespace,
+/// What every SQL backend shares: an ext:database or ext:sqla table (docs/storage.md#tables) with the columns namespace,
 /// accessed, created and data, read in accessed order and cleaned in batches. A backend says how to quote,
 /// how to pass a cutoff, how to walk the table by key and how to match a batch of ids.
 /// </summary>
@@ -417,7 +417,7 @@ public abstract partial class SqlSessionStore : ISessionStore
     protected static string Qualify(DbCommandBuilder quote, string table, string? schema) =>
         (schema == null ? string.Empty : quote.QuoteIdentifier(schema) + ".") + quote.QuoteIdentifier(table);
 
-    /// <summary>ext:database has an id column; ext:sqla's key is the namespace itself (spec §2.1).</summary>
+    /// <summary>ext:database has an id column; ext:sqla's key is the namespace itself (docs/storage.md#tables).</summary>
     protected void UseKeyOf(HashSet<string> columns) => _keyColumn = columns.Contains("id") ? "id" : "namespace";
 
     /// <summary>Where a password came from, for connection errors: it is never shown itself.</summary>

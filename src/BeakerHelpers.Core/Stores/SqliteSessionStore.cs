@@ -7,7 +7,7 @@ using Microsoft.Data.Sqlite;
 namespace BeakerHelpers.Core.Stores;
 
 /// <summary>
-/// An ext:database or ext:sqla table in a SQLite file (spec §2.1). Nothing is ever created: the file is opened
+/// An ext:database or ext:sqla table in a SQLite file (docs/storage.md#tables). Nothing is ever created: the file is opened
 /// read-only unless for removal. SQLAlchemy stores DATETIME as text 'YYYY-MM-DD HH:MM:SS.ffffff', so cutoffs
 /// are compared in that same form.
 /// </summary>

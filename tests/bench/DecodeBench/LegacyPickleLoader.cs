@@ -6,7 +6,7 @@ namespace BeakerHelpers.DecodeBench;
 
 /// <summary>
 /// BeakerHelpers 0.3.0's reader, kept here only to measure the new one against: unpickles with Razorvine.Pickle, which never imports or runs anything: unknown classes become a
-/// <see cref="ClassDict"/>. Registers the constructors Razorvine lacks (spec §6, §8.11):
+/// <see cref="ClassDict"/>. Registers the constructors Razorvine lacks (docs/pickle.md):
 /// copy_reg._reconstructor, protocol-2 frozenset, and tz-aware datetimes.
 /// </summary>
 internal static class LegacyPickleLoader
@@ -98,7 +98,7 @@ internal static class LegacyPickleLoader
 
     /// <summary>
     /// datetime.datetime(state[, tzinfo]) and datetime.time(state[, tzinfo]) from their packed state
-    /// (spec §6): Razorvine keeps only milliseconds, Python has microseconds. A fixed-offset tzinfo
+    /// (docs/pickle.md): Razorvine keeps only milliseconds, Python has microseconds. A fixed-offset tzinfo
     /// makes a datetime a DateTimeOffset.
     /// </summary>
     private sealed class DateTimeStateConstructor : IObjectConstructor

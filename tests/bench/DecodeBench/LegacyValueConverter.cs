@@ -23,7 +23,7 @@ internal sealed class LegacyValueConverter
 
     /// <param name="redecodePython2Strings">
     /// True for pickles of protocol 0-2, which Python 2 may have written: its byte strings come back as
-    /// Latin-1 text, and those that are valid UTF-8 are read as UTF-8 (spec §6, "Py2 strings").
+    /// Latin-1 text, and those that are valid UTF-8 are read as UTF-8 (docs/pickle.md, "Py2 strings").
     /// </param>
     public LegacyValueConverter(bool redecodePython2Strings)
     {

@@ -113,7 +113,7 @@ static IEnumerable<byte[]> Rows(string path, string table, int limit = int.MaxVa
     return rows;
 }
 
-// 0.3.0's decoding of a row (spec §3.7) for the layouts that need no keys: the outer pickle, then the session dict
+// 0.3.0's decoding of a row (docs/storage.md#payload) for the layouts that need no keys: the outer pickle, then the session dict
 // or the base64 pickle of Beaker 1.12.
 static List<KeyValuePair<string, object?>> LegacyDecode(byte[] data)
 {

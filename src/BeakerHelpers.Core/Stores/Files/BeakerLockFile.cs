@@ -4,7 +4,7 @@ using System.Text;
 namespace BeakerHelpers.Core.Stores.Files;
 
 /// <summary>
-/// Beaker's per-session lock file (spec §5.1): lock_dir/&lt;h[0]&gt;/&lt;h[0:2]&gt;/&lt;h&gt;.lock with h = sha1(id) in hex. Beaker
+/// Beaker's per-session lock file (docs/storage.md#locks): lock_dir/&lt;h[0]&gt;/&lt;h[0:2]&gt;/&lt;h&gt;.lock with h = sha1(id) in hex. Beaker
 /// holds flock on it (shared to load, exclusive to save) and never deletes it. Windows has no lock files.
 /// </summary>
 internal static class BeakerLockFile

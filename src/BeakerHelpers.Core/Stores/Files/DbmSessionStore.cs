@@ -6,7 +6,7 @@ using BeakerHelpers.Core.Payload;
 namespace BeakerHelpers.Core.Stores.Files;
 
 /// <summary>
-/// Beaker's 'dbm' backend (spec §5.2): one dbm database per session, container_dbm/&lt;a&gt;/&lt;ab&gt;/&lt;id&gt;.dbm plus the
+/// Beaker's 'dbm' backend (docs/storage.md#dbm): one dbm database per session, container_dbm/&lt;a&gt;/&lt;ab&gt;/&lt;id&gt;.dbm plus the
 /// files its dbm flavour adds, holding pickle(V) under the key 'session'. Only dbm.dumb files (a text index
 /// '.dbm.dir' and a data file '.dbm.dat') can be read here; every flavour is removed by age.
 /// </summary>

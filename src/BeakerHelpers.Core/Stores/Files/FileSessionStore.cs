@@ -1,7 +1,7 @@
 namespace BeakerHelpers.Core.Stores.Files;
 
 /// <summary>
-/// Beaker's 'file' backend (spec §5.1): container_file/&lt;a&gt;/&lt;ab&gt;/&lt;id&gt;.cache holds the pickled namespace dict
+/// Beaker's 'file' backend (docs/storage.md#file): container_file/&lt;a&gt;/&lt;ab&gt;/&lt;id&gt;.cache holds the pickled namespace dict
 /// {'session': V}, written to '&lt;id&gt;.cache.temp' and renamed into place (Beaker 1.9.1 and later).
 /// </summary>
 public sealed class FileSessionStore : FolderSessionStore

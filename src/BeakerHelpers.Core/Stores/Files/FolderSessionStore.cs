@@ -12,7 +12,7 @@ internal sealed record SessionFiles(string Id, string Folder, IReadOnlyList<Tree
 }
 
 /// <summary>
-/// What the file and dbm backends share (spec §5.1, §5.2): one session per file (or file group) in Beaker's
+/// What the file and dbm backends share (docs/storage.md#file, docs/storage.md#dbm): one session per file (or file group) in Beaker's
 /// two-level folder tree, last saved at the file's modification time, and a lock file per session that Beaker never
 /// deletes. Walked one folder at a time; times are turned into the app server's wall clock like the SQL rows' times.
 /// </summary>
@@ -58,7 +58,7 @@ public abstract class FolderSessionStore : ISessionStore
     /// <summary>The id a file of this backend belongs to, or null for a file that is not a session's.</summary>
     protected abstract string? SessionIdOf(string fileName);
 
-    /// <summary>The names a session's files can have (spec §5.1, §5.2).</summary>
+    /// <summary>The names a session's files can have (docs/storage.md#file, docs/storage.md#dbm).</summary>
     protected abstract IEnumerable<string> FileNamesFor(string id);
 
     /// <summary>A half-written file Beaker leaves behind when a save dies (removed when old).</summary>

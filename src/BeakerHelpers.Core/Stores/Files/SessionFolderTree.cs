@@ -5,7 +5,7 @@ internal readonly record struct TreeFile(string Path, string Name, DateTime Modi
 
 /// <summary>
 /// The two-level folder tree Beaker's util.encoded_path builds under a root: root/&lt;a&gt;/&lt;ab&gt;/&lt;name&gt;, where
-/// a and ab are the first one and two characters of the name (spec §5.1). The walk goes one folder at a
+/// a and ab are the first one and two characters of the name (docs/storage.md#file). The walk goes one folder at a
 /// time, only into folders named that way, never through a link, and skips a folder that disappears.
 /// </summary>
 internal sealed class SessionFolderTree
