@@ -232,36 +232,47 @@ function Invoke-Bench {
 }
 
 function Invoke-TestSuites {
-    dotnet test (Join-Path $root 'tests/BeakerHelpers.Core.Tests/BeakerHelpers.Core.Tests.csproj') -c $Configuration --nologo -v quiet --logger 'console;verbosity=normal' |
-        Tee-Object -Variable xunitLog | Out-Host
+    $results = New-Item -ItemType Directory -Force (Join-Path $out 'test-results')
+    $trx = Join-Path $results 'xunit.trx'
+    $nunit = Join-Path $results 'pester.xml'
+    Remove-Item $trx, $nunit -ErrorAction Ignore
+
+    dotnet test (Join-Path $root 'tests/BeakerHelpers.Core.Tests/BeakerHelpers.Core.Tests.csproj') -c $Configuration --nologo -v quiet `
+        --logger 'console;verbosity=normal' --logger "trx;LogFileName=$trx" | Out-Host
     $xunitExit = $LASTEXITCODE
-    $count = { param($label) $line = $xunitLog | Select-String "^\s*${label}:\s+(\d+)" | Select-Object -Last 1; if ($line) { [int]$line.Matches[0].Groups[1].Value } else { 0 } }
-    $xunitPassed, $xunitFailed = (& $count 'Passed'), (& $count 'Failed')
-    if ($xunitPassed + $xunitFailed -eq 0) { throw "The xunit run (exit code $xunitExit) printed no result lines." }
+    $xunit = Get-TrxCounts $trx
 
-    $pester = Get-Pester
-    $resultFile = Join-Path $out 'pester-result.txt'
-    Remove-Item $resultFile -ErrorAction Ignore
-    $script = @"
-`$ErrorActionPreference = 'Stop'
-Import-Module '$pester'
-`$config = New-PesterConfiguration
-`$config.Run.Path = '$(Join-Path $root 'tests')'
-`$config.Run.PassThru = `$true
-`$config.Output.Verbosity = 'Detailed'
-`$result = Invoke-Pester -Configuration `$config
-"`$(`$result.PassedCount) `$(`$result.FailedCount + `$result.FailedBlocksCount + `$result.FailedContainersCount) `$(`$result.SkippedCount + `$result.NotRunCount)" | Set-Content '$resultFile'
-"@
     $env:BEAKERHELPERS_MODULE = $moduleDir
-    Invoke-ChildPwsh $script
-    if (-not (Test-Path $resultFile)) { throw 'The Pester run ended without a result.' }
-    $pesterPassed, $pesterFailed, $pesterSkipped = (Get-Content $resultFile).Split(' ') | ForEach-Object { [int]$_ }
+    dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -File (Join-Path $root 'tests/Invoke-PesterRun.ps1') `
+        -PesterPath (Get-Pester) -TestsPath (Join-Path $root 'tests') -ResultPath $nunit
+    $pester = Get-NUnitCounts $nunit
 
-    $passed = $xunitPassed + $pesterPassed
-    $failed = $xunitFailed + $pesterFailed + $pesterSkipped
-    Write-Host "xunit: $xunitPassed passed, $xunitFailed failed; Pester: $pesterPassed passed, $pesterFailed failed, $pesterSkipped skipped or not run"
-    Write-Host "Test: $passed passed, $failed failed"
+    $passed = $xunit.Passed + $pester.Passed
+    $failed = $xunit.Failed + $pester.Failed + $xunit.NotRun + $pester.NotRun
+    Write-Host "xunit: $($xunit.Passed) passed, $($xunit.Failed) failed, $($xunit.NotRun) not run; Pester: $($pester.Passed) passed, $($pester.Failed) failed, $($pester.NotRun) skipped or not run"
+    Write-Host "Test: $passed passed, $failed failed (results: $results)"
     if ($failed -gt 0 -or $xunitExit -ne 0 -or $passed -eq 0) { throw "Tests failed." }
+}
+
+# The counts of an xunit run, from its TRX file (a missing file fails the run: the tests did not report).
+function Get-TrxCounts([string] $Path) {
+    if (-not (Test-Path $Path)) { throw "The xunit run wrote no results to $Path." }
+    $counters = ([xml](Get-Content -Raw $Path)).TestRun.ResultSummary.Counters
+    [pscustomobject]@{ Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted; NotRun = [int]$counters.notExecuted }
+}
+
+# The counts of a Pester run, from its NUnit XML file: test cases by result, and a block whose set-up failed
+# (a failed test-suite without a failed case of its own) as one failure.
+function Get-NUnitCounts([string] $Path) {
+    if (-not (Test-Path $Path)) { throw "The Pester run wrote no results to $Path." }
+    $xml = [xml](Get-Content -Raw $Path)
+    $cases = @($xml.SelectNodes('//test-case'))
+    $failedSuites = @($xml.SelectNodes("//test-suite[@result='Failure' and not(.//test-case[@result='Failure' or @result='Error'])]"))
+    [pscustomobject]@{
+        Passed = @($cases | Where-Object { $_.executed -eq 'True' -and $_.result -eq 'Success' }).Count
+        Failed = @($cases | Where-Object { $_.result -in 'Failure', 'Error' }).Count + $failedSuites.Count
+        NotRun = @($cases | Where-Object { $_.executed -ne 'True' -or $_.result -in 'Ignored', 'Skipped', 'Inconclusive', 'NotRunnable' }).Count
+    }
 }
 
 function Invoke-Demo {

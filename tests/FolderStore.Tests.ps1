@@ -1,6 +1,5 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
-    $script:Pwsh = Join-Path $PSHOME 'pwsh.dll'
 
     # Writes the file and dbm stores with the real Beaker library (make_folder_stores.py) and returns expected.json.
     function New-FolderStores([string] $Destination) {
@@ -181,8 +180,9 @@ Describe 'File and dbm session stores' {
 
         It '-WhatIf says what would go and touches nothing' {
             $before = Get-TreeFingerprint $script:Dir
-            $said = '' | dotnet $script:Pwsh -NoProfile -NonInteractive -Command "Import-Module '$script:ModuleDir'; Remove-BeakerSession '$script:FileIni' -Timeout 1d -WhatIf" 2>&1 | Out-String
-            $LASTEXITCODE | Should -Be 0
+            $run = Invoke-ModuleScript "Remove-BeakerSession '$script:FileIni' -Timeout 1d -WhatIf"
+            $said = $run.Text
+            $run.ExitCode | Should -Be 0
             $said | Should -Match 'What if: Remove 5 session\(s\) last accessed before .* lock files'
             Get-TreeFingerprint $script:Dir | Should -Be $before
         }
@@ -270,10 +270,11 @@ Describe 'File and dbm session stores' {
             $path = (Get-ChildItem -Recurse -File $script:FileRoot -Filter "$($victim.id).cache").FullName
             & chmod 000 $path
             # root reads any file; without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH it obeys the file's mode like any user.
-            $script = "Import-Module '$script:ModuleDir'; `$s = @(Get-BeakerSession '$script:FileIni' -Timeout 0 -ErrorVariable e -ErrorAction SilentlyContinue); " +
+            $script = "`$s = @(Get-BeakerSession '$script:FileIni' -Timeout 0 -ErrorVariable e -ErrorAction SilentlyContinue); " +
                 "[pscustomobject]@{ Count = `$s.Count; Errors = @(`$e | ForEach-Object { `$_.FullyQualifiedErrorId + '|' + `$_.Exception.Message }) } | ConvertTo-Json -Compress"
-            $json = & setpriv --bounding-set=-dac_override,-dac_read_search --inh-caps=-dac_override,-dac_read_search -- dotnet $script:Pwsh -NoProfile -NonInteractive -Command $script
-            $LASTEXITCODE | Should -Be 0
+            $run = Invoke-ModuleScript $script -Unprivileged
+            $json = $run.Lines
+            $run.ExitCode | Should -Be 0
             $result = $json | ConvertFrom-Json
             $result.Count | Should -Be ($script:File.sessions.Count - 1)
             @($result.Errors).Count | Should -Be 1

@@ -334,9 +334,9 @@ Describe 'PostgreSQL schemas' {
 Describe 'The module as a user meets it' {
     It 'imports in a fresh pwsh and lists sessions there' {
         $ini = Join-Path $script:Fresh 'prod.ini'
-        $output = dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -Command "Import-Module '$script:ModuleDir'; (Get-BeakerSession '$ini' -Timeout 0 -ErrorAction SilentlyContinue | Measure-Object).Count"
-        $LASTEXITCODE | Should -Be 0
-        [int]($output | Select-Object -Last 1) | Should -Be @(Get-ExpectedRows $script:Expected 'sessions.db' | Where-Object kind -In 'session', 'empty').Count
+        $run = Invoke-ModuleScript "(Get-BeakerSession '$ini' -Timeout 0 -ErrorAction SilentlyContinue | Measure-Object).Count"
+        $run.ExitCode | Should -Be 0
+        [int]($run.Lines | Select-Object -Last 1) | Should -Be @(Get-ExpectedRows $script:Expected 'sessions.db' | Where-Object kind -In 'session', 'empty').Count
     }
 
     It 'runs the README demo (build.ps1 -Task Demo)' {

@@ -16,16 +16,16 @@ BeforeDiscovery {
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
-    $script:Pwsh = Join-Path $PSHOME 'pwsh.dll'
 }
 
 Describe 'A hostile ini file: <Name>' -ForEach $Cases {
     It 'is <Id> in a pwsh that goes on, under 500 MB' {
         $path = Join-Path $TestDrive "hostile-$([guid]::NewGuid().ToString('n')).ini"
         [IO.File]::WriteAllText($path, $Ini)
-        $script = "Import-Module '$script:ModuleDir'; try { Get-BeakerSession '$path' -ErrorAction Stop | Out-Null; 'LISTED' } catch { 'ERROR ' + `$_.FullyQualifiedErrorId + ' | ' + `$_.Exception.Message.Length }; 'PEAK ' + [Diagnostics.Process]::GetCurrentProcess().PeakWorkingSet64; 'ALIVE'"
-        $output = dotnet $script:Pwsh -NoProfile -NonInteractive -Command $script 2>&1 | ForEach-Object { "$_" }
-        $LASTEXITCODE | Should -Be 0
+        $script = "try { Get-BeakerSession '$path' -ErrorAction Stop | Out-Null; 'LISTED' } catch { 'ERROR ' + `$_.FullyQualifiedErrorId + ' | ' + `$_.Exception.Message.Length }; 'PEAK ' + [Diagnostics.Process]::GetCurrentProcess().PeakWorkingSet64; 'ALIVE'"
+        $run = Invoke-ModuleScript $script
+        $output = $run.Lines
+        $run.ExitCode | Should -Be 0
         $output | Should -Contain 'ALIVE'
         ($output | Where-Object { $_ -like 'ERROR *' }) | Should -Match "^ERROR $Id,BeakerHelpers\.Module\.Commands\.GetBeakerSessionCommand \| \d+$"
         [int](($output | Where-Object { $_ -like 'ERROR *' }) -replace '^.* \| ', '') | Should -BeLessThan 600

@@ -3,7 +3,6 @@
 # unzipped into a module folder. Every pwsh here starts without the repository's files on its module path.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
-    $script:Pwsh = Join-Path $PSHOME 'pwsh.dll'
     $script:PackageDir = Join-Path (Split-Path $script:ModuleDir) 'package'
     $script:Version = [version](Import-PowerShellDataFile (Join-Path $script:ModuleDir 'BeakerHelpers.psd1')).ModuleVersion
     $script:Nupkg = Join-Path $script:PackageDir "BeakerHelpers.$script:Version.nupkg"

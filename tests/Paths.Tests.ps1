@@ -5,7 +5,6 @@ BeforeAll {
     $script:Fresh = New-BeakerStore SQLite (Join-Path $TestDrive 'fresh')
     $script:Listed = @(Get-ExpectedRows $script:Fresh.Expected 'sessions.db' | Where-Object kind -In 'session', 'empty')
     $script:CustomListed = @(Get-ExpectedRows $script:Fresh.Expected 'custom.db' -Table 'web_sessions' | Where-Object kind -In 'session', 'empty')
-    $script:Pwsh = Join-Path $PSHOME 'pwsh.dll'
 }
 
 Describe 'Naming the ini files' {
@@ -44,9 +43,9 @@ Describe 'Naming the ini files' {
 
     It 'binds piped files without prompting, under -NonInteractive' {
         $pattern = Join-Path $script:Root '*/production.ini'
-        $output = '' | dotnet $script:Pwsh -NoProfile -NonInteractive -Command "Import-Module '$script:ModuleDir'; @(Get-ChildItem '$pattern' | Get-BeakerSession -Timeout 0 -ErrorAction SilentlyContinue).Count" 2>&1
-        $LASTEXITCODE | Should -Be 0
-        "$output".Trim() | Should -Be "$script:Both"
+        $run = Invoke-ModuleScript "@(Get-ChildItem '$pattern' | Get-BeakerSession -Timeout 0 -ErrorAction SilentlyContinue).Count"
+        $run.ExitCode | Should -Be 0
+        $run.Text.Trim() | Should -Be "$script:Both"
     }
 
     It 'takes -LiteralPath as written, brackets and all' {
@@ -91,7 +90,7 @@ Describe 'Removing sessions by id' {
     It '-WhatIf counts the sessions found, names the first few, and counts the ids the store lacks' {
         $ids = @($script:Listed | Select-Object -First 5).id
         $list = ($ids + 'gone-1', 'gone-2' | ForEach-Object { "'$_'" }) -join ','
-        $said = '' | dotnet $script:Pwsh -NoProfile -NonInteractive -Command "Import-Module '$script:ModuleDir'; Remove-BeakerSession '$($script:Store.Ini)' -Id $list -WhatIf" 2>&1 | Out-String -Width 1000
+        $said = (Invoke-ModuleScript "Remove-BeakerSession '$($script:Store.Ini)' -Id $list -WhatIf").Text
         $shown = [regex]::Match($said, 'Remove the 5 session\(s\) found of 7 id\(s\) given \((\w+), (\w+), (\w+), \.\.\. \(2 more\)\)')
         $shown.Success | Should -BeTrue -Because $said
         foreach ($group in $shown.Groups | Select-Object -Skip 1) { $ids | Should -Contain $group.Value }

@@ -2,7 +2,6 @@
 # but not write (pwsh runs without CAP_DAC_OVERRIDE, so that root is held to the file modes as the app's user is).
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
-    $script:Pwsh = Join-Path $PSHOME 'pwsh.dll'
     $script:Store = Join-Path $TestDrive 'readonly'
     $null = New-BeakerFixture $script:Store
 }
@@ -14,8 +13,8 @@ Describe 'Remove-BeakerSession on a SQLite database it may not write' {
         chmod 0444 $db
         chmod 0555 $script:Store
         try {
-            $script = "Import-Module '$script:ModuleDir'; try { Remove-BeakerSession '$script:Store/prod.ini' -Timeout 8h -ErrorAction Stop; 'REMOVED' } catch { 'ERROR ' + `$_.FullyQualifiedErrorId + ' | ' + `$_.CategoryInfo.Category + ' | ' + `$_.Exception.Message }"
-            $output = & setpriv --bounding-set=-dac_override,-dac_read_search --inh-caps=-dac_override,-dac_read_search -- dotnet $script:Pwsh -NoProfile -NonInteractive -Command $script 2>&1 | ForEach-Object { "$_" }
+            $script = "try { Remove-BeakerSession '$script:Store/prod.ini' -Timeout 8h -ErrorAction Stop; 'REMOVED' } catch { 'ERROR ' + `$_.FullyQualifiedErrorId + ' | ' + `$_.CategoryInfo.Category + ' | ' + `$_.Exception.Message }"
+            $output = (Invoke-ModuleScript $script -Unprivileged).Lines
         }
         finally {
             chmod 0755 $script:Store

@@ -4,7 +4,6 @@ BeforeDiscovery {
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
-    $script:Pwsh = Join-Path $PSHOME 'pwsh.dll'
     $script:CommandId = 'BeakerHelpers.Module.Commands.RemoveBeakerSessionCommand'
 
     # The rows of sessions.db (all kinds: sessions, cache, corrupt, ...) older than $Seconds.
@@ -14,14 +13,14 @@ BeforeAll {
 
     # Runs a script in a new interactive pwsh whose console input is $Answer (a prompt reads it).
     function Invoke-Answered([string] $Answer, [string] $Script) {
-        $output = $Answer | dotnet $script:Pwsh -NoProfile -Command "Import-Module '$script:ModuleDir'; $Script" 2>&1 | Out-String
-        [pscustomobject]@{ Output = $output; ExitCode = $LASTEXITCODE }
+        $run = Invoke-ModuleScript $Script -InputText $Answer -Interactive -Width 120
+        [pscustomobject]@{ Output = $run.Text; ExitCode = $run.ExitCode }
     }
 
     # Runs a script in a new pwsh with no stdin and no terminal, as a scheduler does; returns output and exit code.
     function Invoke-Unattended([string] $Script) {
-        $output = '' | dotnet $script:Pwsh -NoProfile -NonInteractive -Command "Import-Module '$script:ModuleDir'; $Script" 2>&1 | Out-String
-        [pscustomobject]@{ Output = $output; ExitCode = $LASTEXITCODE }
+        $run = Invoke-ModuleScript $Script -Width 120
+        [pscustomobject]@{ Output = $run.Text; ExitCode = $run.ExitCode }
     }
 }
 

@@ -6,7 +6,6 @@ BeforeDiscovery {
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
-    $script:Pwsh = Join-Path $PSHOME 'pwsh.dll'
     $script:CommandId = 'BeakerHelpers.Module.Commands.RemoveBeakerSessionCommand'
 
     # A new store of the kind and the ids seed-empty wrote into it; Target is what the cmdlets take.

@@ -2,13 +2,12 @@
 # their folder: pwsh runs without CAP_DAC_OVERRIDE, so that root is held to the file modes as another user is.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
-    $script:Pwsh = Join-Path $PSHOME 'pwsh.dll'
 
     # Lists the store as a user bound by the file modes; returns the session count and any error ids.
     function Get-CountWithoutWriteAccess([string] $Db) {
-        $script = "Import-Module '$script:ModuleDir'; `$n = @(Get-BeakerSession -Url 'sqlite:///$Db' -Timeout 0 -ErrorVariable bad -ErrorAction SilentlyContinue).Count; " +
+        $script = "`$n = @(Get-BeakerSession -Url 'sqlite:///$Db' -Timeout 0 -ErrorVariable bad -ErrorAction SilentlyContinue).Count; " +
             "'COUNT ' + `$n; `$bad | Where-Object { `$_.FullyQualifiedErrorId -notlike 'Session*' } | ForEach-Object { 'ERROR ' + `$_.FullyQualifiedErrorId + ' ' + `$_.Exception.Message }"
-        & setpriv --bounding-set=-dac_override,-dac_read_search --inh-caps=-dac_override,-dac_read_search -- dotnet $script:Pwsh -NoProfile -NonInteractive -Command $script 2>&1 | ForEach-Object { "$_" }
+        (Invoke-ModuleScript $script -Unprivileged).Lines
     }
 }
 

@@ -3,7 +3,6 @@
 # disagrees. The stores are written by real Beaker under TZ=UTC; the module runs in a child pwsh under another TZ.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
-    $script:Pwsh = Join-Path $PSHOME 'pwsh.dll'
     $script:Source = Join-Path $TestDrive 'utc-app'
     $saved = $env:TZ
     try {
@@ -19,7 +18,7 @@ BeforeAll {
         $saved = $env:TZ
         try {
             $env:TZ = $Zone
-            dotnet $script:Pwsh -NoProfile -NonInteractive -Command "Import-Module '$script:ModuleDir'; $Script" 2>&1 | ForEach-Object { "$_" }
+            (Invoke-ModuleScript $Script).Lines
         }
         finally {
             if ($null -eq $saved) { Remove-Item Env:TZ -ErrorAction Ignore } else { $env:TZ = $saved }

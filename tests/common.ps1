@@ -10,6 +10,25 @@ $script:CommittedStores = Join-Path $PSScriptRoot 'fixtures/stores'
 $script:Traffic = Join-Path $PSScriptRoot 'fixtures/session_traffic.py'
 $env:SQLALCHEMY_SILENCE_UBER_WARNING = '1'
 
+$script:Pwsh = Join-Path $PSHOME 'pwsh.dll'
+
+# Runs a script in a new pwsh that imports the built module first, as a person or a scheduler would run it: with
+# -NonInteractive and no input unless -Interactive (then $InputText is the console input a prompt reads), and with
+# -Unprivileged without the capabilities that let root ignore file modes (so it obeys them as the app's user does).
+# Returns the output lines, the output as one text, and the exit code.
+function Invoke-ModuleScript {
+    param([string] $Script, [string] $InputText = '', [switch] $Interactive, [switch] $Unprivileged, [int] $Width = 1000)
+    $arguments = @($script:Pwsh, '-NoProfile') + @(if (-not $Interactive) { '-NonInteractive' }) + @('-Command', "Import-Module '$script:ModuleDir'; $Script")
+    $output = if ($Unprivileged) {
+        $InputText | & setpriv --bounding-set=-dac_override,-dac_read_search --inh-caps=-dac_override,-dac_read_search -- dotnet @arguments 2>&1
+    }
+    else {
+        $InputText | dotnet @arguments 2>&1
+    }
+    $exitCode = $LASTEXITCODE
+    [pscustomobject]@{ Lines = @($output | ForEach-Object { "$_" }); Text = ($output | Out-String -Width $Width); ExitCode = $exitCode }
+}
+
 # The admin URL of the server a backend's tests use. A missing server fails the test run; it is never skipped.
 function Get-ServerAdminUrl([string] $Backend) {
     $name = @{ PostgreSQL = 'BEAKERHELPERS_POSTGRES_URL'; MariaDB = 'BEAKERHELPERS_MARIADB_URL'; Redis = 'BEAKERHELPERS_REDIS_URL'; RedisCluster = 'BEAKERHELPERS_REDIS_CLUSTER_URLS' }[$Backend]
