@@ -54,6 +54,26 @@ public sealed class SessionSettings
     /// <summary>The directory relative sqlite:/// paths are resolved against (SQLAlchemy uses the process's current directory).</summary>
     public string BaseDirectory { get; init; } = Environment.CurrentDirectory;
 
+    /// <summary>Whether the settings are a bare -Url (no ini file: no timeout, no keys, no folder settings).</summary>
+    public bool IsFromUrl { get; init; }
+
+    /// <summary>
+    /// The settings of a store named by a URL alone, as -Url gives it: a Redis URL (redis://, rediss://, unix://)
+    /// names Beaker's ext:redis store, anything else a SQLAlchemy URL of a table.
+    /// </summary>
+    public static SessionSettings FromUrl(string url, string tableName, string? schemaName, string baseDirectory) => new()
+    {
+        Source = "-Url",
+        IsFromUrl = true,
+        Type = url.StartsWith("redis://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("rediss://", StringComparison.OrdinalIgnoreCase)
+            || url.StartsWith("unix://", StringComparison.OrdinalIgnoreCase) ? "ext:redis" : "ext:database",
+        Url = url,
+        UrlSource = "-Url",
+        TableName = tableName,
+        SchemaName = schemaName,
+        BaseDirectory = baseDirectory,
+    };
+
     /// <summary>Reads the settings under <paramref name="prefix"/> from an app's configuration.</summary>
     public static SessionSettings FromConfig(AppConfig config, string prefix, string baseDirectory)
     {

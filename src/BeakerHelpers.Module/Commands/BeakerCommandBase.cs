@@ -147,18 +147,7 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
     /// <summary>Settings for -Url: a SQLAlchemy URL of a table, or a Redis URL.</summary>
     private SessionSettings UrlSettings()
     {
-        var fromUrl = new SessionSettings
-        {
-            Source = "-Url",
-            // A Redis URL names Beaker's ext:redis store; anything else is a SQLAlchemy URL of a table.
-            Type = Url.StartsWith("redis://", StringComparison.OrdinalIgnoreCase) || Url.StartsWith("rediss://", StringComparison.OrdinalIgnoreCase)
-                || Url.StartsWith("unix://", StringComparison.OrdinalIgnoreCase) ? "ext:redis" : "ext:database",
-            Url = Url,
-            UrlSource = "-Url",
-            TableName = TableName,
-            SchemaName = SchemaName,
-            BaseDirectory = SessionState.Path.CurrentFileSystemLocation.ProviderPath,
-        };
+        var fromUrl = SessionSettings.FromUrl(Url, TableName, SchemaName, SessionState.Path.CurrentFileSystemLocation.ProviderPath);
         LearnSecrets(fromUrl);
         return fromUrl;
     }
@@ -178,26 +167,9 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
         return settings;
     }
 
-    /// <summary>
-    /// The age limit in force: -Timeout if given, else &lt;prefix&gt;.timeout, else none. <see cref="TimeSpan.Zero"/>
-    /// from -Timeout means none. The second value says where the limit came from, for messages.
-    /// </summary>
-    protected (TimeSpan? Limit, string Source) ResolveTimeout(SessionSettings settings)
-    {
-        if (Timeout is { } given)
-        {
-            return given == TimeSpan.Zero ? (null, "-Timeout 0") : (given, "-Timeout");
-        }
+    /// <summary>The age limit in force for these settings (-Timeout, else &lt;prefix&gt;.timeout, else none).</summary>
+    protected AgeLimit ResolveAgeLimit(SessionSettings settings) => AgeLimit.Resolve(Timeout, settings);
 
-        if (settings.TimeoutSeconds is { } seconds)
-        {
-            return (TimeSpan.FromSeconds(seconds), $"{settings.Prefix}.timeout");
-        }
-
-        return (null, settings.Source == "-Url" ? "no -Timeout" : $"no -Timeout and no {settings.Prefix}.timeout");
-    }
-
-    /// <summary>The app server's wall-clock time below which a row is older than <paramref name="age"/>.</summary>
     /// <summary>
     /// Compares the app server's UTC offset, measured from the store's own rows (AppClock), with the zone the cutoff is
     /// computed in. A removal refuses when they disagree (a cutoff in the wrong zone removes live sessions); a listing
@@ -245,9 +217,8 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
         WriteWarning($"{store.Description}: {offsets}, so the -Timeout filter is off by {AppClockReading.Show(reading.Measured - reading.Expected).Substring(3)}. {fix}");
     }
 
+    /// <summary>The app server's wall-clock time below which a row is older than <paramref name="age"/>.</summary>
     protected DateTime CutoffFor(TimeSpan age) => SessionCutoff.OlderThan(age, AppTimeZone, DateTimeOffset.UtcNow);
-
-    protected static string Show(DateTime wallClock) => wallClock.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Opens the store (read-only unless <paramref name="writable"/>), writing its notes as verbose output and, unless

@@ -85,11 +85,9 @@ public sealed class GetBeakerSessionCommand : BeakerCommandBase
         DateTime? cutoff = null;
         if (Id == null)
         {
-            var (limit, limitSource) = ResolveTimeout(settings);
-            cutoff = limit is { } age ? CutoffFor(age) : null;
-            WriteVerbose(cutoff is { } c
-                ? $"Showing sessions accessed since {Show(c)} ({AppTimeZone.Id}; {limitSource}: {TimeoutParser.Show(limit!.Value)})."
-                : $"Showing all sessions ({limitSource}).");
+            var limit = ResolveAgeLimit(settings);
+            cutoff = limit.CutoffAt(AppTimeZone, DateTimeOffset.UtcNow);
+            WriteVerbose(cutoff is { } c ? $"Showing sessions accessed since {limit.Describe(c, AppTimeZone)}." : $"Showing all sessions ({limit.Source}).");
         }
 
         using var store = OpenStore(settings);

@@ -57,14 +57,14 @@ public sealed class MeasureBeakerSessionCommand : BeakerCommandBase
 
     private void Measure(SessionSettings settings)
     {
-        var (limit, limitSource) = ResolveTimeout(settings);
-        DateTime? cutoff = limit is { } age ? CutoffFor(age) : null;
+        var limit = ResolveAgeLimit(settings);
+        var cutoff = limit.CutoffAt(AppTimeZone, DateTimeOffset.UtcNow);
         using var store = OpenStore(settings);
         var bounds = new StatisticsBounds(cutoff, CutoffFor(TimeSpan.FromHours(1)), CutoffFor(TimeSpan.FromDays(1)),
             CutoffFor(TimeSpan.FromDays(7)), CutoffFor(TimeSpan.FromDays(30)));
         WriteVerbose(cutoff is { } c
-            ? $"Counting sessions accessed before {Show(c)} as old ({AppTimeZone.Id}; {limitSource}: {TimeoutParser.Show(limit!.Value)})."
-            : $"No timeout ({limitSource}): Active and Old are not counted.");
+            ? $"Counting sessions accessed before {limit.Describe(c, AppTimeZone)} as old."
+            : $"No timeout ({limit.Source}): Active and Old are not counted.");
         StoreStatistics measured;
         SessionContentTally? content = null;
         if (Detailed)
@@ -88,7 +88,7 @@ public sealed class MeasureBeakerSessionCommand : BeakerCommandBase
             measured = store.Measure(bounds, CancellationToken);
         }
 
-        var output = new PSObject(new BeakerSessionStatistics(measured, limit, cutoff, AppTimeZone.Id, content));
+        var output = new PSObject(new BeakerSessionStatistics(measured, limit.Age, cutoff, AppTimeZone.Id, content));
         output.TypeNames.Insert(0, BeakerSessionStatistics.TypeName);
         WriteObject(output);
     }

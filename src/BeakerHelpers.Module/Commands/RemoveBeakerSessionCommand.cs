@@ -207,14 +207,13 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
     /// </summary>
     private (DateTime Cutoff, string Zone, string OlderThan) RemovalCutoff(SessionSettings settings, string errorId, string what, string why)
     {
-        var (limit, limitSource) = ResolveTimeout(settings);
-        if (limit is not { } age)
+        var limit = ResolveAgeLimit(settings);
+        if (limit.CutoffAt(AppTimeZone, DateTimeOffset.UtcNow) is not { } cutoff)
         {
-            throw new BeakerException(errorId, BeakerErrorKind.InvalidArgument, $"{what} older than a timeout, and there is none ({limitSource}). {why}");
+            throw new BeakerException(errorId, BeakerErrorKind.InvalidArgument, $"{what} older than a timeout, and there is none ({limit.Source}). {why}");
         }
 
-        var cutoff = CutoffFor(age);
-        return (cutoff, AppTimeZone.Id, $"last accessed before {Show(cutoff)} ({AppTimeZone.Id}; {limitSource}: {TimeoutParser.Show(age)})");
+        return (cutoff, AppTimeZone.Id, $"last accessed before {limit.Describe(cutoff, AppTimeZone)}");
     }
 
     private void RemoveOld(SessionSettings settings)
