@@ -240,7 +240,7 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
         var action = $"Remove {count} session(s) {olderThan}" + (leftovers ? ", with their lock files, and old unused lock files, half-written files and empty folders" : string.Empty);
         if (!Approved(description, action, count, leftovers))
         {
-            if (count == 0 && !IsWhatIf())
+            if (count == 0)
             {
                 Report(new BeakerRemovalSummary(description, cutoff, zone, 0, new RemovalResult(0, 0, TimeSpan.Zero, TimeSpan.Zero)), olderThan);
             }
@@ -313,7 +313,7 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
             var action = $"Remove {found} empty session(s) (nothing but Beaker's own keys) {olderThan}";
             if (!Approved(description, action, found))
             {
-                if (found == 0 && !IsWhatIf())
+                if (found == 0)
                 {
                     Report(new BeakerRemovalSummary(description, cutoff, zone, 0, new RemovalResult(0, 0, TimeSpan.Zero, TimeSpan.Zero), empty: 0), "empty, " + olderThan);
                 }
@@ -346,53 +346,51 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
 
     private void RemoveIds(SessionSettings settings, List<string> ids)
     {
-        using var store = IsWhatIf() ? OpenStore(settings) : OpenWritable(settings);
+        string description;
         var found = new List<string>();
-        foreach (var row in store.ReadIds(ids, CancellationToken))
+        using (var reader = OpenStore(settings))
         {
-            found.Add(row.Id);
+            description = reader.Description;
+            foreach (var row in reader.ReadIds(ids, CancellationToken))
+            {
+                found.Add(row.Id);
+            }
         }
 
         var shown = string.Join(", ", found.Take(IdsShown)) + (found.Count > IdsShown ? $", ... ({found.Count - IdsShown} more)" : string.Empty);
         var action = found.Count == ids.Count
             ? $"Remove {found.Count} session(s) given by id ({shown})"
             : $"Remove the {found.Count} session(s) found of {ids.Count} id(s) given{(found.Count > 0 ? $" ({shown})" : string.Empty)}";
-        if (found.Count == 0)
+        if (!Approved(description, action, found.Count))
         {
-            WriteVerbose($"{action}: nothing to remove from {store.Description}.");
-        }
-
-        if (!Approved(store.Description, action, found.Count))
-        {
-            if (found.Count == 0 && !IsWhatIf())
+            if (found.Count == 0)
             {
-                Report(new BeakerRemovalSummary(store.Description, null, null, 0, new RemovalResult(0, 0, TimeSpan.Zero, TimeSpan.Zero)), $"of {ids.Count} given by id, none found");
+                Report(new BeakerRemovalSummary(description, null, null, 0, new RemovalResult(0, 0, TimeSpan.Zero, TimeSpan.Zero)), $"of {ids.Count} given by id, none found");
             }
 
             return;
         }
 
-        var result = WithProgress(store.Description, found.Count, progress => store.RemoveIds(found, BatchSize, CancellationToken, progress));
-        Report(new BeakerRemovalSummary(store.Description, null, null, found.Count, result), $"of {found.Count} found ({ids.Count} given by id)");
+        using var store = OpenWritable(settings);
+        var result = WithProgress(description, found.Count, progress => store.RemoveIds(found, BatchSize, CancellationToken, progress));
+        Report(new BeakerRemovalSummary(description, null, null, found.Count, result), $"of {found.Count} found ({ids.Count} given by id)");
     }
 
     /// <summary>
-    /// Asks once per store. Nothing to remove asks nothing (and is not approved), except that -WhatIf still says so;
-    /// a file store (<paramref name="leftovers"/>) may have old lock files to remove even without old sessions.
+    /// Asks once per store, through ShouldProcess (which also says -WhatIf's "What if:"). Nothing to remove asks nothing
+    /// and is said in -Verbose; a file store (<paramref name="leftovers"/>) may have old lock files to remove even
+    /// without old sessions.
     /// </summary>
     private bool Approved(string store, string action, long count, bool leftovers = false)
     {
-        if (count == 0 && !leftovers && !IsWhatIf())
+        if (count == 0 && !leftovers)
         {
+            WriteVerbose($"{action}: nothing to remove from {store}.");
             return false;
         }
 
         return ShouldProcess($"{action} from {store}.", $"{action} from {store}?", "Remove-BeakerSession");
     }
-
-    private bool IsWhatIf() =>
-        (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var given) && given is SwitchParameter { IsPresent: true })
-        || LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
 
     private RemovalResult WithProgress(string store, long total, Func<Action<long>, RemovalResult> remove)
     {
