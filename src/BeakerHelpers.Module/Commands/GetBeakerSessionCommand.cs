@@ -12,28 +12,13 @@ namespace BeakerHelpers.Module.Commands;
 /// <summary>Lists the sessions a Beaker app stored, decoded, oldest access first.</summary>
 [Cmdlet(VerbsCommon.Get, "BeakerSession", DefaultParameterSetName = ConfigParameterSet)]
 [OutputType(typeof(BeakerSession))]
-public sealed class GetBeakerSessionCommand : BeakerCommandBase
+public sealed class GetBeakerSessionCommand : PipedConfigCommandBase
 {
     /// <summary>
     /// Sessions are held back until this many have been read (or the store ends), so that the first one
     /// already reports the keys of all of them and Format-Table shows a column for each.
     /// </summary>
     private const int LookAhead = 1000;
-
-    /// <summary>The app's paste.deploy ini files; wildcards allowed; 'file.ini#name' selects [app:name].</summary>
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ConfigParameterSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("Path", "Config")]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(ConfigSectionCompleter))]
-    public string[]? ConfigPath { get; set; }
-
-    /// <summary>The same, taken as written: no wildcards. Files piped from Get-ChildItem bind here by their PSPath.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = LiteralParameterSet, ValueFromPipelineByPropertyName = true)]
-    [Alias("PSPath", "LP", "FullName")]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(ConfigSectionCompleter))]
-    public string[]? LiteralPath { get; set; }
 
     /// <summary>Only these sessions, looked up by id (exact, as BeakerId shows them); ids the store does not hold are reported.</summary>
     [Parameter]
@@ -50,10 +35,6 @@ public sealed class GetBeakerSessionCommand : BeakerCommandBase
     [Parameter]
     [SecretTransformation]
     public SecureString? ValidateKey { get; set; }
-
-    protected override string[]? ConfigPaths => ConfigPath;
-
-    protected override string[]? LiteralPaths => LiteralPath;
 
     protected override void BeginProcessing()
     {

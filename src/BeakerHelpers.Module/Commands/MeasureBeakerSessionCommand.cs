@@ -14,30 +14,11 @@ namespace BeakerHelpers.Module.Commands;
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Measure, "BeakerSession", DefaultParameterSetName = ConfigParameterSet)]
 [OutputType(typeof(BeakerSessionStatistics))]
-public sealed class MeasureBeakerSessionCommand : BeakerCommandBase
+public sealed class MeasureBeakerSessionCommand : PipedConfigCommandBase
 {
     /// <summary>Also decode every session: empty ones, unreadable ones, and the most common keys.</summary>
     [Parameter]
     public SwitchParameter Detailed { get; set; }
-
-    /// <summary>The app's paste.deploy ini files; wildcards allowed; 'file.ini#name' selects [app:name].</summary>
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ConfigParameterSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("Path", "Config")]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(ConfigSectionCompleter))]
-    public string[]? ConfigPath { get; set; }
-
-    /// <summary>The same, taken as written: no wildcards. Files piped from Get-ChildItem bind here by their PSPath.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = LiteralParameterSet, ValueFromPipelineByPropertyName = true)]
-    [Alias("PSPath", "LP", "FullName")]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(ConfigSectionCompleter))]
-    public string[]? LiteralPath { get; set; }
-
-    protected override string[]? ConfigPaths => ConfigPath;
-
-    protected override string[]? LiteralPaths => LiteralPath;
 
     protected override void ProcessRecord()
     {
