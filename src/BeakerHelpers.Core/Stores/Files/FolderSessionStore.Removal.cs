@@ -1,0 +1,303 @@
+using System.Diagnostics;
+
+namespace BeakerHelpers.Core.Stores.Files;
+
+/// <summary>What became of one session a folder store's removal chose.</summary>
+internal enum SessionRemoval
+{
+    /// <summary>Its files (and its lock file) are gone.</summary>
+    Removed,
+
+    /// <summary>A Beaker process holds its lock: it is being loaded or saved, so it is left for the next run.</summary>
+    Busy,
+
+    /// <summary>Its lock file cannot be opened by this user, so it could not be removed safely.</summary>
+    LockDenied,
+
+    /// <summary>Its lock file is a link, which is never followed.</summary>
+    LockIsLink,
+
+    /// <summary>It was saved since it was found old.</summary>
+    Young,
+
+    /// <summary>Its files had gone already.</summary>
+    Gone,
+
+    /// <summary>None of its files could be removed (each said as an error) or all were links.</summary>
+    NotRemoved,
+}
+
+/// <summary>A folder store's removal: sessions under Beaker's lock, old lock files, half-written files, empty folders.</summary>
+public abstract partial class FolderSessionStore
+{
+    public RemovalResult RemoveAccessedBefore(DateTime cutoff, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, bool adaptive = false)
+    {
+        var run = new Run(batchSize, progress);
+        bool IsOld(DateTime utc) => Wall(utc) < cutoff;
+        foreach (var leaf in _sessions.LeafFolders(cancellationToken))
+        {
+            var files = _sessions.FilesIn(leaf);
+            if (files == null)
+            {
+                continue;
+            }
+
+            var removedHere = false;
+            foreach (var session in Group(leaf, files))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (session.HasLink)
+                {
+                    Report("LinkNotFollowed", $"Session '{session.Id}' was left alone: '{session.Files.First(f => f.IsLink).Path}' is a link, and BeakerHelpers never follows or removes links.", session.Folder, isError: false);
+                    continue;
+                }
+
+                if (!IsOld(session.ModifiedUtc))
+                {
+                    continue;
+                }
+
+                removedHere |= run.Count(RemoveSession(session.Id, leaf, IsOld, run) == SessionRemoval.Removed);
+            }
+
+            foreach (var temp in files.Where(f => IsTempLeftover(f.Name) && !f.IsLink && IsOld(f.ModifiedUtc)))
+            {
+                if (DeleteFile(temp.Path, "a half-written file Beaker left behind"))
+                {
+                    run.TempFiles++;
+                    removedHere = true;
+                }
+            }
+
+            run.Folders += _sessions.RemoveIfEmpty(leaf, removedHere, IsOld);
+        }
+
+        if (_locks != null)
+        {
+            SweepLocks(_locks, IsOld, run, cancellationToken);
+        }
+
+        return run.Result();
+    }
+
+    public RemovalResult RemoveIds(IEnumerable<string> ids, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, DateTime? accessedBefore = null, bool adaptive = false)
+    {
+        var run = new Run(batchSize, progress);
+        Func<DateTime, bool>? isOld = accessedBefore is { } cutoff ? utc => Wall(utc) < cutoff : null;
+        foreach (var id in ids)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (LeafFolderOf(id) is not { } leaf)
+            {
+                continue;
+            }
+
+            if (run.Count(RemoveSession(id, leaf, isOld, run) == SessionRemoval.Removed))
+            {
+                run.Folders += _sessions.RemoveIfEmpty(leaf, emptiedHere: true, _ => false);
+            }
+        }
+
+        return run.Result();
+    }
+
+    /// <summary>
+    /// Removes one session's files under Beaker's own lock, so that no Beaker process loads or saves it meanwhile,
+    /// re-checking the age just before (a session saved since the walk stays), then the lock file itself. What became
+    /// of the session is the result; <see cref="SayLeftAlone"/> tells the user about the ones left.
+    /// </summary>
+    private SessionRemoval RemoveSession(string id, string leaf, Func<DateTime, bool>? isOld, Run run)
+    {
+        var lockPath = LockRoot == null ? null : BeakerLockFile.PathFor(LockRoot, id);
+        FileStream? held = null;
+        var state = lockPath == null ? LockState.Absent : BeakerLockFile.TryHold(lockPath, out held);
+        using (held)
+        {
+            switch (state)
+            {
+                case LockState.Busy:
+                    return SayLeftAlone(SessionRemoval.Busy, id, lockPath, leaf);
+                case LockState.Denied:
+                    return SayLeftAlone(SessionRemoval.LockDenied, id, lockPath, leaf);
+                case LockState.Link:
+                    return SayLeftAlone(SessionRemoval.LockIsLink, id, lockPath, leaf);
+            }
+
+            var present = FileNamesFor(id).Select(name => new FileInfo(Path.Combine(leaf, name))).Where(f => f.Exists).ToList();
+            if (present.Count == 0)
+            {
+                return SessionRemoval.Gone;
+            }
+
+            if (isOld != null && present.Any(f => !isOld(f.LastWriteTimeUtc)))
+            {
+                return SessionRemoval.Young;
+            }
+
+            var removed = false;
+            foreach (var file in present)
+            {
+                if (file.LinkTarget != null)
+                {
+                    Report("LinkNotFollowed", $"'{file.FullName}' is a link, and BeakerHelpers never follows or removes links; the session's other files were removed.", leaf, isError: false);
+                    continue;
+                }
+
+                removed |= DeleteFile(file.FullName, $"session '{id}'");
+            }
+
+            if (removed && held != null && DeleteFile(lockPath!, $"the lock file of session '{id}'"))
+            {
+                run.LockFiles++;
+                run.LockFolders.Add(Path.GetDirectoryName(lockPath!)!);
+            }
+
+            return removed ? SessionRemoval.Removed : SessionRemoval.NotRemoved;
+        }
+    }
+
+    /// <summary>Says why a session was left alone (a warning, or an error when only the user can fix it).</summary>
+    private SessionRemoval SayLeftAlone(SessionRemoval outcome, string id, string? lockPath, string leaf)
+    {
+        switch (outcome)
+        {
+            case SessionRemoval.Busy:
+                Report("SessionInUse", $"Session '{id}' was left alone: a Beaker process is loading or saving it right now (its lock '{lockPath}' is held).", leaf, isError: false);
+                break;
+            case SessionRemoval.LockDenied:
+                Report("LockNotOpened", $"Session '{id}' was left alone: its lock file '{lockPath}' cannot be opened by this user, so it could not be removed safely. Run as the app's user or as root.", leaf, isError: true);
+                break;
+            case SessionRemoval.LockIsLink:
+                Report("LinkNotFollowed", $"Session '{id}' was left alone: its lock file '{lockPath}' is a link, and BeakerHelpers never follows or removes links.", leaf, isError: false);
+                break;
+        }
+
+        return outcome;
+    }
+
+    /// <summary>Removes lock files older than the cutoff that no Beaker process holds, and the folders they leave empty.</summary>
+    private void SweepLocks(SessionFolderTree locks, Func<DateTime, bool> isOld, Run run, CancellationToken cancellationToken)
+    {
+        foreach (var leaf in locks.LeafFolders(cancellationToken))
+        {
+            var files = locks.FilesIn(leaf);
+            if (files == null)
+            {
+                continue;
+            }
+
+            var leafName = Path.GetFileName(leaf);
+            var removedHere = false;
+            foreach (var file in files)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (file.IsLink || !BeakerLockFile.IsLockName(file.Name) || !file.Name.StartsWith(leafName, StringComparison.OrdinalIgnoreCase) || !isOld(file.ModifiedUtc))
+                {
+                    continue;
+                }
+
+                if (BeakerLockFile.TryHold(file.Path, out var held) != LockState.Held)
+                {
+                    continue;
+                }
+
+                using (held)
+                {
+                    if (DeleteFile(file.Path, "an old lock file"))
+                    {
+                        run.LockFiles++;
+                        removedHere = true;
+                    }
+                }
+            }
+
+            run.Folders += locks.RemoveIfEmpty(leaf, removedHere || run.LockFolders.Contains(leaf), isOld);
+        }
+    }
+
+    private bool DeleteFile(string path, string what)
+    {
+        try
+        {
+            File.Delete(path);
+            return true;
+        }
+        catch (Exception ex) when (ex is DirectoryNotFoundException)
+        {
+            return false;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Report("FileNotRemoved", $"'{path}' ({what}) cannot be removed: {ex.Message.TrimEnd('.')}. Run as the app's user or as root.", path, isError: true);
+            return false;
+        }
+    }
+
+    /// <summary>Counts removals into batches (a batch is <see cref="_batchSize"/> sessions) and reports progress.</summary>
+    private sealed class Run
+    {
+        private readonly int _batchSize;
+        private readonly Action<long>? _progress;
+        private readonly Stopwatch _total = Stopwatch.StartNew();
+        private readonly Stopwatch _batch = Stopwatch.StartNew();
+        private TimeSpan _longest;
+        private long _removed;
+        private int _batches;
+        private int _inBatch;
+
+        public Run(int batchSize, Action<long>? progress)
+        {
+            _batchSize = Math.Max(1, batchSize);
+            _progress = progress;
+        }
+
+        public long LockFiles { get; set; }
+
+        /// <summary>The lock folders a removed session's lock file was in (at most 256: lock names are sha1 hex).</summary>
+        public HashSet<string> LockFolders { get; } = new(StringComparer.Ordinal);
+
+        public long TempFiles { get; set; }
+
+        public long Folders { get; set; }
+
+        public bool Count(bool removed)
+        {
+            if (!removed)
+            {
+                return false;
+            }
+
+            _removed++;
+            if (++_inBatch == _batchSize)
+            {
+                CloseBatch();
+            }
+
+            _progress?.Invoke(_removed);
+            return true;
+        }
+
+        public RemovalResult Result()
+        {
+            CloseBatch();
+            return new RemovalResult(_removed, _batches, _longest, _total.Elapsed)
+            {
+                LockFiles = LockFiles,
+                TempFiles = TempFiles,
+                Folders = Folders,
+            };
+        }
+
+        private void CloseBatch()
+        {
+            if (_inBatch > 0)
+            {
+                _batches++;
+                _longest = _batch.Elapsed > _longest ? _batch.Elapsed : _longest;
+            }
+
+            _inBatch = 0;
+            _batch.Restart();
+        }
+    }
+}
