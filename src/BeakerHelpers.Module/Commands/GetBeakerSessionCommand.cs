@@ -160,9 +160,6 @@ public sealed class GetBeakerSessionCommand : PipedConfigCommandBase
         }
     }
 
-    private static readonly ScriptBlock RegisterDisplayType = ScriptBlock.Create(
-        "param($TypeName, $Names) Update-TypeData -TypeName $TypeName -DefaultDisplayPropertySet $Names -Force -ErrorAction Stop");
-
     private SessionDisplayTypes? _displayTypes;
 
     private void Emit(BeakerSession session)
@@ -171,7 +168,11 @@ public sealed class GetBeakerSessionCommand : PipedConfigCommandBase
         {
             try
             {
-                InvokeCommand.InvokeScript(true, RegisterDisplayType, null, typeName, names);
+                // Update-TypeData as a command, in a nested pipeline of this runspace: nothing to parse, no scope touched.
+                using var shell = PowerShell.Create(RunspaceMode.CurrentRunspace);
+                shell.AddCommand("Microsoft.PowerShell.Utility\\Update-TypeData")
+                    .AddParameter("TypeName", typeName).AddParameter("DefaultDisplayPropertySet", names).AddParameter("Force").AddParameter("ErrorAction", ActionPreference.Stop)
+                    .Invoke();
                 return true;
             }
             catch (Exception ex) when (ex is RuntimeException or InvalidOperationException)
