@@ -1,0 +1,298 @@
+using System.Diagnostics;
+using System.Data.Common;
+
+namespace BeakerHelpers.Core.Stores;
+
+/// <summary>
+/// Removal from a SQL table: one batch runner (<see cref="RunBatches"/>) that owns each batch's transaction, its
+/// DELETE, commit, tally and failure, and three ways of choosing the next batch's rows: by searching the old rows in
+/// key order, by windows of keys, by ids (docs/removal.md).
+/// </summary>
+public abstract partial class SqlSessionStore
+{
+    /// <summary>
+    /// Walks the table once in key order (Beaker's tables have no index on accessed, so a query per batch that
+    /// searched the whole table would cost a scan per batch). Each batch finds the key of the batchSize-th old
+    /// row after the previous batch, without any lock, and deletes the old rows up to it, re-checking the age, in its
+    /// own transaction. With an integer key the search looks at most <see cref="ScanWindow"/> keys ahead, so a long
+    /// run of live sessions never makes one long batch. With <paramref name="adaptive"/> the batch size follows the
+    /// time batches take (see <see cref="BatchPacing.NextBatchSize"/>).
+    /// </summary>
+    public RemovalResult RemoveAccessedBefore(DateTime cutoff, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, bool adaptive = false)
+    {
+        CheckBatchSize(batchSize);
+        var cutoffValue = CutoffValue(cutoff);
+        var integerKey = KeyIsInteger;
+        if (adaptive && integerKey && DeleteLocksOnlyDeletedRows)
+        {
+            return RemoveByKeyWindows(cutoffValue, batchSize, cancellationToken, progress);
+        }
+
+        // The key of the last row looked at (null: none yet, for a string key). Rows added later have higher
+        // keys and are new sessions, so an integer walk can stop at today's highest key.
+        object? last = integerKey ? KeyBound("min") - 1 : null;
+        var highest = integerKey ? KeyBound("max") : 0;
+        Action<TimeSpan>? resize = adaptive ? took => batchSize = Pacing.NextBatchSize(batchSize, took) : null;
+        return RunBatches(cancellationToken, progress, resize, () =>
+        {
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var after = last;
+                var upTo = LastOldKey(after, integerKey, batchSize, cutoffValue);
+                if (upTo != null)
+                {
+                    last = integerKey ? Convert.ToInt64(upTo, System.Globalization.CultureInfo.InvariantCulture) : upTo;
+                    return delete =>
+                    {
+                        Add(delete, "@upTo", upTo);
+                        Add(delete, "@cutoff", cutoffValue);
+                        if (after == null)
+                        {
+                            return $"{KeyColumn} <= @upTo AND accessed < @cutoff";
+                        }
+
+                        Add(delete, "@last", after);
+                        return $"{KeyColumn} > @last AND {KeyColumn} <= @upTo AND accessed < @cutoff";
+                    };
+                }
+
+                if (!integerKey || (long)last! + ScanWindow >= highest)
+                {
+                    return null;
+                }
+
+                // Nothing old in this window of keys: move on without taking any lock.
+                last = (long)last + ScanWindow;
+            }
+        });
+    }
+
+    /// <summary>The key of the <paramref name="batchSize"/>-th old row after <paramref name="after"/> (within one scan window of an integer key), or null.</summary>
+    private object? LastOldKey(object? after, bool integerKey, int batchSize, object cutoffValue)
+    {
+        using var bound = Command(null, $"SELECT max(k) FROM (SELECT {KeyColumn} AS k FROM {QualifiedTable} WHERE " +
+            (after == null ? string.Empty : $"{KeyColumn} > @last AND ") +
+            (integerKey ? $"{KeyColumn} <= @window AND " : string.Empty) +
+            $"accessed < @cutoff ORDER BY {KeyColumn} LIMIT {batchSize}) batch");
+        if (after != null)
+        {
+            Add(bound, "@last", after);
+        }
+
+        if (integerKey)
+        {
+            Add(bound, "@window", (long)after! + ScanWindow);
+        }
+
+        Add(bound, "@cutoff", cutoffValue);
+        var value = bound.ExecuteScalar();
+        return value is null or DBNull ? null : value;
+    }
+
+    /// <summary>
+    /// True when a DELETE takes locks only on the rows it deletes (PostgreSQL), so that scanning live rows in a batch
+    /// blocks no request. An adaptive removal then deletes window after window of integer keys straight away, instead
+    /// of first searching each batch's last old row (which read every row twice).
+    /// </summary>
+    protected virtual bool DeleteLocksOnlyDeletedRows => false;
+
+    /// <summary>
+    /// Deletes the old rows of one window of keys per batch, the window starting at <paramref name="width"/> keys and
+    /// following the time batches take (see <see cref="BatchPacing.NextBatchSize"/>, up to <see cref="MaxKeyWindow"/> keys).
+    /// </summary>
+    private RemovalResult RemoveByKeyWindows(object cutoffValue, int width, CancellationToken cancellationToken, Action<long>? progress)
+    {
+        var last = KeyBound("min") - 1;
+        var highest = KeyBound("max");
+        return RunBatches(cancellationToken, progress, took => width = Pacing.NextBatchSize(width, took, MaxKeyWindow), () =>
+        {
+            if (last >= highest)
+            {
+                return null;
+            }
+
+            var (from, upTo) = (last, Math.Min(last + width, highest));
+            last = upTo;
+            return delete =>
+            {
+                Add(delete, "@last", from);
+                Add(delete, "@upTo", upTo);
+                Add(delete, "@cutoff", cutoffValue);
+                return $"{KeyColumn} > @last AND {KeyColumn} <= @upTo AND accessed < @cutoff";
+            };
+        });
+    }
+
+    private long KeyBound(string function) => Convert.ToInt64(
+        Guard("finding the table's keys", () => Scalar($"SELECT coalesce({function}({KeyColumn}), 0) FROM {QualifiedTable}")),
+        System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>How many keys one search looks ahead at most.</summary>
+    protected const long ScanWindow = 100_000;
+
+    /// <summary>A key window holds live rows too, which cost less than old ones: it may grow wider than a batch of rows.</summary>
+    public const int MaxKeyWindow = 1_000_000;
+
+    /// <summary>Whether <see cref="KeyColumn"/> is an integer, so that key windows can be counted.</summary>
+    protected virtual bool KeyIsInteger => KeyColumn is "rowid" or "id";
+
+    /// <summary>How batches share the database with the app (docs/removal.md#pacing).</summary>
+    protected virtual BatchPacing Pacing => BatchPacing.RowLocks;
+
+    /// <summary>After a batch that took <paramref name="lastBatch"/>: the pause <see cref="Pacing"/> asks for, which Ctrl+C cuts short.</summary>
+    protected virtual void StepAside(TimeSpan lastBatch, CancellationToken cancellationToken)
+    {
+        var pause = Pacing.PauseAfter(lastBatch);
+        if (pause > TimeSpan.Zero && cancellationToken.WaitHandle.WaitOne(pause))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    public RemovalResult RemoveIds(IEnumerable<string> ids, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, DateTime? accessedBefore = null, bool adaptive = false)
+    {
+        CheckBatchSize(batchSize);
+        using var next = ids.GetEnumerator();
+        var cutoff = accessedBefore is { } before ? CutoffValue(before) : null;
+        Action<TimeSpan>? resize = adaptive ? took => batchSize = Pacing.NextBatchSize(batchSize, took) : null;
+        return RunBatches(cancellationToken, progress, resize, () =>
+        {
+            var batch = new List<string>(Math.Min(batchSize, 10_000));
+            while (batch.Count < batchSize && next.MoveNext())
+            {
+                batch.Add(next.Current);
+            }
+
+            if (batch.Count == 0)
+            {
+                return null;
+            }
+
+            return delete =>
+            {
+                if (cutoff == null)
+                {
+                    return NamespaceIn(delete, batch);
+                }
+
+                Add(delete, "@cutoff", cutoff);
+                return NamespaceIn(delete, batch) + " AND accessed < @cutoff";
+            };
+        });
+    }
+
+    /// <summary>
+    /// Runs batches until <paramref name="next"/> has none: it chooses a batch's rows outside any transaction and gives
+    /// the WHERE clause of its DELETE (binding its parameters to the command). Each batch is one transaction; a
+    /// failing one rolls back alone, and the error says how much the earlier batches removed. After each batch,
+    /// <paramref name="afterBatch"/> hears its time, the progress its running total, and the pacing may pause.
+    /// </summary>
+    private RemovalResult RunBatches(CancellationToken cancellationToken, Action<long>? progress, Action<TimeSpan>? afterBatch, Func<Func<DbCommand, string>?> next)
+    {
+        var tally = new BatchTally();
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                if (next() is not { } where)
+                {
+                    break;
+                }
+
+                using var transaction = BeginBatch();
+                tally.Start();
+                using var delete = Command(transaction, string.Empty);
+                delete.CommandText = $"DELETE FROM {QualifiedTable} WHERE {where(delete)}";
+                var deleted = delete.ExecuteNonQuery();
+                tally.Committing(deleted);
+                transaction.Commit();
+                tally.Finish(deleted);
+            }
+            catch (Exception ex) when (IsLostConnection(ex))
+            {
+                throw RemovalFailed(tally, ex);
+            }
+
+            afterBatch?.Invoke(tally.LastBatch);
+            progress?.Invoke(tally.Removed);
+            StepAside(tally.LastBatch, cancellationToken);
+        }
+
+        return tally.Result();
+    }
+
+    private static void CheckBatchSize(int batchSize)
+    {
+        if (batchSize < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "A batch holds at least one row.");
+        }
+    }
+
+    private BeakerException RemovalFailed(BatchTally tally, Exception ex)
+    {
+        var lasting = ex is DbException failure ? LastingFailure(failure) : null;
+        var locked = ex is DbException db && IsLockTimeout(db);
+        var inDoubt = tally.InDoubt > 0
+            ? $" (and perhaps the {tally.InDoubt} of the batch whose commit was under way: the connection was lost before the server said whether it committed)"
+            : string.Empty;
+        var done = tally.Removed == 0 && tally.InDoubt == 0
+            ? $"Nothing was removed from {Description}"
+            : $"Removing sessions from {Description} stopped after {tally.Removed} session(s) were removed in {tally.Batches} batch(es){inDoubt}";
+        var reason = locked
+            ? "another connection held the database's write lock the whole time a batch waited for it (the app in a long transaction, a stuck process, or another cleanup)"
+            : (ex is DbException known ? Explain(known) ?? known.Message : $"the connection was lost ({ex.Message})").TrimEnd('.');
+        return new(locked ? "StoreLocked" : "RemovalFailed", lasting == null ? BeakerErrorKind.ConnectionError : BeakerErrorKind.PermissionDenied,
+            $"{done}: {reason}. The store is consistent (a batch is committed whole or not at all); " +
+            (lasting == null ? "running the command again is safe and finishes the job." : $"running the command again will not help until {lasting}."), ex);
+    }
+
+    /// <summary>Told while a batch waits long for a lock (SQLite's write lock: <see cref="ISessionStore.LockWaitNotice"/>).</summary>
+    public Action<string>? LockWaitNotice { get; set; }
+
+    /// <summary>Whether a failure is the end of a wait for a lock that never came (SQLite's busy timeout).</summary>
+    protected virtual bool IsLockTimeout(DbException exception) => false;
+
+    /// <summary>Counts a removal's rows and batches and times the batches.</summary>
+    private sealed class BatchTally
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private TimeSpan _batchStarted;
+
+        public long Removed { get; private set; }
+
+        public int Batches { get; private set; }
+
+        public TimeSpan Longest { get; private set; }
+
+        public TimeSpan LastBatch { get; private set; }
+
+        /// <summary>Called once a batch's transaction has begun (SQLite: holds the write lock), so that a batch's time is the time it holds the app up, not the wait for the lock.</summary>
+        public void Start()
+        {
+            _batchStarted = _clock.Elapsed;
+            InDoubt = 0;
+        }
+
+        /// <summary>
+        /// Rows the batch under way deleted and is committing: if the connection is lost now, the server may have
+        /// committed them or not, and the client cannot tell.
+        /// </summary>
+        public long InDoubt { get; private set; }
+
+        public void Committing(long deleted) => InDoubt = deleted;
+
+        public void Finish(long removed)
+        {
+            InDoubt = 0;
+            Removed += removed;
+            Batches++;
+            LastBatch = _clock.Elapsed - _batchStarted;
+            Longest = LastBatch > Longest ? LastBatch : Longest;
+        }
+
+        public RemovalResult Result() => new(Removed, Batches, Longest, _clock.Elapsed);
+    }
+}
