@@ -240,5 +240,26 @@ Describe 'Redis sessions as objects' {
             else { $session.BeakerTtl | Should -BeNullOrEmpty }
         }
         ($sessions[0] | Get-Member -MemberType Properties).Name | Should -Contain 'BeakerTtl'
+        # The default table shows the time to live beside the times; Format-List a session's own keys.
+        $lines = @(($sessions | Out-String -Width 200).Split("`n") | Where-Object { $_.Trim() })
+        $lines[0] | Should -Match '^BeakerId\s+BeakerAccessed\s+BeakerCreated\s+BeakerTtl\s+Session\s*$'
+        $lines.Count | Should -Be (2 + $sessions.Count)
+        $full = $sessions | Where-Object { $_.BeakerId -in $withTtl -and $_.user_name } | Select-Object -First 1
+        ($lines | Where-Object { $_.StartsWith($full.BeakerId) }) | Should -Match ('0\.01:0\d:\d\d\s+user_name=' + [regex]::Escape($full.user_name))
+        @(($full | Format-List | Out-String).Split("`n") | Where-Object { $_.Trim() } | ForEach-Object { ($_ -split ':', 2)[0].Trim() }) |
+            Should -Be 'BeakerId', 'BeakerAccessed', 'BeakerCreated', 'BeakerTtl', 'user_name'
+    }
+
+    It 'looks sessions up by id with -Id, and says which ids it lacks' {
+        $store = New-RedisStore
+        $idsFile = Join-Path $store.Dir 'ids.json'
+        Invoke-BeakerTraffic seed-empty $store.Url $idsFile | Out-Null
+        $ids = Get-Content -Raw $idsFile | ConvertFrom-Json -AsHashtable
+        $wanted = @($ids.old_full[0], $ids.young_empty[0])
+        $found = @(Get-BeakerSession $store.Ini -Id ($wanted + 'no-such-id') -ErrorVariable missing -ErrorAction SilentlyContinue)
+        @($found.BeakerId | Sort-Object) | Should -Be @($wanted | Sort-Object)
+        ($found | Where-Object BeakerId -eq $ids.old_full[0]).user_name | Should -BeLike 'user*@example.com'
+        @($missing).Count | Should -Be 1
+        $missing[0].FullyQualifiedErrorId | Should -BeLike 'SessionNotFound,*'
     }
 }

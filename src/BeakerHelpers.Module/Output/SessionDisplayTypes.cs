@@ -72,20 +72,24 @@ internal sealed class SessionDisplayTypes
         return types;
     }
 
+    /// <summary>
+    /// The session's type names: BeakerHelpers.Session first (its table view, and what scripts test for), then the key
+    /// set's own type, whose type data PowerShell still finds (it looks a member up through every name in order).
+    /// </summary>
     private static Collection<string> Hierarchy(string? keysType, bool expiring)
     {
         var names = new Collection<string>();
-        if (keysType != null)
-        {
-            names.Add(keysType);
-        }
-
         if (expiring)
         {
             names.Add(BeakerSession.ExpiringTypeName);
         }
 
         names.Add(BeakerSession.TypeName);
+        if (keysType != null)
+        {
+            names.Add(keysType);
+        }
+
         names.Add(typeof(BeakerSession).FullName!);
         names.Add("System.Object");
         return names;
