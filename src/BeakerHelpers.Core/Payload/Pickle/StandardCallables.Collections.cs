@@ -1,12 +1,10 @@
-using System.Buffers.Binary;
-using System.Globalization;
 using System.Numerics;
 using System.Text;
 using BeakerHelpers.Core.Payload.Values;
 
 namespace BeakerHelpers.Core.Payload.Pickle;
 
-/// <summary>Sequences, mappings, bytes, complex numbers, range and slice, and the helpers pickle itself uses to rebuild objects (copyreg, __newobj__). (docs/pickle.md).</summary>
+/// <summary>Sequences, mappings, bytes, complex numbers, range and slice, and the helpers pickle itself uses to rebuild objects (copyreg, __newobj__) (docs/pickle.md).</summary>
 internal static partial class StandardCallables
 {
     /// <summary>set, frozenset, list, tuple, deque: their first argument's items and any added after; object[].</summary>

@@ -6,7 +6,7 @@ using BeakerHelpers.Core.Payload.Values;
 
 namespace BeakerHelpers.Core.Payload.Pickle;
 
-/// <summary>Decimal, Fraction, ipaddress values, pathlib paths and array.array. (docs/pickle.md).</summary>
+/// <summary>Decimal, Fraction, ipaddress values, pathlib paths and array.array (docs/pickle.md).</summary>
 internal static partial class StandardCallables
 {
     /// <summary>Decimal(text): a decimal; NaN and Infinity (which decimal cannot hold) as a double; past decimal's range, a double too.</summary>

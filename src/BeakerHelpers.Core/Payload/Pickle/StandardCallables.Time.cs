@@ -1,12 +1,10 @@
-using System.Buffers.Binary;
 using System.Globalization;
-using System.Numerics;
 using System.Text;
 using BeakerHelpers.Core.Payload.Values;
 
 namespace BeakerHelpers.Core.Payload.Pickle;
 
-/// <summary>The datetime family: datetime, date, time (naive, fixed-offset, zoneinfo and pytz zones), timedelta and struct_time. (docs/pickle.md).</summary>
+/// <summary>The datetime family: datetime, date, time (naive, fixed-offset, zoneinfo and pytz zones), timedelta and struct_time (docs/pickle.md).</summary>
 internal static partial class StandardCallables
 {
     /// <summary>

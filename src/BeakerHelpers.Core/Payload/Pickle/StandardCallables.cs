@@ -1,7 +1,4 @@
-using System.Buffers.Binary;
-using System.Globalization;
 using System.Numerics;
-using System.Text;
 using BeakerHelpers.Core.Payload.Values;
 
 namespace BeakerHelpers.Core.Payload.Pickle;
