@@ -89,18 +89,22 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    private bool ByIds => ParameterSetName == PipelineParameterSet || Id != null || MyInvocation.ExpectingInput;
+    /// <summary>
+    /// Whether the sessions to remove are given (with -Id, or through the pipeline) rather than chosen by age: known
+    /// from the start, before any pipeline input is bound, and the same test wherever it is asked.
+    /// </summary>
+    private bool GivenIds => ParameterSetName == PipelineParameterSet || MyInvocation.BoundParameters.ContainsKey(nameof(Id)) || MyInvocation.ExpectingInput;
 
     protected override void BeginProcessing()
     {
-        if (Empty && (MyInvocation.BoundParameters.ContainsKey(nameof(Id)) || MyInvocation.ExpectingInput))
+        if (Empty && GivenIds)
         {
             ThrowTerminating(new BeakerException("EmptyWithId", BeakerErrorKind.InvalidArgument,
                 "-Empty finds the empty sessions itself and cannot be combined with session ids: sessions given by id are removed whatever they hold. " +
                 "Drop -Empty to remove the given sessions, or drop the ids to remove the empty old ones."), null);
         }
 
-        if (Timeout != null && (ParameterSetName == PipelineParameterSet || MyInvocation.BoundParameters.ContainsKey(nameof(Id)) || MyInvocation.ExpectingInput))
+        if (Timeout != null && GivenIds)
         {
             ThrowTerminating(new BeakerException("TimeoutWithId", BeakerErrorKind.InvalidArgument,
                 "-Timeout and session ids cannot be combined: sessions given by id are removed whatever their age. " +
@@ -135,7 +139,7 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
     {
         try
         {
-            if (ByIds)
+            if (GivenIds)
             {
                 foreach (var (_, group) in _idsByStore)
                 {
