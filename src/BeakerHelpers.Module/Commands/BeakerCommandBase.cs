@@ -26,6 +26,9 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
 
     /// <summary>-LiteralPath as the cmdlet declares it: the same, without wildcards.</summary>
     protected abstract string[]? LiteralPaths { get; }
+
+    /// <summary>The ini files given, as written: -LiteralPath's or -ConfigPath's, whichever the parameter set has.</summary>
+    private string[] GivenPaths => (ParameterSetName == LiteralParameterSet ? LiteralPaths : ConfigPaths) ?? Array.Empty<string>();
     /// <summary>The prefix of the session settings in the ini file.</summary>
     [Parameter(ParameterSetName = ConfigParameterSet)]
     [Parameter(ParameterSetName = LiteralParameterSet)]
@@ -95,7 +98,7 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
             return;
         }
 
-        var given = (ParameterSetName == LiteralParameterSet ? LiteralPaths : ConfigPaths) ?? Array.Empty<string>();
+        var given = GivenPaths;
         var one = given.Length == 1 && !MyInvocation.ExpectingInput;
         foreach (var value in given)
         {
@@ -132,8 +135,7 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
             return UrlSettings();
         }
 
-        var given = (ParameterSetName == LiteralParameterSet ? LiteralPaths : ConfigPaths) ?? Array.Empty<string>();
-        var targets = given.SelectMany(value => ResolveConfigTargets(value, ParameterSetName == LiteralParameterSet)).ToList();
+        var targets = GivenPaths.SelectMany(value => ResolveConfigTargets(value, ParameterSetName == LiteralParameterSet)).ToList();
         if (targets.Count != 1)
         {
             throw new BeakerException("OneConfigRequired", BeakerErrorKind.InvalidArgument,

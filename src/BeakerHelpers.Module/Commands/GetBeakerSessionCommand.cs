@@ -45,23 +45,7 @@ public sealed class GetBeakerSessionCommand : PipedConfigCommandBase
         }
     }
 
-    protected override void ProcessRecord()
-    {
-        try
-        {
-            ForEachStore(List);
-        }
-        catch (BeakerException ex)
-        {
-            ThrowTerminating(ex, ParameterSetName == UrlParameterSet ? null : (object?)ConfigPath ?? LiteralPath);
-        }
-        catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
-        {
-            // Ctrl+C: PowerShell stops the pipeline; nothing to report.
-        }
-    }
-
-    private void List(SessionSettings settings)
+    protected override void ProcessStore(SessionSettings settings)
     {
         DateTime? cutoff = null;
         if (Id == null)

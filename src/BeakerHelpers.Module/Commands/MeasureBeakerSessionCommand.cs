@@ -20,23 +20,7 @@ public sealed class MeasureBeakerSessionCommand : PipedConfigCommandBase
     [Parameter]
     public SwitchParameter Detailed { get; set; }
 
-    protected override void ProcessRecord()
-    {
-        try
-        {
-            ForEachStore(Measure);
-        }
-        catch (BeakerException ex)
-        {
-            ThrowTerminating(ex, ParameterSetName == UrlParameterSet ? null : (object?)ConfigPath ?? LiteralPath);
-        }
-        catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
-        {
-            // Ctrl+C: PowerShell stops the pipeline; nothing to report.
-        }
-    }
-
-    private void Measure(SessionSettings settings)
+    protected override void ProcessStore(SessionSettings settings)
     {
         var limit = ResolveAgeLimit(settings);
         var cutoff = limit.CutoffAt(AppTimeZone, DateTimeOffset.UtcNow);

@@ -1,4 +1,6 @@
 using System.Management.Automation;
+using BeakerHelpers.Core;
+using BeakerHelpers.Core.Config;
 
 namespace BeakerHelpers.Module.Commands;
 
@@ -27,4 +29,23 @@ public abstract class PipedConfigCommandBase : BeakerCommandBase
     protected override string[]? ConfigPaths => ConfigPath;
 
     protected override string[]? LiteralPaths => LiteralPath;
+
+    /// <summary>What the cmdlet does with one store's settings; called for each ini file (or the -Url) in turn.</summary>
+    protected abstract void ProcessStore(SessionSettings settings);
+
+    protected override void ProcessRecord()
+    {
+        try
+        {
+            ForEachStore(ProcessStore);
+        }
+        catch (BeakerException ex)
+        {
+            ThrowTerminating(ex, ParameterSetName == UrlParameterSet ? null : (object?)ConfigPath ?? LiteralPath);
+        }
+        catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
+        {
+            // Ctrl+C: PowerShell stops the pipeline; nothing to report.
+        }
+    }
 }
