@@ -123,27 +123,26 @@ public abstract partial class FolderSessionStore
                     return SayLeftAlone(SessionRemoval.LockIsLink, id, lockPath, leaf);
             }
 
-            var present = FileNamesFor(id).Select(name => new FileInfo(Path.Combine(leaf, name))).Where(f => f.Exists).ToList();
-            if (present.Count == 0)
+            if (SessionFilesOf(leaf, id) is not { } present)
             {
                 return SessionRemoval.Gone;
             }
 
-            if (isOld != null && present.Any(f => !isOld(f.LastWriteTimeUtc)))
+            if (isOld != null && present.Files.Any(f => !isOld(f.ModifiedUtc)))
             {
                 return SessionRemoval.Young;
             }
 
             var removed = false;
-            foreach (var file in present)
+            foreach (var file in present.Files)
             {
-                if (file.LinkTarget != null)
+                if (file.IsLink)
                 {
-                    Report("LinkNotFollowed", $"'{file.FullName}' is a link, and BeakerHelpers never follows or removes links; the session's other files were removed.", leaf, isError: false);
+                    Report("LinkNotFollowed", $"'{file.Path}' is a link, and BeakerHelpers never follows or removes links; the session's other files were removed.", leaf, isError: false);
                     continue;
                 }
 
-                removed |= DeleteFile(file.FullName, $"session '{id}'");
+                removed |= DeleteFile(file.Path, $"session '{id}'");
             }
 
             if (removed && held != null && DeleteFile(lockPath!, $"the lock file of session '{id}'"))
