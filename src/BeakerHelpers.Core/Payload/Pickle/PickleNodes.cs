@@ -87,7 +87,7 @@ internal sealed class PyCall
             Append(item);
         }
 
-        foreach (var entry in other.DictItems?.Entries ?? Array.Empty<KeyValuePair<object?, object?>>())
+        foreach (var entry in other.DictItems is { } items ? items.Entries : default)
         {
             SetItem(entry.Key, entry.Value);
         }
@@ -132,21 +132,36 @@ internal sealed class PySet : List<object?>
 /// </summary>
 internal sealed class PyDict
 {
-    private readonly List<KeyValuePair<object?, object?>> _entries;
+    private KeyValuePair<object?, object?>[] _entries;
 
-    public PyDict(int capacity = 0) => _entries = new List<KeyValuePair<object?, object?>>(capacity);
+    public PyDict(int capacity = 0) => _entries = capacity == 0 ? Array.Empty<KeyValuePair<object?, object?>>() : new KeyValuePair<object?, object?>[capacity];
 
-    public int Count => _entries.Count;
+    public int Count { get; private set; }
 
-    public IReadOnlyList<KeyValuePair<object?, object?>> Entries => _entries;
+    /// <summary>The entries in pickle order, as a span: the hot loops walk them without an enumerator.</summary>
+    public ReadOnlySpan<KeyValuePair<object?, object?>> Entries => new(_entries, 0, Count);
 
     /// <summary>
     /// Adds an entry. A pickle of a real dict never sets one key twice; when a hostile one does, the mapper keeps
     /// the last value under that key's text (PythonDict.Set), as Python keeps the last one.
     /// </summary>
-    public void Set(object? key, object? value) => _entries.Add(new KeyValuePair<object?, object?>(key, value));
+    public void Set(object? key, object? value)
+    {
+        if (Count == _entries.Length)
+        {
+            EnsureCapacity(Count + 1);
+        }
 
-    public void EnsureCapacity(int capacity) => _entries.EnsureCapacity(capacity);
+        _entries[Count++] = new KeyValuePair<object?, object?>(key, value);
+    }
+
+    public void EnsureCapacity(int capacity)
+    {
+        if (capacity > _entries.Length)
+        {
+            Array.Resize(ref _entries, Math.Max(capacity, Math.Max(4, _entries.Length * 2)));
+        }
+    }
 }
 
 /// <summary>

@@ -58,10 +58,11 @@ internal sealed class PickleReader
     /// Short strings decoded so far on this thread, by a hash of their UTF-8 bytes: a session's keys and many of its
     /// values recur from session to session, and are then neither decoded nor allocated again.
     /// </summary>
-    private readonly (byte[] Bytes, string Text)[] _texts = new (byte[], string)[TextSlots];
+    private readonly CachedText[] _texts = new CachedText[TextSlots];
 
     /// <summary>The classes and functions named so far on this thread: one PyGlobal per name, its lookups done once.</summary>
     private readonly Dictionary<(string, string), PyGlobal> _globals = new();
+    private PyGlobal? _lastGlobal;
     private Dictionary<long, object?>? _sparseMemo;
 
     private byte[] _data = Array.Empty<byte>();
@@ -486,7 +487,8 @@ internal sealed class PickleReader
             return Decode(utf8);
         }
 
-        // Short strings are mostly keys: hashed by their length and first and last eight bytes (or fewer).
+        // Short strings are mostly keys. Their first and last bytes, read overlapping, hold the whole string: with
+        // the length they are both the hash and the comparison.
         ulong head;
         ulong tail;
         if (utf8.Length >= 8)
@@ -494,21 +496,26 @@ internal sealed class PickleReader
             head = BinaryPrimitives.ReadUInt64LittleEndian(utf8);
             tail = BinaryPrimitives.ReadUInt64LittleEndian(utf8[^8..]);
         }
+        else if (utf8.Length >= 4)
+        {
+            head = BinaryPrimitives.ReadUInt32LittleEndian(utf8);
+            tail = BinaryPrimitives.ReadUInt32LittleEndian(utf8[^4..]);
+        }
         else
         {
-            head = BinaryPrimitives.ReadUInt16LittleEndian(utf8) | ((ulong)utf8[^1] << 16);
-            tail = (ulong)utf8[utf8.Length / 2] << 24;
+            head = BinaryPrimitives.ReadUInt16LittleEndian(utf8);
+            tail = utf8[^1];
         }
 
         var hash = (((head * 0x9E3779B97F4A7C15UL) ^ tail) * 0xC2B2AE3D27D4EB4FUL) ^ (ulong)utf8.Length;
         ref var slot = ref _texts[(int)(hash >> 52) & (TextSlots - 1)];
-        if (slot.Bytes != null && utf8.SequenceEqual(slot.Bytes))
+        if (slot.Head == head && slot.Tail == tail && slot.Bytes == utf8.Length && slot.Text != null)
         {
             return slot.Text;
         }
 
         var text = Decode(utf8);
-        slot = (utf8.ToArray(), text);
+        slot = new CachedText(head, tail, utf8.Length, text);
         return text;
     }
 
@@ -519,6 +526,12 @@ internal sealed class PickleReader
 
     private PyGlobal Global(string module, string name)
     {
+        // The same class again (a session's datetimes) comes with the same cached strings: no lookup needed.
+        if (ReferenceEquals(module, _lastGlobal?.Module) && ReferenceEquals(name, _lastGlobal.Name))
+        {
+            return _lastGlobal;
+        }
+
         if (!_globals.TryGetValue((module, name), out var global))
         {
             global = new PyGlobal(module, name);
@@ -528,6 +541,7 @@ internal sealed class PickleReader
             }
         }
 
+        _lastGlobal = global;
         return global;
     }
 
@@ -948,4 +962,7 @@ internal sealed class PickleReader
     };
 
     private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";
+
+    /// <summary>A short string by its UTF-8 bytes, which head, tail and length hold in full (see Text).</summary>
+    private readonly record struct CachedText(ulong Head, ulong Tail, int Bytes, string? Text);
 }

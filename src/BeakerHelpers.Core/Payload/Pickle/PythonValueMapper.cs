@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using BeakerHelpers.Core.Payload.Values;
 
@@ -95,9 +96,9 @@ internal sealed class PythonValueMapper
     /// A list, tuple or set at <paramref name="depth"/>: a session's own value (depth 0) is an object[], a nested
     /// one a <see cref="PythonList"/> around it (see there why).
     /// </summary>
-    internal object MapList(IReadOnlyList<object?> items, int depth, object? node = null)
+    internal object MapList(ReadOnlySpan<object?> items, int depth, object? node = null)
     {
-        var array = items.Count == 0 ? Array.Empty<object?>() : new object?[items.Count];
+        var array = items.Length == 0 ? Array.Empty<object?>() : new object?[items.Length];
         object value = depth == 0 ? array : new PythonList(array);
         if (node != null)
         {
@@ -214,9 +215,9 @@ internal sealed class PythonValueMapper
         Count(1);
         object? value = node switch
         {
-            PyList list => MapList(list, depth, list),
+            PyList list => MapList(CollectionsMarshal.AsSpan(list), depth, list),
             PyTuple tuple => MapList(tuple.Items, depth, tuple),
-            PySet set => MapList(set, depth, set),
+            PySet set => MapList(CollectionsMarshal.AsSpan(set), depth, set),
             PyDict dict => MapDict(dict, depth, node: dict),
             PyCall call => StandardCallables.Map(this, call, depth),
             PyGlobal global => global.ToString(),

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Text;
 using BeakerHelpers.Core.Payload.Values;
 
@@ -34,7 +35,7 @@ internal static partial class StandardCallables
             items.AddRange(call.ListItems);
         }
 
-        return mapper.MapList(items, depth, call);
+        return mapper.MapList(CollectionsMarshal.AsSpan(items), depth, call);
     }
 
     /// <summary>dict, OrderedDict, Counter: a dict, a list of pairs, keyword arguments, items set after; a PythonDict.</summary>

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Text;
 using BeakerHelpers.Core.Payload.Values;
 
@@ -135,7 +136,7 @@ internal static partial class StandardCallables
         switch (args)
         {
             case [var code, PyList list] when Text(code) is not null:
-                return mapper.MapList(list, depth, call);
+                return mapper.MapList(CollectionsMarshal.AsSpan(list), depth, call);
             case [PyGlobal, var code, long format, var data] when Text(code) is not null && mapper.Map(data, depth + 1) is byte[] bytes && MachineValues(format, bytes) is { } numbers:
                 return depth == 0 ? numbers : new PythonList(numbers);
             default:

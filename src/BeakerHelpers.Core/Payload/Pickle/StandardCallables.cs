@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 using BeakerHelpers.Core.Payload.Values;
 
 namespace BeakerHelpers.Core.Payload.Pickle;
@@ -182,7 +183,7 @@ internal static partial class StandardCallables
     /// An object of a class the reader does not know: '__class__', its arguments, the state BUILD gave it (a dict,
     /// or (dict, slots) for a class with __slots__, anything else under '__state__') and the items it was given.
     /// </summary>
-    private static object Instance(PythonValueMapper mapper, PyCall call, string className, IReadOnlyList<object?> args, PyDict? kwargs, int depth)
+    private static object Instance(PythonValueMapper mapper, PyCall call, string className, object?[] args, PyDict? kwargs, int depth)
     {
         if (className == "uuid.UUID" && Uuid(call) is { } guid)
         {
@@ -191,7 +192,7 @@ internal static partial class StandardCallables
 
         var instance = new PythonObject(className);
         mapper.Register(call, instance);
-        if (args.Count > 0)
+        if (args.Length > 0)
         {
             instance.Set(PythonObject.ArgsKey, PythonObject.ArgsKey, mapper.MapList(args, depth + 1));
         }
@@ -223,7 +224,7 @@ internal static partial class StandardCallables
 
         if (call.ListItems != null)
         {
-            instance.Set(PythonObject.ItemsKey, PythonObject.ItemsKey, mapper.MapList(call.ListItems, depth + 1));
+            instance.Set(PythonObject.ItemsKey, PythonObject.ItemsKey, mapper.MapList(CollectionsMarshal.AsSpan(call.ListItems), depth + 1));
         }
 
         if (call.DictItems != null)
@@ -303,7 +304,16 @@ internal static partial class StandardCallables
             return null;
         }
 
-        var number = state.Entries.FirstOrDefault(e => e.Key is string k ? k == "int" : e.Key is PyByteString b && b.Bytes.AsSpan().SequenceEqual("int"u8)).Value;
+        object? number = null;
+        foreach (var entry in state.Entries)
+        {
+            if (entry.Key is string k ? k == "int" : entry.Key is PyByteString b && b.Bytes.AsSpan().SequenceEqual("int"u8))
+            {
+                number = entry.Value;
+                break;
+            }
+        }
+
         BigInteger? n = number switch { BigInteger b => b, long l => l, _ => null };
         if (n is not { Sign: >= 0 } value || value.GetByteCount(isUnsigned: true) > 16)
         {

@@ -4,13 +4,14 @@ namespace BeakerHelpers.Core.Payload.Pickle;
 
 /// <summary>
 /// The pickle machine's stack and memo: a growable array with just the operations the reader needs, cheaper per
-/// opcode than a List (no version stamp, no enumerator), and cleared only as far as it was used.
+/// opcode than a List (no version stamp, no enumerator), and cleared only as far as it was used. Its slots are a
+/// struct, so that storing a value skips the type check every store into an object[] costs.
 /// </summary>
 internal sealed class ValueStack
 {
-    private object?[] _items;
+    private Slot[] _items;
 
-    public ValueStack(int capacity) => _items = new object?[capacity];
+    public ValueStack(int capacity) => _items = new Slot[capacity];
 
     public int Count { get; private set; }
 
@@ -19,9 +20,9 @@ internal sealed class ValueStack
     public object? this[int index]
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => _items[index];
+        get => _items[index].Value;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        set => _items[index] = value;
+        set => _items[index].Value = value;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -32,14 +33,14 @@ internal sealed class ValueStack
             Array.Resize(ref _items, _items.Length * 2);
         }
 
-        _items[Count++] = value;
+        _items[Count++].Value = value;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public object? Pop()
     {
-        var value = _items[--Count];
-        _items[Count] = null;
+        var value = _items[--Count].Value;
+        _items[Count].Value = null;
         return value;
     }
 
@@ -53,10 +54,21 @@ internal sealed class ValueStack
     public void RemoveAt(int index)
     {
         Array.Copy(_items, index + 1, _items, index, Count - index - 1);
-        _items[--Count] = null;
+        _items[--Count].Value = null;
     }
 
-    public void CopyTo(int from, object?[] target, int count) => Array.Copy(_items, from, target, 0, count);
+    public void CopyTo(int from, object?[] target, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            target[i] = _items[from + i].Value;
+        }
+    }
 
     public void Clear() => RemoveFrom(0);
+
+    private struct Slot
+    {
+        public object? Value;
+    }
 }
