@@ -1,6 +1,4 @@
 using System.Buffers.Binary;
-using System.Globalization;
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Text;
 
@@ -21,7 +19,7 @@ internal readonly record struct PickleResult(object? Value, int Protocol, bool S
 /// bytes it has before anything is allocated, so a payload costs at most a small multiple of its own size
 /// (docs/pickle.md).
 /// </summary>
-internal sealed class PickleReader
+internal sealed partial class PickleReader
 {
     /// <summary>A pickle larger than this is refused (a session is a few KiB; MySQL's BLOB holds 64 KiB).</summary>
     public const int MaxPayloadBytes = 64 * 1024 * 1024;
@@ -233,20 +231,12 @@ internal sealed class PickleReader
                     Push(new PySet(frozen: false));
                     break;
                 case (byte)'d': // DICT
-                {
-                    var from = PopMarkPosition();
-                    var dict = new PyDict((_stack.Count - from) / 2);
-                    AddPairs(dict, from);
-                    Push(dict);
+                    Push(DictFromMark());
                     break;
-                }
-
                 case (byte)'l': // LIST
                 {
                     var from = PopMarkPosition();
-                    var list = new PyList(_stack.Count - from);
-                    MoveInto(list, from);
-                    Push(list);
+                    Push(MoveInto(new PyList(_stack.Count - from), from));
                     break;
                 }
 
@@ -261,13 +251,8 @@ internal sealed class PickleReader
                     Push(TupleFrom(_stack.Count - size));
                     break;
                 case 0x91: // FROZENSET
-                {
-                    var from = PopMarkPosition();
-                    var set = new PySet(frozen: true);
-                    MoveInto(set, from);
-                    Push(set);
+                    Push(MoveInto(new PySet(frozen: true), PopMarkPosition()));
                     break;
-                }
 
                 case (byte)'s': // SETITEM
                 {
@@ -279,28 +264,8 @@ internal sealed class PickleReader
                 }
 
                 case (byte)'u': // SETITEMS
-                {
-                    var from = PopMarkPosition();
-                    Require(1, from);
-                    var target = _stack[from - 1];
-                    if ((_stack.Count - from) % 2 != 0)
-                    {
-                        throw Malformed("SETITEMS needs key/value pairs, and an odd number of values follows the mark");
-                    }
-
-                    if (target is PyDict sized)
-                    {
-                        sized.EnsureCapacity(sized.Count + ((_stack.Count - from) / 2));
-                    }
-
-                    for (var i = from; i < _stack.Count; i += 2)
-                    {
-                        SetItem(target, _stack[i], _stack[i + 1]);
-                    }
-
-                    _stack.RemoveFrom(from);
+                    SetItems();
                     break;
-                }
 
                 case (byte)'a': // APPEND
                 {
@@ -312,36 +277,16 @@ internal sealed class PickleReader
 
                 case (byte)'e': // APPENDS
                 case 0x90: // ADDITEMS
-                {
-                    var from = PopMarkPosition();
-                    Require(1, from);
-                    var target = _stack[from - 1];
-                    for (var i = from; i < _stack.Count; i++)
-                    {
-                        Append(target, _stack[i]);
-                    }
-
-                    _stack.RemoveFrom(from);
+                    AppendItems();
                     break;
-                }
 
                 // Classes, calls and objects: names and arguments only.
                 case (byte)'c': // GLOBAL
                     Push(Global(ReadLine(), ReadLine()));
                     break;
                 case 0x93: // STACK_GLOBAL
-                {
-                    Require(2);
-                    var name = Pop();
-                    var module = Pop();
-                    if (module is not string m || name is not string n)
-                    {
-                        throw Malformed("STACK_GLOBAL needs a module name and a name, both str");
-                    }
-
-                    Push(Global(m, n));
+                    Push(StackGlobal());
                     break;
-                }
 
                 case 0x82: // EXT1
                     Push(new PyExtension(ReadByte()));
@@ -369,53 +314,21 @@ internal sealed class PickleReader
                 }
 
                 case 0x92: // NEWOBJ_EX
-                {
-                    Require(3);
-                    var kwargs = Pop() as PyDict ?? throw Malformed("NEWOBJ_EX needs a dict of keyword arguments on top");
-                    var args = Pop() as PyTuple ?? throw Malformed("NEWOBJ_EX needs a tuple of arguments under the keywords");
-                    Push(new PyCall(Pop(), args, kwargs.Count == 0 ? null : kwargs, isNew: true));
+                    Push(NewObjectWithKeywords());
                     break;
-                }
-
                 case (byte)'i': // INST
                 {
                     var cls = Global(ReadLine(), ReadLine());
-                    var from = PopMarkPosition();
-                    var args = TupleFrom(from);
-                    Push(new PyCall(cls, args, null, isNew: false));
+                    Push(new PyCall(cls, TupleFrom(PopMarkPosition()), null, isNew: false));
                     break;
                 }
 
                 case (byte)'o': // OBJ
-                {
-                    var from = PopMarkPosition();
-                    if (_stack.Count == from)
-                    {
-                        throw Malformed("OBJ needs a class after the mark");
-                    }
-
-                    var cls = _stack[from];
-                    var args = _stack.Count - from > 1 ? TupleFrom(from + 1) : PyTuple.Empty;
-                    _stack.RemoveAt(from);
-                    Push(new PyCall(cls, args, null, isNew: true));
+                    Push(ObjectFromMark());
                     break;
-                }
-
                 case (byte)'b': // BUILD
-                {
-                    Require(2);
-                    var state = Pop();
-                    if (_stack[^1] is PyCall built)
-                    {
-                        built.AddState(state);
-                    }
-                    else
-                    {
-                        throw Malformed($"BUILD sets the state of {Kind(_stack[^1])}, which has none");
-                    }
-
+                    Build();
                     break;
-                }
 
                 // Stack and memo.
                 case (byte)'(': // MARK
@@ -429,16 +342,7 @@ internal sealed class PickleReader
                 }
 
                 case (byte)'0': // POP
-                    if (_marks.Count > 0 && _marks[^1] == _stack.Count)
-                    {
-                        _marks.RemoveAt(_marks.Count - 1);
-                    }
-                    else
-                    {
-                        Require(1);
-                        Pop();
-                    }
-
+                    PopValueOrMark();
                     break;
                 case (byte)'2': // DUP
                     Require(1);
@@ -478,491 +382,4 @@ internal sealed class PickleReader
             }
         }
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private string Text(ReadOnlySpan<byte> utf8)
-    {
-        if (utf8.Length > CachedTextBytes || utf8.Length < 2)
-        {
-            return Decode(utf8);
-        }
-
-        // Short strings are mostly keys. Their first and last bytes, read overlapping, hold the whole string: with
-        // the length they are both the hash and the comparison.
-        ulong head;
-        ulong tail;
-        if (utf8.Length >= 8)
-        {
-            head = BinaryPrimitives.ReadUInt64LittleEndian(utf8);
-            tail = BinaryPrimitives.ReadUInt64LittleEndian(utf8[^8..]);
-        }
-        else if (utf8.Length >= 4)
-        {
-            head = BinaryPrimitives.ReadUInt32LittleEndian(utf8);
-            tail = BinaryPrimitives.ReadUInt32LittleEndian(utf8[^4..]);
-        }
-        else
-        {
-            head = BinaryPrimitives.ReadUInt16LittleEndian(utf8);
-            tail = utf8[^1];
-        }
-
-        var hash = (((head * 0x9E3779B97F4A7C15UL) ^ tail) * 0xC2B2AE3D27D4EB4FUL) ^ (ulong)utf8.Length;
-        ref var slot = ref _texts[(int)(hash >> 52) & (TextSlots - 1)];
-        if (slot.Head == head && slot.Tail == tail && slot.Bytes == utf8.Length && slot.Text != null)
-        {
-            return slot.Text;
-        }
-
-        var text = Decode(utf8);
-        slot = new CachedText(head, tail, utf8.Length, text);
-        return text;
-    }
-
-    /// <summary>UTF-8 to text; ASCII, which most of a session is, by widening alone.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static string Decode(ReadOnlySpan<byte> utf8) =>
-        utf8.Length == 0 ? string.Empty : System.Text.Ascii.IsValid(utf8) ? Encoding.Latin1.GetString(utf8) : Utf8.GetString(utf8);
-
-    private PyGlobal Global(string module, string name)
-    {
-        // The same class again (a session's datetimes) comes with the same cached strings: no lookup needed.
-        if (ReferenceEquals(module, _lastGlobal?.Module) && ReferenceEquals(name, _lastGlobal.Name))
-        {
-            return _lastGlobal;
-        }
-
-        if (!_globals.TryGetValue((module, name), out var global))
-        {
-            global = new PyGlobal(module, name);
-            if (_globals.Count < 1024 && module.Length + name.Length < 256)
-            {
-                _globals[(module, name)] = global;
-            }
-        }
-
-        _lastGlobal = global;
-        return global;
-    }
-
-    /// <summary>The stack position of the innermost MARK, which is removed.</summary>
-    private int PopMarkPosition()
-    {
-        if (_marks.Count == 0)
-        {
-            throw Malformed("it needs a MARK, and there is none");
-        }
-
-        var at = _marks[^1];
-        _marks.RemoveAt(_marks.Count - 1);
-        return at;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Push(object? value)
-    {
-        if (++_values > MaxValues)
-        {
-            throw TooManyValues();
-        }
-
-        _stack.Add(value);
-    }
-
-    private static PayloadException TooManyValues() => new($"the pickle builds more than {MaxValues} values (limit: values per payload)");
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private object? Pop() => _stack.Pop();
-
-    /// <summary>At least <paramref name="count"/> values above the innermost mark.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Require(int count)
-    {
-        var bottom = _marks.Count > 0 ? _marks[^1] : 0;
-        if (_stack.Count - bottom < count)
-        {
-            throw NeedsValues(count);
-        }
-    }
-
-    /// <summary>At least <paramref name="count"/> values below a mark at <paramref name="floor"/>.</summary>
-    private void Require(int count, int floor)
-    {
-        if (floor < count)
-        {
-            throw NeedsValues(count);
-        }
-    }
-
-    private PayloadException NeedsValues(int count) => Malformed($"it needs {count} value(s) on the stack");
-
-    /// <summary>Moves the values from <paramref name="from"/> up into a new list or set.</summary>
-    private void MoveInto(List<object?> target, int from)
-    {
-        for (var i = from; i < _stack.Count; i++)
-        {
-            target.Add(_stack[i]);
-        }
-
-        _stack.RemoveFrom(from);
-    }
-
-    private PyTuple TupleFrom(int from)
-    {
-        var count = _stack.Count - from;
-        if (count == 0)
-        {
-            return PyTuple.Empty;
-        }
-
-        var items = new object?[count];
-        _stack.CopyTo(from, items, count);
-        _stack.RemoveFrom(from);
-        return new PyTuple(items);
-    }
-
-    private void AddPairs(PyDict dict, int from)
-    {
-        if ((_stack.Count - from) % 2 != 0)
-        {
-            throw Malformed("DICT needs key/value pairs, and an odd number of values follows the mark");
-        }
-
-        for (var i = from; i < _stack.Count; i += 2)
-        {
-            dict.Set(_stack[i], _stack[i + 1]);
-        }
-
-        _stack.RemoveFrom(from);
-    }
-
-    private void SetItem(object? target, object? key, object? value)
-    {
-        switch (target)
-        {
-            case PyDict dict:
-                dict.Set(key, value);
-                break;
-            case PyCall call:
-                call.SetItem(key, value);
-                break;
-            default:
-                throw Malformed($"it sets an item of {Kind(target)}, which is no mapping");
-        }
-    }
-
-    private void Append(object? target, object? item)
-    {
-        switch (target)
-        {
-            case PyList list:
-                list.Add(item);
-                break;
-            case PySet { Frozen: false } set when _opcode == 0x90:
-                set.Add(item);
-                break;
-            case PyCall call:
-                call.Append(item);
-                break;
-            default:
-                throw Malformed($"it adds an item to {Kind(target)}, which takes none");
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Memoize(long index)
-    {
-        if (index == _memo.Count && _sparseMemo == null && _stack.Count > 0)
-        {
-            _memo.Add(_stack[_stack.Count - 1]);
-            return;
-        }
-
-        MemoizeSlow(index);
-    }
-
-    private void MemoizeSlow(long index)
-    {
-        if (_stack.Count == 0)
-        {
-            throw Malformed("there is no value to memoize");
-        }
-
-        var value = _stack[^1];
-        if (index == _memo.Count && _sparseMemo == null)
-        {
-            _memo.Add(value);
-        }
-        else if (index < _memo.Count)
-        {
-            _memo[(int)index] = value;
-        }
-        else
-        {
-            (_sparseMemo ??= new Dictionary<long, object?>())[index] = value;
-        }
-    }
-
-    private void Recall(long index)
-    {
-        object? value;
-        if (index < _memo.Count)
-        {
-            value = _memo[(int)index];
-        }
-        else if (_sparseMemo == null || !_sparseMemo.TryGetValue(index, out value))
-        {
-            throw Malformed($"memo entry {index} was never stored");
-        }
-
-        _shared = true;
-        _stack.Add(value);
-    }
-
-    private long ParseMemoIndex(string text)
-    {
-        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var index))
-        {
-            throw Malformed($"'{Shorten(text)}' is not a memo index");
-        }
-
-        return index;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private byte ReadByte()
-    {
-        if (_pos >= _data.Length)
-        {
-            throw Truncated(1);
-        }
-
-        return _data[_pos++];
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ReadOnlySpan<byte> ReadBytes(int count)
-    {
-        if (count > _data.Length - _pos)
-        {
-            throw Truncated(count);
-        }
-
-        var span = new ReadOnlySpan<byte>(_data, _pos, count);
-        _pos += count;
-        return span;
-    }
-
-    /// <summary>A length field of 4 or 8 bytes, checked against the bytes left before anything is allocated.</summary>
-    private int ReadLength(int size, int limit)
-    {
-        var field = ReadBytes(size);
-        var length = size == 4 ? BinaryPrimitives.ReadUInt32LittleEndian(field) : BinaryPrimitives.ReadUInt64LittleEndian(field);
-        if (_opcode == 0x8b && (int)BinaryPrimitives.ReadUInt32LittleEndian(field) < 0)
-        {
-            throw Malformed("LONG4 has a negative length");
-        }
-
-        if (length > (ulong)limit)
-        {
-            throw _opcode == 0x8b
-                ? new PayloadException($"the pickle has an integer of {length} bytes at byte {_opcodeAt}, longer than the {limit} this reader takes (limit: integer size)")
-                : Truncated(length > int.MaxValue ? long.MaxValue : (long)length);
-        }
-
-        if ((long)length > _data.Length - _pos)
-        {
-            throw Truncated((long)length);
-        }
-
-        return (int)length;
-    }
-
-    private ReadOnlySpan<byte> ReadLineBytes()
-    {
-        var rest = new ReadOnlySpan<byte>(_data, _pos, _data.Length - _pos);
-        var end = rest.IndexOf((byte)'\n');
-        if (end < 0)
-        {
-            throw Malformed("its text argument has no end of line (truncated?)");
-        }
-
-        _pos += end + 1;
-        var line = rest[..end];
-        return line.Length > 0 && line[^1] == '\r' ? line[..^1] : line;
-    }
-
-    private string ReadLine() => Utf8.GetString(ReadLineBytes());
-
-    private object ParseInteger(string text)
-    {
-        var digits = text.Length - (text.StartsWith('-') || text.StartsWith('+') ? 1 : 0);
-        if (digits > MaxIntegerDigits)
-        {
-            throw new PayloadException($"the pickle has an integer of {digits} digits at byte {_opcodeAt}, more than the {MaxIntegerDigits} Python itself prints (limit: integer size)");
-        }
-
-        if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var small))
-        {
-            return small;
-        }
-
-        if (BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var big))
-        {
-            return big;
-        }
-
-        throw Malformed($"'{Shorten(text)}' is not an integer");
-    }
-
-    private object ParseFloat(string text)
-    {
-        var value = text.ToLowerInvariant() switch
-        {
-            "inf" or "+inf" => double.PositiveInfinity,
-            "-inf" => double.NegativeInfinity,
-            "nan" or "-nan" or "+nan" => double.NaN,
-            _ => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : throw Malformed($"'{Shorten(text)}' is not a float"),
-        };
-        return value;
-    }
-
-    private object LittleEndianInteger(ReadOnlySpan<byte> bytes)
-    {
-        if (bytes.Length == 0)
-        {
-            return 0L;
-        }
-
-        if (bytes.Length <= 8)
-        {
-            long value = (sbyte)bytes[^1];
-            for (var i = bytes.Length - 2; i >= 0; i--)
-            {
-                value = (value << 8) | bytes[i];
-            }
-
-            return value;
-        }
-
-        var big = new BigInteger(bytes, isUnsigned: false, isBigEndian: false);
-        return big >= long.MinValue && big <= long.MaxValue ? (long)big : big;
-    }
-
-    /// <summary>Python's raw-unicode-escape: bytes are Latin-1 except \uXXXX and \UXXXXXXXX.</summary>
-    private string RawUnicodeEscape(ReadOnlySpan<byte> line)
-    {
-        var text = new StringBuilder(line.Length);
-        for (var i = 0; i < line.Length; i++)
-        {
-            var b = line[i];
-            if (b == '\\' && i + 1 < line.Length && (line[i + 1] == 'u' || line[i + 1] == 'U'))
-            {
-                var width = line[i + 1] == 'u' ? 4 : 8;
-                if (i + 2 + width > line.Length || !int.TryParse(Encoding.ASCII.GetString(line.Slice(i + 2, width)), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var code) || code < 0 || code > 0x10FFFF)
-                {
-                    throw Malformed("a \\u escape in its text is not valid");
-                }
-
-                if (code >= 0xD800 && code <= 0xDFFF)
-                {
-                    text.Append((char)code);
-                }
-                else
-                {
-                    text.Append(char.ConvertFromUtf32(code));
-                }
-
-                i += 1 + width;
-            }
-            else
-            {
-                text.Append((char)b);
-            }
-        }
-
-        return text.ToString();
-    }
-
-    /// <summary>A Python 2 byte-string repr, 'text' or "text", with its backslash escapes.</summary>
-    private byte[] QuotedString(ReadOnlySpan<byte> line)
-    {
-        if (line.Length < 2 || (line[0] != '\'' && line[0] != '"') || line[^1] != line[0])
-        {
-            throw Malformed("its argument is not a quoted string");
-        }
-
-        var body = line[1..^1];
-        var bytes = new List<byte>(body.Length);
-        for (var i = 0; i < body.Length; i++)
-        {
-            var b = body[i];
-            if (b != '\\' || i + 1 == body.Length)
-            {
-                bytes.Add(b);
-                continue;
-            }
-
-            var e = body[++i];
-            switch (e)
-            {
-                case (byte)'n': bytes.Add((byte)'\n'); break;
-                case (byte)'r': bytes.Add((byte)'\r'); break;
-                case (byte)'t': bytes.Add((byte)'\t'); break;
-                case (byte)'a': bytes.Add(7); break;
-                case (byte)'b': bytes.Add(8); break;
-                case (byte)'f': bytes.Add(12); break;
-                case (byte)'v': bytes.Add(11); break;
-                case (byte)'\\': case (byte)'\'': case (byte)'"': bytes.Add(e); break;
-                case (byte)'\n': break;
-                case (byte)'x':
-                    if (i + 2 >= body.Length || !byte.TryParse(Encoding.ASCII.GetString(body.Slice(i + 1, 2)), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var hex))
-                    {
-                        throw Malformed("a \\x escape in its string is not valid");
-                    }
-
-                    bytes.Add(hex);
-                    i += 2;
-                    break;
-                case >= (byte)'0' and <= (byte)'7':
-                    var octal = e - '0';
-                    for (var n = 0; n < 2 && i + 1 < body.Length && body[i + 1] >= '0' && body[i + 1] <= '7'; n++)
-                    {
-                        octal = (octal * 8) + (body[++i] - '0');
-                    }
-
-                    bytes.Add((byte)octal);
-                    break;
-                default:
-                    bytes.Add((byte)'\\');
-                    bytes.Add(e);
-                    break;
-            }
-        }
-
-        return bytes.ToArray();
-    }
-
-    private PayloadException Truncated(long wanted) =>
-        new($"the pickle ends inside {OpcodeNames.Name(_opcode)} at byte {_opcodeAt}: it needs {(wanted == long.MaxValue ? "more than 2 GiB" : wanted + " byte(s)")}, {_data.Length - _pos} remain (truncated?)");
-
-    private PayloadException Malformed(string why) => new($"the pickle is malformed at byte {_opcodeAt} ({OpcodeNames.Name(_opcode)}): {why}");
-
-    private static string Kind(object? value) => value switch
-    {
-        null => "None",
-        PyGlobal g => "the name " + g,
-        PyList => "a list",
-        PyTuple => "a tuple",
-        PyDict => "a dict",
-        PySet => "a set",
-        string => "a str",
-        byte[] => "a bytes value",
-        _ => "a " + value.GetType().Name switch { "Int64" => "int", "Double" => "float", "Boolean" => "bool", var n => n },
-    };
-
-    private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";
-
-    /// <summary>A short string by its UTF-8 bytes, which head, tail and length hold in full (see Text).</summary>
-    private readonly record struct CachedText(ulong Head, ulong Tail, int Bytes, string? Text);
 }
