@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using StackExchange.Redis;
@@ -11,7 +10,7 @@ namespace BeakerHelpers.Core.Stores;
 /// '_accessed_time' its payload holds, which <c>accessedOf</c> reads. Keys are found with SCAN, page by page (never
 /// KEYS, which blocks the server), values fetched in pipelined batches; other keys are never touched.
 /// </summary>
-public sealed class RedisSessionStore : ISessionStore
+public sealed partial class RedisSessionStore : ISessionStore
 {
     private const string KeyPrefix = "beaker_cache:";
 
@@ -208,86 +207,6 @@ public sealed class RedisSessionStore : ISessionStore
         return tally.Result(Description) with { KeysWithTtl = withTtl };
     }
 
-    /// <summary>
-    /// Walks the keys once; each page's sessions older than the cutoff go in one pipelined round of compare-and-delete
-    /// scripts, each deleting its key only while it holds the value just read. Sessions that cannot be dated are left.
-    /// </summary>
-    public RemovalResult RemoveAccessedBefore(DateTime cutoff, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, bool adaptive = false)
-    {
-        var before = Epoch(cutoff);
-        var clock = Stopwatch.StartNew();
-        long removed = 0, undated = 0;
-        var batches = 0;
-        var longest = TimeSpan.Zero;
-        using var pages = Pages(cancellationToken).GetEnumerator();
-        while (NextPage(pages, removed))
-        {
-            var page = pages.Current;
-            var old = new List<(RedisKey Key, byte[] Value)>();
-            foreach (var (key, value) in page)
-            {
-                if (_accessedOf(value) is not { } accessed)
-                {
-                    undated++;
-                }
-                else if (accessed < before)
-                {
-                    old.Add((key, value));
-                }
-            }
-
-            foreach (var chunk in old.Chunk(Math.Max(1, batchSize)))
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var started = clock.Elapsed;
-                removed += DeleteUnchanged(chunk, removed);
-                batches++;
-                longest = TimeSpan.FromTicks(Math.Max(longest.Ticks, (clock.Elapsed - started).Ticks));
-                progress?.Invoke(removed);
-            }
-        }
-
-        if (undated > 0)
-        {
-            _problems?.Invoke(new StoreProblem("SessionNotDated",
-                $"{undated} session(s) in {Description} were left alone: their age is inside their payload, which could not be read (encrypted without encrypt_key and validate_key, or corrupt).",
-                Description, IsError: false));
-        }
-
-        return new RemovalResult(removed, batches, longest, clock.Elapsed);
-    }
-
-    public RemovalResult RemoveIds(IEnumerable<string> ids, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, DateTime? accessedBefore = null, bool adaptive = false)
-    {
-        var clock = Stopwatch.StartNew();
-        long removed = 0;
-        var batches = 0;
-        var longest = TimeSpan.Zero;
-        var before = accessedBefore is { } cutoff ? Epoch(cutoff) : (double?)null;
-        foreach (var chunk in ids.Select(KeyOf).Chunk(Math.Clamp(batchSize, 1, Page)))
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var started = clock.Elapsed;
-            var keys = chunk.ToList();
-            if (before == null)
-            {
-                removed += Guard(() => _database.KeyDelete(keys.ToArray()), removed);
-            }
-            else
-            {
-                var values = Get(keys);
-                var old = keys.Zip(values).Where(kv => kv.Second is { } v && _accessedOf(v) is { } at && at < before).Select(kv => (kv.First, kv.Second!)).ToList();
-                removed += DeleteUnchanged(old, removed);
-            }
-
-            batches++;
-            longest = TimeSpan.FromTicks(Math.Max(longest.Ticks, (clock.Elapsed - started).Ticks));
-            progress?.Invoke(removed);
-        }
-
-        return new RemovalResult(removed, batches, longest, clock.Elapsed);
-    }
-
     public void Dispose()
     {
         _redis.Dispose();
@@ -334,21 +253,6 @@ public sealed class RedisSessionStore : ISessionStore
         }
     }
 
-    /// <summary>The next page of a removal's walk; a failure to read it says how many sessions went before.</summary>
-    private bool NextPage(IEnumerator<List<(RedisKey Key, byte[] Value)>> pages, long removedSoFar)
-    {
-        try
-        {
-            return pages.MoveNext();
-        }
-        catch (BeakerException ex) when (ex.ErrorId == "StoreReadFailed")
-        {
-            throw new BeakerException("RemovalFailed", BeakerErrorKind.ConnectionError,
-                $"Removing sessions from {Description} failed after {removedSoFar} session(s) were removed: {ex.Message}" +
-                " Each session is removed whole or not at all; run the command again to finish.", ex.InnerException);
-        }
-    }
-
     /// <summary>The values of these keys in one pipelined round trip (GETs, so that keys of different cluster slots mix).</summary>
     private List<byte[]?> Get(List<RedisKey> keys)
     {
@@ -366,19 +270,6 @@ public sealed class RedisSessionStore : ISessionStore
         var ttls = keys.Select(k => batch.KeyTimeToLiveAsync(k)).ToList();
         batch.Execute();
         return (gets.Select(g => (byte[]?)Wait(g)).ToList(), ttls.Select(Wait).ToList());
-    }
-
-    private long DeleteUnchanged(IReadOnlyCollection<(RedisKey Key, byte[] Value)> sessions, long removedSoFar)
-    {
-        if (sessions.Count == 0)
-        {
-            return 0;
-        }
-
-        var batch = _database.CreateBatch();
-        var deletes = sessions.Select(s => batch.ScriptEvaluateAsync(DeleteIfUnchanged, new[] { s.Key }, new RedisValue[] { s.Value })).ToList();
-        batch.Execute();
-        return deletes.Sum(d => (long)Guard(() => Wait(d), removedSoFar));
     }
 
     private T Wait<T>(Task<T> task)

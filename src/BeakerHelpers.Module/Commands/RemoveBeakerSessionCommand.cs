@@ -1,9 +1,9 @@
 using System.Diagnostics;
-using System.Text;
 using System.Management.Automation;
 using BeakerHelpers.Core;
 using BeakerHelpers.Core.Config;
 using BeakerHelpers.Core.Payload;
+using BeakerHelpers.Core.Removal;
 using BeakerHelpers.Core.Sessions;
 using BeakerHelpers.Core.Stores;
 using BeakerHelpers.Module.Output;
@@ -206,10 +206,10 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
     }
 
     /// <summary>
-    /// The cutoff of a removal by age, the zone it is in and how messages say it; without a timeout, the error
-    /// <paramref name="errorId"/> whose message ends with <paramref name="why"/>.
+    /// The cutoff of a removal by age and how messages say it; without a timeout, the error <paramref name="errorId"/>
+    /// whose message ends with <paramref name="why"/>.
     /// </summary>
-    private (DateTime Cutoff, string Zone, string OlderThan) RemovalCutoff(SessionSettings settings, string errorId, string what, string why)
+    private (DateTime Cutoff, string OlderThan) RemovalCutoff(SessionSettings settings, string errorId, string what, string why)
     {
         var limit = ResolveAgeLimit(settings);
         if (limit.CutoffAt(AppTimeZone, DateTimeOffset.UtcNow) is not { } cutoff)
@@ -217,183 +217,85 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
             throw new BeakerException(errorId, BeakerErrorKind.InvalidArgument, $"{what} older than a timeout, and there is none ({limit.Source}). {why}");
         }
 
-        return (cutoff, AppTimeZone.Id, $"last accessed before {limit.Describe(cutoff, AppTimeZone)}");
+        return (cutoff, $"last accessed before {limit.Describe(cutoff, AppTimeZone)}");
     }
 
     private void RemoveOld(SessionSettings settings)
     {
-        var (cutoff, zone, olderThan) = RemovalCutoff(settings, "TimeoutRequired", "Remove-BeakerSession removes sessions",
+        var (cutoff, olderThan) = RemovalCutoff(settings, "TimeoutRequired", "Remove-BeakerSession removes sessions",
             "Removing every session is not a cleanup: it logs everyone out. Pass -Timeout (for example -Timeout 2d), or pipe the sessions to remove from Get-BeakerSession.");
-        string description;
-        long count;
-        bool leftovers;
-        using (var reader = OpenStore(settings, quiet: true))
+        Carry(settings, reader =>
         {
-            description = reader.Description;
             CheckAppClock(reader, settings, refuse: true);
-            count = reader.CountAccessedBefore(cutoff, CancellationToken);
-            leftovers = reader.CleansLeftovers;
-            if (count == 0 && reader.Undated > 0)
-            {
-                // With old sessions to remove, the removal itself says this.
-                WriteWarning($"{reader.Undated} session(s) in {description} were left alone: their age is inside their payload, which could not be read " +
-                    "(encrypted without encrypt_key and validate_key, or corrupt).");
-            }
-        }
-
-        var action = $"Remove {count} session(s) {olderThan}" + (leftovers ? ", with their lock files, and old unused lock files, half-written files and empty folders" : string.Empty);
-        if (!Approved(description, action, count, leftovers))
-        {
-            if (count == 0)
-            {
-                Report(new BeakerRemovalSummary(description, cutoff, zone, 0, new RemovalResult(0, 0, TimeSpan.Zero, TimeSpan.Zero)), olderThan);
-            }
-
-            return;
-        }
-
-        using var store = OpenWritable(settings);
-        var result = WithProgress(description, count, progress => store.RemoveAccessedBefore(cutoff, BatchSize, CancellationToken, progress,
-            adaptive: !MyInvocation.BoundParameters.ContainsKey(nameof(BatchSize))));
-        Report(new BeakerRemovalSummary(description, cutoff, zone, count, result), olderThan);
+            return RemovalPlan.ByAge(reader, cutoff, olderThan, CancellationToken);
+        });
     }
 
-    /// <summary>
-    /// Decodes the store once (read-only), spooling the ids of the empty sessions older than the cutoff to a temporary
-    /// file, so that memory stays flat and no write waits behind the listing's read; then removes them by id in
-    /// batches, each re-checking the age, so a session that got content meanwhile (and with it a new access time) stays.
-    /// </summary>
     private void RemoveEmpty(SessionSettings settings)
     {
-        var (cutoff, zone, olderThan) = RemovalCutoff(settings, "EmptyTimeoutRequired", "-Empty removes the empty sessions",
+        var (cutoff, olderThan) = RemovalCutoff(settings, "EmptyTimeoutRequired", "-Empty removes the empty sessions",
             "An empty session used a moment ago is a visitor's who may still store something in it: pass a timeout shorter than the app's, for example -Timeout 1h.");
-        var spool = Path.GetTempFileName();
-        try
+        Carry(settings, reader =>
         {
-            long found = 0, decoded = 0, encrypted = 0, undecryptable = 0;
-            string description;
-            using (var reader = OpenStore(settings, quiet: true))
-            using (var writer = new StreamWriter(spool))
+            CheckAppClock(reader, settings, refuse: true);
+            var sessions = new SessionReader(new SessionPayloadDecoder(settings.Prefix, settings.Keys()), AppTimeZone);
+            return RemovalPlan.EmptySessions(reader, sessions, cutoff, olderThan, settings.Source, CancellationToken);
+        });
+    }
+
+    private void RemoveIds(SessionSettings settings, List<string> ids) =>
+        Carry(settings, reader => RemovalPlan.ByIds(reader, ids, CancellationToken), quiet: false);
+
+    /// <summary>
+    /// One store's removal: the plan from a read-only look (<paramref name="plan"/>), its warnings, the question, then
+    /// the removal through the store opened for writing (a wait for the app's lock is said as a warning while it lasts).
+    /// </summary>
+    private void Carry(SessionSettings settings, Func<ISessionStore, RemovalPlan> plan, bool quiet = true)
+    {
+        RemovalPlan removal;
+        using (var reader = OpenStore(settings, quiet: quiet))
+        {
+            removal = plan(reader);
+        }
+
+        using (removal)
+        {
+            foreach (var warning in removal.Warnings)
             {
-                description = reader.Description;
-                CheckAppClock(reader, settings, refuse: true);
-                var sessions = new SessionReader(new SessionPayloadDecoder(settings.Prefix, settings.Keys()), AppTimeZone);
-                foreach (var result in sessions.Read(reader, null, CancellationToken))
-                {
-                    if (result.Session is { } session)
-                    {
-                        decoded++;
-                        if (session.Accessed < cutoff && SessionContent.IsEmpty(session))
-                        {
-                            // Ids are the clients' choice and may hold line breaks: one base64 line each.
-                            writer.WriteLine(Convert.ToBase64String(Encoding.UTF8.GetBytes(result.Id)));
-                            found++;
-                        }
-                    }
-                    else if (result.Error?.ErrorId == "SessionEncrypted")
-                    {
-                        encrypted++;
-                    }
-                    else if (result.Error?.ErrorId == "SessionDecryptFailed")
-                    {
-                        undecryptable++;
-                    }
-                }
+                WriteWarning(warning);
             }
 
-            if (decoded == 0 && undecryptable > 0)
+            var result = new RemovalResult(0, 0, TimeSpan.Zero, TimeSpan.Zero);
+            if (Approved(removal))
             {
-                throw new BeakerException("EmptyUndecodable", BeakerErrorKind.InvalidArgument,
-                    $"Nothing was removed from {description}: none of its sessions could be decrypted with the keys from {settings.Source} ({undecryptable} tried), " +
-                    "so no session can be known to be empty. Check encrypt_key and validate_key against the app's.");
+                using var store = OpenStore(settings, writable: true);
+                store.LockWaitNotice = WriteWarning;
+                var options = new RemovalOptions(BatchSize, Adaptive: !MyInvocation.BoundParameters.ContainsKey(nameof(BatchSize)), CancellationToken, Progress: null);
+                result = WithProgress(removal.Store, removal.Count, progress => removal.Execute(store, options with { Progress = progress }));
             }
-
-            if (encrypted + undecryptable > 0)
+            else if (removal.Count > 0)
             {
-                WriteWarning($"{encrypted + undecryptable} encrypted session(s) in {description} could not be read " +
-                    (encrypted > 0 ? "without the keys (encrypt_key and validate_key in the ini file)" : "with the keys given") + "; they were left alone, whatever they hold.");
-            }
-
-            var action = $"Remove {found} empty session(s) (nothing but Beaker's own keys) {olderThan}";
-            if (!Approved(description, action, found))
-            {
-                if (found == 0)
-                {
-                    Report(new BeakerRemovalSummary(description, cutoff, zone, 0, new RemovalResult(0, 0, TimeSpan.Zero, TimeSpan.Zero), empty: 0), "empty, " + olderThan);
-                }
-
+                // Declined (or -WhatIf): ShouldProcess has said what would go.
                 return;
             }
 
-            using var store = OpenWritable(settings);
-            var ids = File.ReadLines(spool).Select(line => Encoding.UTF8.GetString(Convert.FromBase64String(line)));
-            var removal = WithProgress(description, found, progress => store.RemoveIds(ids, BatchSize, CancellationToken, progress, accessedBefore: cutoff,
-                adaptive: !MyInvocation.BoundParameters.ContainsKey(nameof(BatchSize))));
-            Report(new BeakerRemovalSummary(description, cutoff, zone, found, removal, empty: found), "empty, " + olderThan);
+            Report(new BeakerRemovalSummary(removal.Store, removal.Cutoff, removal.Cutoff == null ? null : AppTimeZone.Id, removal.Count, result, removal.Empty), removal.Outcome);
         }
-        finally
-        {
-            File.Delete(spool);
-        }
-    }
-
-    /// <summary>The store opened for removal; a wait for the app's lock is said as a warning while it lasts.</summary>
-    private ISessionStore OpenWritable(SessionSettings settings)
-    {
-        var store = OpenStore(settings, writable: true);
-        store.LockWaitNotice = WriteWarning;
-        return store;
-    }
-
-    /// <summary>How many ids an approval prompt or -WhatIf names before '...'.</summary>
-    private const int IdsShown = 3;
-
-    private void RemoveIds(SessionSettings settings, List<string> ids)
-    {
-        string description;
-        var found = new List<string>();
-        using (var reader = OpenStore(settings))
-        {
-            description = reader.Description;
-            foreach (var row in reader.ReadIds(ids, CancellationToken))
-            {
-                found.Add(row.Id);
-            }
-        }
-
-        var shown = string.Join(", ", found.Take(IdsShown)) + (found.Count > IdsShown ? $", ... ({found.Count - IdsShown} more)" : string.Empty);
-        var action = found.Count == ids.Count
-            ? $"Remove {found.Count} session(s) given by id ({shown})"
-            : $"Remove the {found.Count} session(s) found of {ids.Count} id(s) given{(found.Count > 0 ? $" ({shown})" : string.Empty)}";
-        if (!Approved(description, action, found.Count))
-        {
-            if (found.Count == 0)
-            {
-                Report(new BeakerRemovalSummary(description, null, null, 0, new RemovalResult(0, 0, TimeSpan.Zero, TimeSpan.Zero)), $"of {ids.Count} given by id, none found");
-            }
-
-            return;
-        }
-
-        using var store = OpenWritable(settings);
-        var result = WithProgress(description, found.Count, progress => store.RemoveIds(found, BatchSize, CancellationToken, progress));
-        Report(new BeakerRemovalSummary(description, null, null, found.Count, result), $"of {found.Count} found ({ids.Count} given by id)");
     }
 
     /// <summary>
     /// Asks once per store, through ShouldProcess (which also says -WhatIf's "What if:"). Nothing to remove asks nothing
-    /// and is said in -Verbose; a file store (<paramref name="leftovers"/>) may have old lock files to remove even
-    /// without old sessions.
+    /// and is said in -Verbose; a folder store may have old lock files to remove even without old sessions.
     /// </summary>
-    private bool Approved(string store, string action, long count, bool leftovers = false)
+    private bool Approved(RemovalPlan plan)
     {
-        if (count == 0 && !leftovers)
+        if (!plan.HasWork)
         {
-            WriteVerbose($"{action}: nothing to remove from {store}.");
+            WriteVerbose($"{plan.Action}: nothing to remove from {plan.Store}.");
             return false;
         }
 
-        return ShouldProcess($"{action} from {store}.", $"{action} from {store}?", "Remove-BeakerSession");
+        return ShouldProcess($"{plan.Action} from {plan.Store}.", $"{plan.Action} from {plan.Store}?", "Remove-BeakerSession");
     }
 
     private RemovalResult WithProgress(string store, long total, Func<Action<long>, RemovalResult> remove)

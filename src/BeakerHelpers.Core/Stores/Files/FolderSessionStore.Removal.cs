@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using BeakerHelpers.Core.Removal;
 
 namespace BeakerHelpers.Core.Stores.Files;
 
@@ -74,7 +74,9 @@ public abstract partial class FolderSessionStore
 
         if (_locks != null)
         {
-            SweepLocks(_locks, IsOld, run, cancellationToken);
+            var (lockFiles, folders) = _locks.Sweep(IsOld, run.LockFolders, DeleteFile, cancellationToken);
+            run.LockFiles += lockFiles;
+            run.Folders += folders;
         }
 
         return run.Result();
@@ -108,9 +110,9 @@ public abstract partial class FolderSessionStore
     /// </summary>
     private SessionRemoval RemoveSession(string id, string leaf, Func<DateTime, bool>? isOld, Run run)
     {
-        var lockPath = LockRoot == null ? null : BeakerLockFile.PathFor(LockRoot, id);
+        var lockPath = _locks?.PathFor(id);
         FileStream? held = null;
-        var state = lockPath == null ? LockState.Absent : BeakerLockFile.TryHold(lockPath, out held);
+        var state = lockPath == null ? LockState.Absent : LockTree.TryHold(lockPath, out held);
         using (held)
         {
             switch (state)
@@ -174,46 +176,6 @@ public abstract partial class FolderSessionStore
         return outcome;
     }
 
-    /// <summary>Removes lock files older than the cutoff that no Beaker process holds, and the folders they leave empty.</summary>
-    private void SweepLocks(SessionFolderTree locks, Func<DateTime, bool> isOld, Run run, CancellationToken cancellationToken)
-    {
-        foreach (var leaf in locks.LeafFolders(cancellationToken))
-        {
-            var files = locks.FilesIn(leaf);
-            if (files == null)
-            {
-                continue;
-            }
-
-            var leafName = Path.GetFileName(leaf);
-            var removedHere = false;
-            foreach (var file in files)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                if (file.IsLink || !BeakerLockFile.IsLockName(file.Name) || !file.Name.StartsWith(leafName, StringComparison.OrdinalIgnoreCase) || !isOld(file.ModifiedUtc))
-                {
-                    continue;
-                }
-
-                if (BeakerLockFile.TryHold(file.Path, out var held) != LockState.Held)
-                {
-                    continue;
-                }
-
-                using (held)
-                {
-                    if (DeleteFile(file.Path, "an old lock file"))
-                    {
-                        run.LockFiles++;
-                        removedHere = true;
-                    }
-                }
-            }
-
-            run.Folders += locks.RemoveIfEmpty(leaf, removedHere || run.LockFolders.Contains(leaf), isOld);
-        }
-    }
-
     private bool DeleteFile(string path, string what)
     {
         try
@@ -232,22 +194,22 @@ public abstract partial class FolderSessionStore
         }
     }
 
-    /// <summary>Counts removals into batches (a batch is <see cref="_batchSize"/> sessions) and reports progress.</summary>
+    /// <summary>
+    /// A removal's run: sessions counted into batches of <see cref="_batchSize"/> (a batch's time runs from the end of
+    /// the one before, as the walk between removals is part of it), progress, and the other files it removed.
+    /// </summary>
     private sealed class Run
     {
         private readonly int _batchSize;
         private readonly Action<long>? _progress;
-        private readonly Stopwatch _total = Stopwatch.StartNew();
-        private readonly Stopwatch _batch = Stopwatch.StartNew();
-        private TimeSpan _longest;
-        private long _removed;
-        private int _batches;
+        private readonly BatchTally _tally = new();
         private int _inBatch;
 
         public Run(int batchSize, Action<long>? progress)
         {
             _batchSize = Math.Max(1, batchSize);
             _progress = progress;
+            _tally.Start();
         }
 
         public long LockFiles { get; set; }
@@ -266,20 +228,19 @@ public abstract partial class FolderSessionStore
                 return false;
             }
 
-            _removed++;
             if (++_inBatch == _batchSize)
             {
                 CloseBatch();
             }
 
-            _progress?.Invoke(_removed);
+            _progress?.Invoke(_tally.Removed + _inBatch);
             return true;
         }
 
         public RemovalResult Result()
         {
             CloseBatch();
-            return new RemovalResult(_removed, _batches, _longest, _total.Elapsed)
+            return _tally.Result() with
             {
                 LockFiles = LockFiles,
                 TempFiles = TempFiles,
@@ -291,12 +252,11 @@ public abstract partial class FolderSessionStore
         {
             if (_inBatch > 0)
             {
-                _batches++;
-                _longest = _batch.Elapsed > _longest ? _batch.Elapsed : _longest;
+                _tally.Finish(_inBatch);
             }
 
             _inBatch = 0;
-            _batch.Restart();
+            _tally.Start();
         }
     }
 }

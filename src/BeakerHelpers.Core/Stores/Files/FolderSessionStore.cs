@@ -23,7 +23,7 @@ public abstract partial class FolderSessionStore : ISessionStore
     private static readonly char[] PathCharacters = { '/', '\\', '\0' };
 
     private readonly SessionFolderTree _sessions;
-    private readonly SessionFolderTree? _locks;
+    private readonly LockTree? _locks;
     private readonly TimeZoneInfo _zone;
     private readonly Action<StoreProblem>? _problems;
 
@@ -36,12 +36,11 @@ public abstract partial class FolderSessionStore : ISessionStore
         }
 
         Root = root;
-        LockRoot = lockRoot;
         Description = $"{kind} '{root}'";
         _zone = zone;
         _problems = problems;
         _sessions = new SessionFolderTree(root, problems);
-        _locks = lockRoot != null && Directory.Exists(lockRoot) ? new SessionFolderTree(lockRoot, problems) : null;
+        _locks = lockRoot == null ? null : new LockTree(lockRoot, problems);
     }
 
     public string Description { get; }
@@ -52,7 +51,7 @@ public abstract partial class FolderSessionStore : ISessionStore
     public string Root { get; }
 
     /// <summary>The folder of the lock tree, when known (lock_dir or data_dir/container_*_lock).</summary>
-    public string? LockRoot { get; }
+    public string? LockRoot => _locks?.Root;
 
     /// <summary>The id a file of this backend belongs to, or null for a file that is not a session's.</summary>
     protected abstract string? SessionIdOf(string fileName);
@@ -197,15 +196,9 @@ public abstract partial class FolderSessionStore : ISessionStore
             }
         }
 
-        long locks = 0;
-        foreach (var leaf in _locks?.LeafFolders(cancellationToken) ?? Enumerable.Empty<string>())
-        {
-            locks += _locks!.FilesIn(leaf)?.Count ?? 0;
-        }
-
         return tally.Result(Description) with
         {
-            LockFiles = locks,
+            LockFiles = _locks?.CountFiles(cancellationToken) ?? 0,
             TempFiles = temps,
         };
     }
