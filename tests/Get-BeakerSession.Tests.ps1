@@ -166,7 +166,8 @@ Describe 'Reading settings as paste.deploy does' {
 
     It 'resolves a relative sqlite:/// URL against the current location' {
         Push-Location $script:Fresh
-        try { @(Get-BeakerSession -Url 'sqlite:///custom.db' -TableName web_sessions -Timeout 0).Count | Should -Be 2 }
+        $wanted = @(Get-ExpectedRows $script:Expected 'custom.db' 'web_sessions' -Kind session)
+        try { @(Get-BeakerSession -Url 'sqlite:///custom.db' -TableName web_sessions -Timeout 0).BeakerId | Sort-Object | Should -Be @($wanted.id | Sort-Object) }
         finally { Pop-Location }
     }
 
@@ -187,7 +188,7 @@ beaker.session.type = ext:database
 beaker.session.url = sqlite:///$(Join-Path $script:Fresh 'custom.db')
 beaker.session.table_name = no_such_table
 "@
-        @(Get-BeakerSession $ini -Timeout 0).Count | Should -Be 2
+        @(Get-BeakerSession $ini -Timeout 0).BeakerId | Sort-Object | Should -Be @((Get-ExpectedRows $script:Expected 'custom.db' 'web_sessions' -Kind session).id | Sort-Object)
     }
 }
 

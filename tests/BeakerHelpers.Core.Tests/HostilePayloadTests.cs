@@ -154,7 +154,7 @@ public class HostilePayloadTests
                 Assert.Equal(1, update.ExecuteNonQuery());
             }
 
-            using var store = Stores.SqliteSessionStore.Open(copy, "beaker_cache", null);
+            using var store = Stores.Sql.SqliteDialect.Open(copy, "beaker_cache", null);
             var results = new Sessions.SessionReader(new SessionPayloadDecoder()).Read(store, null, CancellationToken.None).ToList();
             Assert.Contains("limit: shared values", results.Single(r => r.Id == bob).Error!.Message);
             var listed = results.Where(r => r.Session != null).Select(r => r.Id).ToList();

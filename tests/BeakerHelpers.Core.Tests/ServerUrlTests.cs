@@ -1,4 +1,5 @@
 using BeakerHelpers.Core.Stores;
+using BeakerHelpers.Core.Stores.Sql;
 using MySqlConnector;
 using Npgsql;
 
@@ -20,13 +21,13 @@ public sealed class ServerUrlTests
         var url = Url(text);
         Assert.Equal(dialect, url.Dialect);
         Assert.Equal(driver, url.Driver);
-        var builder = PostgresSessionStore.ConnectionFor(url, null);
+        var builder = PostgresDialect.ConnectionFor(url, null);
         Assert.Equal("app", builder.Username);
         Assert.Equal("s3cr:t/pw@x", builder.Password);
         Assert.Equal("db.example.com", builder.Host);
         Assert.Equal(6543, builder.Port);
         Assert.Equal("web", builder.Database);
-        Assert.DoesNotContain("s3cr", PostgresSessionStore.Where(builder));
+        Assert.DoesNotContain("s3cr", PostgresDialect.Where(builder));
         Assert.DoesNotContain("s3cr", url.ToString());
     }
 
@@ -34,7 +35,7 @@ public sealed class ServerUrlTests
     public void PostgresQueryOptionsAreMappedAndUnknownOnesReported()
     {
         var notes = new List<string>();
-        var builder = PostgresSessionStore.ConnectionFor(
+        var builder = PostgresDialect.ConnectionFor(
             Url("postgresql://app@/web?host=/var/run/postgresql&port=5433&sslmode=require&connect_timeout=7&application_name=shop&frobnicate=1"), notes.Add);
         Assert.Equal("/var/run/postgresql", builder.Host);
         Assert.Equal(5433, builder.Port);
@@ -48,15 +49,15 @@ public sealed class ServerUrlTests
     [Fact]
     public void PostgresIpv6HostsInBrackets()
     {
-        var builder = PostgresSessionStore.ConnectionFor(Url("postgresql://app:pw@[2001:db8::1]:5432/web"), null);
+        var builder = PostgresDialect.ConnectionFor(Url("postgresql://app:pw@[2001:db8::1]:5432/web"), null);
         Assert.Equal("2001:db8::1", builder.Host);
-        Assert.Contains("[2001:db8::1]:5432/web", PostgresSessionStore.Where(builder));
+        Assert.Contains("[2001:db8::1]:5432/web", PostgresDialect.Where(builder));
     }
 
     [Fact]
     public void AnUnknownSslModeIsAnErrorNamingTheChoices()
     {
-        var error = Assert.Throws<BeakerException>(() => PostgresSessionStore.ConnectionFor(Url("postgresql://h/web?sslmode=maybe"), null));
+        var error = Assert.Throws<BeakerException>(() => PostgresDialect.ConnectionFor(Url("postgresql://h/web?sslmode=maybe"), null));
         Assert.Equal("UrlInvalid", error.ErrorId);
         Assert.Contains("verify-full", error.Message);
     }
@@ -72,20 +73,20 @@ public sealed class ServerUrlTests
         var url = Url(text);
         Assert.Equal(dialect, url.Dialect);
         Assert.Equal(driver, url.Driver);
-        var builder = MySqlSessionStore.ConnectionFor(url, null);
+        var builder = MySqlDialect.ConnectionFor(url, null);
         Assert.Equal("app", builder.UserID);
         Assert.Equal("s3cr:t/pw@x", builder.Password);
         Assert.Equal("db.example.com", builder.Server);
         Assert.Equal(3307u, builder.Port);
         Assert.Equal("web", builder.Database);
-        Assert.DoesNotContain("s3cr", MySqlSessionStore.Where(builder));
+        Assert.DoesNotContain("s3cr", MySqlDialect.Where(builder));
     }
 
     [Fact]
     public void MySqlQueryOptionsAreMappedAndUnknownOnesReported()
     {
         var notes = new List<string>();
-        var builder = MySqlSessionStore.ConnectionFor(
+        var builder = MySqlDialect.ConnectionFor(
             Url("mysql+pymysql://app:pw@localhost/web?charset=utf8mb4&connect_timeout=9&unix_socket=/run/mysqld/mysqld.sock&ssl_mode=REQUIRED&use_unicode=1"), notes.Add);
         Assert.Equal("utf8mb4", builder.CharacterSet);
         Assert.Equal(9u, builder.ConnectionTimeout);
@@ -93,16 +94,16 @@ public sealed class ServerUrlTests
         Assert.Equal(MySqlConnectionProtocol.UnixSocket, builder.ConnectionProtocol);
         Assert.Equal(MySqlSslMode.Required, builder.SslMode);
         Assert.Contains(notes, n => n.Contains("'use_unicode'", StringComparison.Ordinal));
-        Assert.Equal("'/run/mysqld/mysqld.sock/web' as 'app'", MySqlSessionStore.Where(builder));
+        Assert.Equal("'/run/mysqld/mysqld.sock/web' as 'app'", MySqlDialect.Where(builder));
     }
 
     [Fact]
     public void MySqlDefaultsAreThoseOfTheDrivers()
     {
-        var builder = MySqlSessionStore.ConnectionFor(Url("mysql://app@db/web"), null);
+        var builder = MySqlDialect.ConnectionFor(Url("mysql://app@db/web"), null);
         Assert.Equal(3306u, builder.Port);
         Assert.Equal(string.Empty, builder.Password);
-        var postgres = PostgresSessionStore.ConnectionFor(Url("postgresql://app@db/web"), null);
+        var postgres = PostgresDialect.ConnectionFor(Url("postgresql://app@db/web"), null);
         Assert.Equal(5432, postgres.Port);
     }
 }

@@ -2,6 +2,7 @@ using BeakerHelpers.Core.Config;
 using BeakerHelpers.Core.Payload;
 using BeakerHelpers.Core.Sessions;
 using BeakerHelpers.Core.Stores;
+using BeakerHelpers.Core.Stores.Sql;
 
 namespace BeakerHelpers.Core.Tests;
 
@@ -21,7 +22,7 @@ public sealed class SqliteRemovalTests : IDisposable
 
     private static DateTime Generated => DateTimeOffset.FromUnixTimeMilliseconds((long)(FixtureStore.GeneratedAt * 1000)).LocalDateTime;
 
-    private SqliteSessionStore Open(bool writable = true) => SqliteSessionStore.Open(_db, "beaker_cache", null, writable);
+    private SqlSessionStore Open(bool writable = true) => SqliteDialect.Open(_db, "beaker_cache", null, writable);
 
     private List<string> RemainingIds()
     {
@@ -98,7 +99,7 @@ public sealed class SqliteRemovalTests : IDisposable
         BeakerException error;
         using (var store = Open())
         {
-            store.LockWaitLimit = TimeSpan.FromSeconds(2);
+            ((SqliteDialect)store.Dialect).LockWaitLimit = TimeSpan.FromSeconds(2);
             store.LockWaitNotice = notices.Add;
             error = Assert.Throws<BeakerException>(() => store.RemoveAccessedBefore(Generated, 10, CancellationToken.None));
         }

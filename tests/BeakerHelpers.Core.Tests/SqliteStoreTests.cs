@@ -2,6 +2,7 @@ using BeakerHelpers.Core.Config;
 using BeakerHelpers.Core.Payload;
 using BeakerHelpers.Core.Sessions;
 using BeakerHelpers.Core.Stores;
+using BeakerHelpers.Core.Stores.Sql;
 
 namespace BeakerHelpers.Core.Tests;
 
@@ -98,7 +99,7 @@ public class SqliteStoreTests
     public void AListingStoppedEarlyFreesTheStoreForTheNextQuery()
     {
         // SQLite rows are read ahead on a thread of their own: stopping must stop that thread and end its transaction.
-        using var store = SqliteSessionStore.Open(Path.Combine(FixtureStore.Directory, "sessions.db"), "beaker_cache", null);
+        using var store = SqliteDialect.Open(Path.Combine(FixtureStore.Directory, "sessions.db"), "beaker_cache", null);
         var total = FixtureStore.Rows("sessions.db", "beaker_cache").Count();
         for (var taken = 0; taken < 3; taken++)
         {
@@ -112,7 +113,7 @@ public class SqliteStoreTests
     [Fact]
     public void AListingCancelledMidwayStops()
     {
-        using var store = SqliteSessionStore.Open(Path.Combine(FixtureStore.Directory, "sessions.db"), "beaker_cache", null);
+        using var store = SqliteDialect.Open(Path.Combine(FixtureStore.Directory, "sessions.db"), "beaker_cache", null);
         using var cancel = new CancellationTokenSource();
         var seen = 0;
         Assert.ThrowsAny<OperationCanceledException>(() =>
@@ -132,7 +133,7 @@ public class SqliteStoreTests
     public void AMissingFileIsNamedAndNotCreated()
     {
         var path = Path.Combine(Path.GetTempPath(), "beakerhelpers-missing-" + Guid.NewGuid().ToString("N") + ".db");
-        var ex = Assert.Throws<BeakerException>(() => SqliteSessionStore.Open(path, "beaker_cache", null));
+        var ex = Assert.Throws<BeakerException>(() => SqliteDialect.Open(path, "beaker_cache", null));
         Assert.Equal("StoreNotFound", ex.ErrorId);
         Assert.Contains(path, ex.Message);
         Assert.False(File.Exists(path));
@@ -142,7 +143,7 @@ public class SqliteStoreTests
     public void AMissingTableIsNamedWithTheFile()
     {
         var path = Path.Combine(FixtureStore.Directory, "sessions.db");
-        var ex = Assert.Throws<BeakerException>(() => SqliteSessionStore.Open(path, "no_such_table", null));
+        var ex = Assert.Throws<BeakerException>(() => SqliteDialect.Open(path, "no_such_table", null));
         Assert.Equal("TableNotFound", ex.ErrorId);
         Assert.Contains("no_such_table", ex.Message);
         Assert.Contains(path, ex.Message);

@@ -3,6 +3,7 @@ using BeakerHelpers.Core;
 using BeakerHelpers.Core.Config;
 using BeakerHelpers.Core.Payload;
 using BeakerHelpers.Core.Stores;
+using BeakerHelpers.Core.Stores.Sql;
 
 // Mutation fuzzing of the payload decoder (build.ps1 -Task Fuzz): real Beaker payloads from the committed
 // fixture stores, mutated with a fixed seed. A case passes when the decoder returns a session or throws a
@@ -21,14 +22,14 @@ foreach (var (db, tables) in new[] { ("sessions.db", new[] { "beaker_cache" }), 
 {
     foreach (var table in tables)
     {
-        using var store = SqliteSessionStore.Open(Path.Combine(stores, db), table, null);
+        using var store = SqliteDialect.Open(Path.Combine(stores, db), table, null);
         seeds.AddRange(store.ReadSessions(null, CancellationToken.None).Select(r => (r.Data, table == "crypto_sessions")));
     }
 }
 
 // The value stores: application objects and standard-library values at protocols 2, 4 and 5 (make_value_stores.py).
 var values = Path.Combine(stores, "..", "values");
-using (var store = SqliteSessionStore.Open(Path.Combine(values, "values.db"), "beaker_cache", null))
+using (var store = SqliteDialect.Open(Path.Combine(values, "values.db"), "beaker_cache", null))
 {
     seeds.AddRange(store.ReadSessions(null, CancellationToken.None).Select(r => (r.Data, true)));
 }

@@ -1,6 +1,7 @@
 using BeakerHelpers.Core.Config;
 using BeakerHelpers.Core.Payload;
 using BeakerHelpers.Core.Stores.Files;
+using BeakerHelpers.Core.Stores.Sql;
 
 namespace BeakerHelpers.Core.Stores;
 
@@ -66,9 +67,9 @@ public static class SessionStoreFactory
             case "sqlite":
                 return SqliteStore(url, settings, notes, writable);
             case "postgresql" or "postgres":
-                return PostgresSessionStore.Open(url, settings.UrlSource, settings.TableName, settings.SchemaName, writable, notes);
+                return PostgresDialect.Open(url, settings.UrlSource, settings.TableName, settings.SchemaName, writable, notes);
             case "mysql" or "mariadb":
-                return MySqlSessionStore.Open(url, settings.UrlSource, settings.TableName, settings.SchemaName, writable, notes);
+                return MySqlDialect.Open(url, settings.UrlSource, settings.TableName, settings.SchemaName, writable, notes);
             default:
                 throw new BeakerException("DialectNotSupported", BeakerErrorKind.NotImplemented,
                     $"{settings.UrlSource} uses the database dialect '{url.Dialect}', which BeakerHelpers does not read. Supported: {SupportedDialects}.");
@@ -152,6 +153,6 @@ public static class SessionStoreFactory
         }
 
         var path = Path.GetFullPath(Path.Combine(settings.BaseDirectory, url.Database));
-        return SqliteSessionStore.Open(path, settings.TableName, settings.SchemaName, writable);
+        return SqliteDialect.Open(path, settings.TableName, settings.SchemaName, writable);
     }
 }

@@ -1,31 +1,28 @@
 using System.Data.Common;
 using MySqlConnector;
 
-namespace BeakerHelpers.Core.Stores;
+namespace BeakerHelpers.Core.Stores.Sql;
 
 /// <summary>
-/// An ext:database or ext:sqla table in MySQL or MariaDB (docs/storage.md#tables): accessed/created are DATETIME without
+/// MySQL's and MariaDB's side of an ext:database or ext:sqla table (docs/storage.md#tables): accessed/created are DATETIME without
 /// fractions (the app server's wall clock, rounded or truncated to the second), data is a BLOB of at most 64 KiB.
 /// </summary>
-public sealed class MySqlSessionStore : SqlSessionStore
+public sealed class MySqlDialect : SqlDialect
 {
     private readonly MySqlConnection _connection;
 
-    private MySqlSessionStore(MySqlConnection connection, string description, string qualifiedTable)
-        : base(connection, description)
+    private MySqlDialect(MySqlConnection connection, string description, string qualifiedTable)
+        : base(connection, description, qualifiedTable)
     {
         _connection = connection;
-        QualifiedTable = qualifiedTable;
     }
-
-    protected override string QualifiedTable { get; }
 
     /// <summary>
     /// Connects to the server a SQLAlchemy mysql:// or mariadb:// URL names (+pymysql, +mysqldb,
     /// +mysqlconnector, ...), mapping the driver options that matter. <paramref name="urlSource"/> names the
     /// setting the URL came from, so that messages can say where a password came from without showing it.
     /// </summary>
-    public static MySqlSessionStore Open(SqlAlchemyUrl url, string urlSource, string table, string? schema, bool writable, Action<string>? notes)
+    public static SqlSessionStore Open(SqlAlchemyUrl url, string urlSource, string table, string? schema, bool writable, Action<string>? notes)
     {
         var builder = ConnectionFor(url, notes);
         return Open(builder, Where(builder), PasswordNote(builder.Password, urlSource), table, schema, writable);
@@ -94,30 +91,29 @@ public sealed class MySqlSessionStore : SqlSessionStore
     /// Connects and checks the table. <paramref name="where"/> names the server safely (no password) for messages.
     /// Read-only unless <paramref name="writable"/>: the session refuses writes.
     /// </summary>
-    public static MySqlSessionStore Open(MySqlConnectionStringBuilder builder, string where, string passwordNote, string table, string? schema, bool writable)
+    public static SqlSessionStore Open(MySqlConnectionStringBuilder builder, string where, string passwordNote, string table, string? schema, bool writable)
     {
         var connection = new MySqlConnection(builder.ConnectionString);
         return OpenServer(connection, where, passwordNote, ex => ex is MySqlException, Reason, () =>
         {
             var description = $"mysql {where} table {(schema == null ? string.Empty : schema + ".")}{table}";
-            var store = new MySqlSessionStore(connection, description, Qualify(new MySqlCommandBuilder(), table, schema));
+            var dialect = new MySqlDialect(connection, description, Qualify(new MySqlCommandBuilder(), table, schema));
             if (!writable)
             {
-                store.Scalar("SET SESSION TRANSACTION READ ONLY");
+                dialect.Scalar("SET SESSION TRANSACTION READ ONLY");
             }
 
-            var columns = store.Columns(
+            var columns = dialect.Columns(
                 "SELECT column_name FROM information_schema.columns WHERE table_schema = coalesce(@schema, DATABASE()) AND table_name = @table",
                 ("@schema", (object?)schema ?? DBNull.Value), ("@table", table));
-            if (columns.Count == 0 && store.Scalar("SELECT coalesce(@schema, DATABASE())", ("@schema", (object?)schema ?? DBNull.Value)) is null or DBNull)
+            if (columns.Count == 0 && dialect.Scalar("SELECT coalesce(@schema, DATABASE())", ("@schema", (object?)schema ?? DBNull.Value)) is null or DBNull)
             {
                 throw new BeakerException("TableNotFound", BeakerErrorKind.NotFound,
                     $"{where} names no database, so table '{table}' cannot be found. Add the database to the URL: mysql://user:password@host/dbname.");
             }
 
-            CheckColumns(columns, schema == null ? $"'{table}'" : $"'{schema}.{table}'", where);
-            store.UseKeyOf(columns);
-            return store;
+            dialect.CheckColumns(columns, schema == null ? $"'{table}'" : $"'{schema}.{table}'", where);
+            return dialect;
         });
     }
 
@@ -125,16 +121,13 @@ public sealed class MySqlSessionStore : SqlSessionStore
     /// DATETIME keeps whole seconds, so a stored time is up to one second off the real one (MySQL rounds,
     /// MariaDB truncates). Comparing with the cutoff's whole second below never takes a live session for an old one.
     /// </summary>
-    protected override object CutoffValue(DateTime cutoff) => new DateTime(cutoff.Ticks - (cutoff.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Unspecified);
+    internal override object CutoffValue(DateTime cutoff) => new DateTime(cutoff.Ticks - (cutoff.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Unspecified);
 
-    protected override DateTime ReadTimestamp(DbDataReader reader, int ordinal) =>
-        reader.IsDBNull(ordinal) ? default : reader.GetDateTime(ordinal);
+    internal override DbTransaction BeginRead() => _connection.BeginTransaction(System.Data.IsolationLevel.RepeatableRead, isReadOnly: true);
 
-    protected override DbTransaction BeginRead() => _connection.BeginTransaction(System.Data.IsolationLevel.RepeatableRead, isReadOnly: true);
+    internal override string PayloadHeadHolds(string hexBytes) => $"LOCATE(X'{hexBytes}', LEFT(data, 64)) > 0";
 
-    protected override string PayloadHeadHolds(string hexBytes) => $"LOCATE(X'{hexBytes}', LEFT(data, 64)) > 0";
-
-    protected override string NamespaceIn(DbCommand command, IReadOnlyList<string> ids)
+    internal override string NamespaceIn(DbCommand command, IReadOnlyList<string> ids)
     {
         var names = new string[ids.Count];
         for (var i = 0; i < ids.Count; i++)
@@ -146,9 +139,9 @@ public sealed class MySqlSessionStore : SqlSessionStore
         return $"namespace IN ({string.Join(",", names)})";
     }
 
-    protected override string? Explain(DbException exception) => Reason(exception);
+    internal override string? Explain(DbException exception) => Reason(exception);
 
-    protected override string? LastingFailure(DbException exception) => (exception as MySqlConnector.MySqlException)?.Number switch
+    internal override string? LastingFailure(DbException exception) => (exception as MySqlConnector.MySqlException)?.Number switch
     {
         1142 => "the database user may delete from the table (GRANT DELETE)",
         1290 or 1836 => "the server accepts writes (it runs read-only)",

@@ -1,14 +1,14 @@
 using System.Data.Common;
 using BeakerHelpers.Core.Removal;
 
-namespace BeakerHelpers.Core.Stores;
+namespace BeakerHelpers.Core.Stores.Sql;
 
 /// <summary>
 /// Removal from a SQL table: one batch runner (<see cref="RunBatches"/>) that owns each batch's transaction, its
 /// DELETE, commit, tally and failure, and three ways of choosing the next batch's rows: by searching the old rows in
 /// key order, by windows of keys, by ids (docs/removal.md).
 /// </summary>
-public abstract partial class SqlSessionStore
+public sealed partial class SqlSessionStore
 {
     /// <summary>
     /// Walks the table once in key order (Beaker's tables have no index on accessed, so a query per batch that
@@ -21,9 +21,9 @@ public abstract partial class SqlSessionStore
     public RemovalResult RemoveAccessedBefore(DateTime cutoff, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, bool adaptive = false)
     {
         CheckBatchSize(batchSize);
-        var cutoffValue = CutoffValue(cutoff);
-        var integerKey = KeyIsInteger;
-        if (adaptive && integerKey && DeleteLocksOnlyDeletedRows)
+        var cutoffValue = _dialect.CutoffValue(cutoff);
+        var integerKey = _dialect.KeyIsInteger;
+        if (adaptive && integerKey && _dialect.DeleteLocksOnlyDeletedRows)
         {
             return RemoveByKeyWindows(cutoffValue, batchSize, cancellationToken, progress);
         }
@@ -32,7 +32,7 @@ public abstract partial class SqlSessionStore
         // keys and are new sessions, so an integer walk can stop at today's highest key.
         object? last = integerKey ? KeyBound("min") - 1 : null;
         var highest = integerKey ? KeyBound("max") : 0;
-        Action<TimeSpan>? resize = adaptive ? took => batchSize = Pacing.NextBatchSize(batchSize, took) : null;
+        Action<TimeSpan>? resize = adaptive ? took => batchSize = _dialect.Pacing.NextBatchSize(batchSize, took) : null;
         return RunBatches(cancellationToken, progress, resize, () =>
         {
             while (true)
@@ -49,11 +49,11 @@ public abstract partial class SqlSessionStore
                         Add(delete, "@cutoff", cutoffValue);
                         if (after == null)
                         {
-                            return $"{KeyColumn} <= @upTo AND accessed < @cutoff";
+                            return $"{_dialect.KeyColumn} <= @upTo AND accessed < @cutoff";
                         }
 
                         Add(delete, "@last", after);
-                        return $"{KeyColumn} > @last AND {KeyColumn} <= @upTo AND accessed < @cutoff";
+                        return $"{_dialect.KeyColumn} > @last AND {_dialect.KeyColumn} <= @upTo AND accessed < @cutoff";
                     };
                 }
 
@@ -71,10 +71,10 @@ public abstract partial class SqlSessionStore
     /// <summary>The key of the <paramref name="batchSize"/>-th old row after <paramref name="after"/> (within one scan window of an integer key), or null.</summary>
     private object? LastOldKey(object? after, bool integerKey, int batchSize, object cutoffValue)
     {
-        using var bound = Command(null, $"SELECT max(k) FROM (SELECT {KeyColumn} AS k FROM {QualifiedTable} WHERE " +
-            (after == null ? string.Empty : $"{KeyColumn} > @last AND ") +
-            (integerKey ? $"{KeyColumn} <= @window AND " : string.Empty) +
-            $"accessed < @cutoff ORDER BY {KeyColumn} LIMIT {batchSize}) batch");
+        using var bound = Command(null, $"SELECT max(k) FROM (SELECT {_dialect.KeyColumn} AS k FROM {_dialect.QualifiedTable} WHERE " +
+            (after == null ? string.Empty : $"{_dialect.KeyColumn} > @last AND ") +
+            (integerKey ? $"{_dialect.KeyColumn} <= @window AND " : string.Empty) +
+            $"accessed < @cutoff ORDER BY {_dialect.KeyColumn} LIMIT {batchSize}) batch");
         if (after != null)
         {
             Add(bound, "@last", after);
@@ -91,13 +91,6 @@ public abstract partial class SqlSessionStore
     }
 
     /// <summary>
-    /// True when a DELETE takes locks only on the rows it deletes (PostgreSQL), so that scanning live rows in a batch
-    /// blocks no request. An adaptive removal then deletes window after window of integer keys straight away, instead
-    /// of first searching each batch's last old row (which read every row twice).
-    /// </summary>
-    protected virtual bool DeleteLocksOnlyDeletedRows => false;
-
-    /// <summary>
     /// Deletes the old rows of one window of keys per batch, the window starting at <paramref name="width"/> keys and
     /// following the time batches take (see <see cref="BatchPacing.NextBatchSize"/>, up to <see cref="MaxKeyWindow"/> keys).
     /// </summary>
@@ -105,7 +98,7 @@ public abstract partial class SqlSessionStore
     {
         var last = KeyBound("min") - 1;
         var highest = KeyBound("max");
-        return RunBatches(cancellationToken, progress, took => width = Pacing.NextBatchSize(width, took, MaxKeyWindow), () =>
+        return RunBatches(cancellationToken, progress, took => width = _dialect.Pacing.NextBatchSize(width, took, MaxKeyWindow), () =>
         {
             if (last >= highest)
             {
@@ -119,43 +112,27 @@ public abstract partial class SqlSessionStore
                 Add(delete, "@last", from);
                 Add(delete, "@upTo", upTo);
                 Add(delete, "@cutoff", cutoffValue);
-                return $"{KeyColumn} > @last AND {KeyColumn} <= @upTo AND accessed < @cutoff";
+                return $"{_dialect.KeyColumn} > @last AND {_dialect.KeyColumn} <= @upTo AND accessed < @cutoff";
             };
         });
     }
 
     private long KeyBound(string function) => Convert.ToInt64(
-        Guard("finding the table's keys", () => Scalar($"SELECT coalesce({function}({KeyColumn}), 0) FROM {QualifiedTable}")),
+        Guard("finding the table's keys", () => _dialect.Scalar($"SELECT coalesce({function}({_dialect.KeyColumn}), 0) FROM {_dialect.QualifiedTable}")),
         System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>How many keys one search looks ahead at most.</summary>
-    protected const long ScanWindow = 100_000;
+    private const long ScanWindow = 100_000;
 
     /// <summary>A key window holds live rows too, which cost less than old ones: it may grow wider than a batch of rows.</summary>
     public const int MaxKeyWindow = 1_000_000;
-
-    /// <summary>Whether <see cref="KeyColumn"/> is an integer, so that key windows can be counted.</summary>
-    protected virtual bool KeyIsInteger => KeyColumn is "rowid" or "id";
-
-    /// <summary>How batches share the database with the app (docs/removal.md#pacing).</summary>
-    protected virtual BatchPacing Pacing => BatchPacing.RowLocks;
-
-    /// <summary>After a batch that took <paramref name="lastBatch"/>: the pause <see cref="Pacing"/> asks for, which Ctrl+C cuts short.</summary>
-    protected virtual void StepAside(TimeSpan lastBatch, CancellationToken cancellationToken)
-    {
-        var pause = Pacing.PauseAfter(lastBatch);
-        if (pause > TimeSpan.Zero && cancellationToken.WaitHandle.WaitOne(pause))
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-        }
-    }
 
     public RemovalResult RemoveIds(IEnumerable<string> ids, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, DateTime? accessedBefore = null, bool adaptive = false)
     {
         CheckBatchSize(batchSize);
         using var next = ids.GetEnumerator();
-        var cutoff = accessedBefore is { } before ? CutoffValue(before) : null;
-        Action<TimeSpan>? resize = adaptive ? took => batchSize = Pacing.NextBatchSize(batchSize, took) : null;
+        var cutoff = accessedBefore is { } before ? _dialect.CutoffValue(before) : null;
+        Action<TimeSpan>? resize = adaptive ? took => batchSize = _dialect.Pacing.NextBatchSize(batchSize, took) : null;
         return RunBatches(cancellationToken, progress, resize, () =>
         {
             var batch = new List<string>(Math.Min(batchSize, 10_000));
@@ -173,11 +150,11 @@ public abstract partial class SqlSessionStore
             {
                 if (cutoff == null)
                 {
-                    return NamespaceIn(delete, batch);
+                    return _dialect.NamespaceIn(delete, batch);
                 }
 
                 Add(delete, "@cutoff", cutoff);
-                return NamespaceIn(delete, batch) + " AND accessed < @cutoff";
+                return _dialect.NamespaceIn(delete, batch) + " AND accessed < @cutoff";
             };
         });
     }
@@ -201,10 +178,10 @@ public abstract partial class SqlSessionStore
                     break;
                 }
 
-                using var transaction = BeginBatch();
+                using var transaction = _dialect.BeginBatch(LockWaitNotice);
                 tally.Start();
                 using var delete = Command(transaction, string.Empty);
-                delete.CommandText = $"DELETE FROM {QualifiedTable} WHERE {where(delete)}";
+                delete.CommandText = $"DELETE FROM {_dialect.QualifiedTable} WHERE {where(delete)}";
                 var deleted = delete.ExecuteNonQuery();
                 tally.Committing(deleted);
                 transaction.Commit();
@@ -217,7 +194,7 @@ public abstract partial class SqlSessionStore
 
             afterBatch?.Invoke(tally.LastBatch);
             progress?.Invoke(tally.Removed);
-            StepAside(tally.LastBatch, cancellationToken);
+            _dialect.StepAside(tally.LastBatch, cancellationToken);
         }
 
         return tally.Result();
@@ -233,8 +210,8 @@ public abstract partial class SqlSessionStore
 
     private BeakerException RemovalFailed(BatchTally tally, Exception ex)
     {
-        var lasting = ex is DbException failure ? LastingFailure(failure) : null;
-        var locked = ex is DbException db && IsLockTimeout(db);
+        var lasting = ex is DbException failure ? _dialect.LastingFailure(failure) : null;
+        var locked = ex is DbException db && _dialect.IsLockTimeout(db);
         var inDoubt = tally.InDoubt > 0
             ? $" (and perhaps the {tally.InDoubt} of the batch whose commit was under way: the connection was lost before the server said whether it committed)"
             : string.Empty;
@@ -243,7 +220,7 @@ public abstract partial class SqlSessionStore
             : $"Removing sessions from {Description} stopped after {tally.Removed} session(s) were removed in {tally.Batches} batch(es){inDoubt}";
         var reason = locked
             ? "another connection held the database's write lock the whole time a batch waited for it (the app in a long transaction, a stuck process, or another cleanup)"
-            : (ex is DbException known ? Explain(known) ?? known.Message : $"the connection was lost ({ex.Message})").TrimEnd('.');
+            : (ex is DbException known ? _dialect.Explain(known) ?? known.Message : $"the connection was lost ({ex.Message})").TrimEnd('.');
         return new(locked ? "StoreLocked" : "RemovalFailed", lasting == null ? BeakerErrorKind.ConnectionError : BeakerErrorKind.PermissionDenied,
             $"{done}: {reason}. The store is consistent (a batch is committed whole or not at all); " +
             (lasting == null ? "running the command again is safe and finishes the job." : $"running the command again will not help until {lasting}."), ex);
@@ -251,7 +228,4 @@ public abstract partial class SqlSessionStore
 
     /// <summary>Told while a batch waits long for a lock (SQLite's write lock: <see cref="ISessionStore.LockWaitNotice"/>).</summary>
     public Action<string>? LockWaitNotice { get; set; }
-
-    /// <summary>Whether a failure is the end of a wait for a lock that never came (SQLite's busy timeout).</summary>
-    protected virtual bool IsLockTimeout(DbException exception) => false;
 }

@@ -4,14 +4,14 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 
-namespace BeakerHelpers.Core.Stores;
+namespace BeakerHelpers.Core.Stores.Sql;
 
 /// <summary>
-/// An ext:database or ext:sqla table in a SQLite file (docs/storage.md#tables). Nothing is ever created: the file is opened
+/// SQLite's side of an ext:database or ext:sqla table in a file (docs/storage.md#tables). Nothing is ever created: the file is opened
 /// read-only unless for removal. SQLAlchemy stores DATETIME as text 'YYYY-MM-DD HH:MM:SS.ffffff', so cutoffs
 /// are compared in that same form.
 /// </summary>
-public sealed class SqliteSessionStore : SqlSessionStore
+public sealed class SqliteDialect : SqlDialect
 {
     internal const string TimestampFormat = "yyyy-MM-dd HH:mm:ss.ffffff";
 
@@ -31,14 +31,14 @@ public sealed class SqliteSessionStore : SqlSessionStore
 
     private readonly SqliteConnection _connection;
 
-    private SqliteSessionStore(SqliteConnection connection, string path, string table, string? schema)
-        : base(connection, $"sqlite '{path}' table {(schema == null ? string.Empty : schema + ".")}{table}")
+    private SqliteDialect(SqliteConnection connection, string path, string table, string? schema)
+        : base(connection, $"sqlite '{path}' table {(schema == null ? string.Empty : schema + ".")}{table}",
+            (schema == null ? string.Empty : QuoteIdentifier(schema) + ".") + QuoteIdentifier(table))
     {
         _connection = connection;
         FilePath = path;
         TableName = table;
         SchemaName = schema;
-        QualifiedTable = (schema == null ? string.Empty : QuoteIdentifier(schema) + ".") + QuoteIdentifier(table);
     }
 
     public string FilePath { get; }
@@ -47,24 +47,22 @@ public sealed class SqliteSessionStore : SqlSessionStore
 
     public string? SchemaName { get; }
 
-    protected override string QualifiedTable { get; }
+    internal override string KeyColumn => "rowid";
 
-    protected override string KeyColumn => "rowid";
+    internal override int ReadCommandTimeout => BusyTimeoutSeconds;
 
-    protected override int ReadCommandTimeout => BusyTimeoutSeconds;
+    internal override bool EngineInProcess => true;
 
-    protected override bool EngineInProcess => true;
-
-    protected override int BatchCommandTimeout => BusyTimeoutSeconds;
+    internal override int BatchCommandTimeout => BusyTimeoutSeconds;
 
     /// <summary>Whether the app committed anything during the last pause between batches; assumed at first.</summary>
     private bool _appWrites = true;
 
     /// <summary>A batch holds the write lock of the whole database: short batches and a real pause while the app writes.</summary>
-    protected override BatchPacing Pacing => _appWrites ? BatchPacing.SharedDatabaseLock : BatchPacing.QuietDatabaseLock;
+    internal override BatchPacing Pacing => _appWrites ? BatchPacing.SharedDatabaseLock : BatchPacing.QuietDatabaseLock;
 
     /// <summary>Pauses, and looks whether the app wrote meanwhile: SQLite's data_version changes when another connection commits.</summary>
-    protected override void StepAside(TimeSpan lastBatch, CancellationToken cancellationToken)
+    internal override void StepAside(TimeSpan lastBatch, CancellationToken cancellationToken)
     {
         var before = Scalar("PRAGMA data_version");
         base.StepAside(lastBatch, cancellationToken);
@@ -75,7 +73,7 @@ public sealed class SqliteSessionStore : SqlSessionStore
     /// Opens an existing SQLite file and checks that the table has Beaker's columns: read-only unless
     /// <paramref name="writable"/>, and never creating anything either way.
     /// </summary>
-    public static SqliteSessionStore Open(string path, string table, string? schema, bool writable = false)
+    public static SqlSessionStore Open(string path, string table, string? schema, bool writable = false)
     {
         if (Directory.Exists(path))
         {
@@ -113,9 +111,9 @@ public sealed class SqliteSessionStore : SqlSessionStore
                     pragmas.ExecuteNonQuery();
                 }
 
-                var store = new SqliteSessionStore(connection, path, table, schema);
-                store.CheckTable();
-                return store;
+                var dialect = new SqliteDialect(connection, path, table, schema);
+                dialect.CheckTable();
+                return new SqlSessionStore(dialect);
             }
             catch (SqliteException ex) when (!writable && !immutable && ex.SqliteErrorCode is 8 or 14 && IsWalDatabase(path) && !File.Exists(path + "-wal"))
             {
@@ -185,7 +183,7 @@ public sealed class SqliteSessionStore : SqlSessionStore
     /// numbering (1 M sessions: the first row after 0.4 s instead of 0.8 s, all of them in 1.1 s instead of 2.0 s).
     /// Both statements run in the listing's read transaction, so they see the same rows.
     /// </summary>
-    protected override DbCommand ListingCommand(DbTransaction transaction, object? cutoff)
+    internal override DbCommand ListingCommand(DbTransaction transaction, object? cutoff)
     {
         using (var order = Command(transaction,
             $"DROP TABLE IF EXISTS temp.{ListingOrder}; CREATE TEMP TABLE {ListingOrder} (seq INTEGER PRIMARY KEY, r INTEGER NOT NULL); " +
@@ -209,7 +207,7 @@ public sealed class SqliteSessionStore : SqlSessionStore
 
     internal static string QuoteIdentifier(string name) => "\"" + name.Replace("\"", "\"\"") + "\"";
 
-    protected override object CutoffValue(DateTime cutoff) => cutoff.ToString(TimestampFormat, CultureInfo.InvariantCulture);
+    internal override object CutoffValue(DateTime cutoff) => cutoff.ToString(TimestampFormat, CultureInfo.InvariantCulture);
 
     /// <summary>How long a batch waits for the write lock another connection holds before the removal gives up.</summary>
     public TimeSpan LockWaitLimit { get; set; } = TimeSpan.FromSeconds(BusyTimeoutSeconds);
@@ -219,7 +217,7 @@ public sealed class SqliteSessionStore : SqlSessionStore
     /// driver's own retry, each bounded by a second) so that a long wait is said while it lasts, and given up after
     /// <see cref="LockWaitLimit"/> (docs/removal.md#lock-wait).
     /// </summary>
-    protected override DbTransaction BeginBatch()
+    internal override DbTransaction BeginBatch(Action<string>? lockWaitNotice)
     {
         var started = Stopwatch.GetTimestamp();
         var said = false;
@@ -233,7 +231,7 @@ public sealed class SqliteSessionStore : SqlSessionStore
                     var transaction = _connection.BeginTransaction(deferred: false);
                     if (said)
                     {
-                        LockWaitNotice?.Invoke($"Got the write lock on '{FilePath}' after {Stopwatch.GetElapsedTime(started).TotalSeconds:0} s; removing goes on.");
+                        lockWaitNotice?.Invoke($"Got the write lock on '{FilePath}' after {Stopwatch.GetElapsedTime(started).TotalSeconds:0} s; removing goes on.");
                     }
 
                     return transaction;
@@ -243,7 +241,7 @@ public sealed class SqliteSessionStore : SqlSessionStore
                     if (!said)
                     {
                         said = true;
-                        LockWaitNotice?.Invoke($"Waiting for the write lock on '{FilePath}': another connection holds it (the app saving, a long transaction, or another cleanup). " +
+                        lockWaitNotice?.Invoke($"Waiting for the write lock on '{FilePath}': another connection holds it (the app saving, a long transaction, or another cleanup). " +
                             $"Giving up after {LockWaitLimit.TotalSeconds:0} s.");
                     }
                 }
@@ -266,22 +264,22 @@ public sealed class SqliteSessionStore : SqlSessionStore
         _connection.DefaultTimeout = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
     }
 
-    protected override bool IsLockTimeout(DbException exception) => (exception as SqliteException)?.SqliteErrorCode == SqliteBusy;
+    internal override bool IsLockTimeout(DbException exception) => (exception as SqliteException)?.SqliteErrorCode == SqliteBusy;
 
-    protected override DbTransaction BeginRead() => _connection.BeginTransaction(deferred: true);
+    internal override DbTransaction BeginRead() => _connection.BeginTransaction(deferred: true);
 
-    protected override string PayloadHeadHolds(string hexBytes) => $"instr(substr(data, 1, 64), X'{hexBytes}') > 0";
+    internal override string PayloadHeadHolds(string hexBytes) => $"instr(substr(data, 1, 64), X'{hexBytes}') > 0";
 
     /// <summary>One JSON parameter instead of one parameter per id: binding thousands of named parameters is quadratic.</summary>
-    protected override string NamespaceIn(DbCommand command, IReadOnlyList<string> ids)
+    internal override string NamespaceIn(DbCommand command, IReadOnlyList<string> ids)
     {
         Add(command, "@ids", JsonSerializer.Serialize(ids));
         return "namespace IN (SELECT value FROM json_each(@ids))";
     }
 
-    protected override string? Explain(DbException exception) => exception.Message;
+    internal override string? Explain(DbException exception) => exception.Message;
 
-    protected override string? LastingFailure(DbException exception) => (exception as SqliteException)?.SqliteErrorCode switch
+    internal override string? LastingFailure(DbException exception) => (exception as SqliteException)?.SqliteErrorCode switch
     {
         // SQLITE_READONLY, SQLITE_CANTOPEN (its journal beside the file), SQLITE_FULL, SQLITE_PERM.
         8 or 14 => $"the database file '{FilePath}' and its folder are writable for this user (SQLite writes a journal beside the file; run as the app's user)",
@@ -290,7 +288,7 @@ public sealed class SqliteSessionStore : SqlSessionStore
         _ => null,
     };
 
-    protected override DateTime ReadTimestamp(DbDataReader reader, int ordinal)
+    internal override DateTime ReadTimestamp(DbDataReader reader, int ordinal)
     {
         var value = reader.GetValue(ordinal);
         if (value is DBNull)

@@ -2,31 +2,28 @@ using System.Data.Common;
 using System.Net.Sockets;
 using Npgsql;
 
-namespace BeakerHelpers.Core.Stores;
+namespace BeakerHelpers.Core.Stores.Sql;
 
 /// <summary>
-/// An ext:database or ext:sqla table in PostgreSQL (docs/storage.md#tables): accessed/created are
+/// PostgreSQL's side of an ext:database or ext:sqla table (docs/storage.md#tables): accessed/created are
 /// 'timestamp without time zone' (the app server's wall clock), data is bytea.
 /// </summary>
-public sealed class PostgresSessionStore : SqlSessionStore
+public sealed class PostgresDialect : SqlDialect
 {
     private readonly NpgsqlConnection _connection;
 
-    private PostgresSessionStore(NpgsqlConnection connection, string description, string qualifiedTable)
-        : base(connection, description)
+    private PostgresDialect(NpgsqlConnection connection, string description, string qualifiedTable)
+        : base(connection, description, qualifiedTable)
     {
         _connection = connection;
-        QualifiedTable = qualifiedTable;
     }
-
-    protected override string QualifiedTable { get; }
 
     /// <summary>
     /// Connects to the server a SQLAlchemy postgresql:// URL names (postgres://, +psycopg2, +psycopg, +pg8000,
     /// +asyncpg), mapping the libpq query options psycopg passes on. <paramref name="urlSource"/> names the
     /// setting the URL came from, so that messages can say where a password came from without showing it.
     /// </summary>
-    public static PostgresSessionStore Open(SqlAlchemyUrl url, string urlSource, string table, string? schema, bool writable, Action<string>? notes)
+    public static SqlSessionStore Open(SqlAlchemyUrl url, string urlSource, string table, string? schema, bool writable, Action<string>? notes)
     {
         var builder = ConnectionFor(url, notes);
         return Open(builder, Where(builder), PasswordNote(builder.Password, urlSource), table, schema, writable);
@@ -102,7 +99,7 @@ public sealed class PostgresSessionStore : SqlSessionStore
     /// Connects and checks the table. <paramref name="where"/> names the server safely (no password) for messages.
     /// Read-only unless <paramref name="writable"/>: the server itself refuses writes on that connection.
     /// </summary>
-    public static PostgresSessionStore Open(NpgsqlConnectionStringBuilder builder, string where, string passwordNote, string table, string? schema, bool writable)
+    public static SqlSessionStore Open(NpgsqlConnectionStringBuilder builder, string where, string passwordNote, string table, string? schema, bool writable)
     {
         if (!writable)
         {
@@ -113,30 +110,26 @@ public sealed class PostgresSessionStore : SqlSessionStore
         return OpenServer(connection, where, passwordNote, ex => ex is NpgsqlException or SocketException or TimeoutException, Reason, () =>
         {
             var description = $"postgresql {where} table {(schema == null ? string.Empty : schema + ".")}{table}";
-            var store = new PostgresSessionStore(connection, description, Qualify(new NpgsqlCommandBuilder(), table, schema));
-            var columns = store.Columns(
+            var dialect = new PostgresDialect(connection, description, Qualify(new NpgsqlCommandBuilder(), table, schema));
+            var columns = dialect.Columns(
                 "SELECT column_name FROM information_schema.columns WHERE table_schema = coalesce(@schema, current_schema()) AND table_name = @table",
                 ("@schema", (object?)schema ?? DBNull.Value), ("@table", table));
-            if (columns.Count == 0 && schema != null && store.Scalar("SELECT count(*) FROM information_schema.schemata WHERE schema_name = @schema", ("@schema", schema)) is 0L)
+            if (columns.Count == 0 && schema != null && dialect.Scalar("SELECT count(*) FROM information_schema.schemata WHERE schema_name = @schema", ("@schema", schema)) is 0L)
             {
                 throw new BeakerException("TableNotFound", BeakerErrorKind.NotFound,
                     $"{where} has no schema '{schema}' (looking for table '{table}' in it). Check <prefix>.schema_name or -SchemaName.");
             }
 
-            CheckColumns(columns, schema == null ? $"'{table}'" : $"'{schema}.{table}'", where);
-            store.UseKeyOf(columns);
-            return store;
+            dialect.CheckColumns(columns, schema == null ? $"'{table}'" : $"'{schema}.{table}'", where);
+            return dialect;
         });
     }
 
-    protected override object CutoffValue(DateTime cutoff) => DateTime.SpecifyKind(cutoff, DateTimeKind.Unspecified);
+    internal override object CutoffValue(DateTime cutoff) => DateTime.SpecifyKind(cutoff, DateTimeKind.Unspecified);
 
-    protected override bool DeleteLocksOnlyDeletedRows => true;
+    internal override bool DeleteLocksOnlyDeletedRows => true;
 
-    protected override DateTime ReadTimestamp(DbDataReader reader, int ordinal) =>
-        reader.IsDBNull(ordinal) ? default : reader.GetDateTime(ordinal);
-
-    protected override DbTransaction BeginRead()
+    internal override DbTransaction BeginRead()
     {
         var transaction = _connection.BeginTransaction(System.Data.IsolationLevel.RepeatableRead);
         using var readOnly = Command(transaction, "SET TRANSACTION READ ONLY");
@@ -144,17 +137,17 @@ public sealed class PostgresSessionStore : SqlSessionStore
         return transaction;
     }
 
-    protected override string PayloadHeadHolds(string hexBytes) => $"position('\\x{hexBytes}'::bytea in substring(data from 1 for 64)) > 0";
+    internal override string PayloadHeadHolds(string hexBytes) => $"position('\\x{hexBytes}'::bytea in substring(data from 1 for 64)) > 0";
 
-    protected override string NamespaceIn(DbCommand command, IReadOnlyList<string> ids)
+    internal override string NamespaceIn(DbCommand command, IReadOnlyList<string> ids)
     {
         Add(command, "@ids", ids.ToArray());
         return "namespace = ANY(@ids)";
     }
 
-    protected override string? Explain(DbException exception) => Reason(exception);
+    internal override string? Explain(DbException exception) => Reason(exception);
 
-    protected override string? LastingFailure(DbException exception) => (exception as Npgsql.PostgresException)?.SqlState switch
+    internal override string? LastingFailure(DbException exception) => (exception as Npgsql.PostgresException)?.SqlState switch
     {
         "42501" => "the database user may delete from the table (GRANT DELETE)",
         "53100" => "the database server's disk has free space",

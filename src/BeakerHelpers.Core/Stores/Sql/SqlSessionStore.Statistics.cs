@@ -1,14 +1,9 @@
-namespace BeakerHelpers.Core.Stores;
+namespace BeakerHelpers.Core.Stores.Sql;
 
 /// <summary>What <see cref="SqlSessionStore"/> tells Measure-BeakerSession (docs/statistics.md).</summary>
-public abstract partial class SqlSessionStore
+public sealed partial class SqlSessionStore
 {
     public bool MeasuresInDatabase => true;
-
-    /// <summary>
-    /// A predicate: the first 64 bytes of the payload column hold these bytes (given as hex), in this database's SQL.
-    /// </summary>
-    protected abstract string PayloadHeadHolds(string hexBytes);
 
     /// <summary>
     /// Counts, sizes and ages the rows in one aggregate query, without transferring a payload (docs/statistics.md).
@@ -17,26 +12,26 @@ public abstract partial class SqlSessionStore
     /// </summary>
     public StoreStatistics Measure(StatisticsBounds bounds, CancellationToken cancellationToken)
     {
-        using var transaction = Guard("measuring the table", BeginRead);
+        using var transaction = Guard("measuring the table", _dialect.BeginRead);
         using var command = Command(transaction, string.Empty);
-        command.CommandTimeout = ReadCommandTimeout;
+        command.CommandTimeout = _dialect.ReadCommandTimeout;
         string Since(string name, DateTime at)
         {
-            Add(command, name, CutoffValue(at));
+            Add(command, name, _dialect.CutoffValue(at));
             return $"coalesce(sum(CASE WHEN accessed >= {name} THEN 1 ELSE 0 END), 0)";
         }
 
-        var sessionLike = $"({PayloadHeadHolds(SessionKeyHex)} OR {PayloadHeadHolds(FlatLayoutKeyHex)} OR length(data) <= {EmptyDictBytes})";
+        var sessionLike = $"({_dialect.PayloadHeadHolds(SessionKeyHex)} OR {_dialect.PayloadHeadHolds(FlatLayoutKeyHex)} OR length(data) <= {EmptyDictBytes})";
         command.CommandText = $"SELECT count(*), coalesce(sum(CASE WHEN {sessionLike} THEN 1 ELSE 0 END), 0), " +
             (bounds.Cutoff is { } cutoff ? Since("@cutoff", cutoff) : "NULL") + ", min(accessed), max(accessed), " +
             "coalesce(sum(length(data)), 0), coalesce(max(length(data)), 0), " +
             $"{Since("@hour", bounds.HourAgo)}, {Since("@day", bounds.DayAgo)}, {Since("@week", bounds.WeekAgo)}, {Since("@month", bounds.MonthAgo)} " +
-            $"FROM {QualifiedTable}";
+            $"FROM {_dialect.QualifiedTable}";
         using var registration = cancellationToken.Register(() => command.Cancel());
         using var reader = Guard("measuring the table", () => command.ExecuteReader());
         Guard("measuring the table", () => reader.Read());
         long Count(int ordinal) => Convert.ToInt64(reader.GetValue(ordinal), System.Globalization.CultureInfo.InvariantCulture);
-        DateTime? Time(int ordinal) => reader.IsDBNull(ordinal) ? null : ReadTimestamp(reader, ordinal);
+        DateTime? Time(int ordinal) => reader.IsDBNull(ordinal) ? null : _dialect.ReadTimestamp(reader, ordinal);
         return StoreStatistics.FromCumulative(Description, Count(0), Count(1), reader.IsDBNull(2) ? null : Count(2), Time(3), Time(4),
             Count(5), Count(6), Count(7), Count(8), Count(9), Count(10));
     }

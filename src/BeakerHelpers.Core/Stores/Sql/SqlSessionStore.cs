@@ -1,0 +1,144 @@
+using System.Data;
+using System.Data.Common;
+
+namespace BeakerHelpers.Core.Stores.Sql;
+
+/// <summary>
+/// An ext:database or ext:sqla table (docs/storage.md#tables) with the columns namespace, accessed, created and data,
+/// read in accessed order and cleaned in batches, in any database: its <see cref="SqlDialect"/> says how to quote, how
+/// to pass a cutoff, how to start transactions, how to match a batch of ids and how to word its failures.
+/// </summary>
+public sealed partial class SqlSessionStore : ISessionStore
+{
+    private readonly SqlDialect _dialect;
+    private readonly DbConnection _connection;
+
+    internal SqlSessionStore(SqlDialect dialect)
+    {
+        _dialect = dialect;
+        _connection = dialect.Connection;
+    }
+
+    public string Description => _dialect.Description;
+
+    /// <summary>The database's side of this store (SqliteDialect, PostgresDialect, MySqlDialect).</summary>
+    public SqlDialect Dialect => _dialect;
+
+    /// <summary>Rows read ahead at most, when <see cref="SqlDialect.EngineInProcess"/>.</summary>
+    private const int ReadAheadRows = 256;
+
+    public IEnumerable<StoredSession> ReadSessions(DateTime? accessedSince, CancellationToken cancellationToken)
+    {
+        var cutoff = accessedSince == null ? null : _dialect.CutoffValue(accessedSince.Value);
+        return _dialect.EngineInProcess
+            ? ReadAhead.Of(token => ReadRows(transaction => _dialect.ListingCommand(transaction, cutoff), token), ReadAheadRows, cancellationToken)
+            : ReadRows(transaction => _dialect.ListingCommand(transaction, cutoff), cancellationToken);
+    }
+
+    /// <summary>Ids per lookup statement (one parameter each, or one JSON array on SQLite).</summary>
+    private const int IdsPerLookup = 1000;
+
+    public IEnumerable<StoredSession> ReadIds(IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    {
+        foreach (var chunk in ids.Chunk(IdsPerLookup))
+        {
+            foreach (var row in ReadRows(transaction =>
+            {
+                var command = Command(transaction, string.Empty);
+                command.CommandText = $"SELECT namespace, accessed, created, data FROM {_dialect.QualifiedTable} WHERE {_dialect.NamespaceIn(command, chunk)} ORDER BY accessed";
+                command.CommandTimeout = _dialect.ReadCommandTimeout;
+                return command;
+            }, cancellationToken))
+            {
+                yield return row;
+            }
+        }
+    }
+
+    public bool TimesAreLocal => true;
+
+    /// <summary>The rows with the highest keys (the newest inserted), read through the primary key's index: no full scan.</summary>
+    public IEnumerable<StoredSession> SampleSessions(int count, CancellationToken cancellationToken) =>
+        ReadRows(transaction =>
+        {
+            var command = Command(transaction, $"SELECT namespace, accessed, created, data FROM {_dialect.QualifiedTable} ORDER BY {_dialect.KeyColumn} DESC LIMIT {count}");
+            command.CommandTimeout = _dialect.ReadCommandTimeout;
+            return command;
+        }, cancellationToken);
+
+    private IEnumerable<StoredSession> ReadRows(Func<DbTransaction, DbCommand> listing, CancellationToken cancellationToken)
+    {
+        using var transaction = Guard("reading sessions", _dialect.BeginRead);
+        using var command = Guard("reading sessions", () => listing(transaction));
+
+        using var registration = cancellationToken.Register(() => command.Cancel());
+        using var reader = Guard("reading sessions", () => command.ExecuteReader());
+        while (Guard("reading sessions", (reader, cancellationToken), static state => Read(state.reader, state.cancellationToken)))
+        {
+            // One GetValue per column (it tells NULL apart too): this loop runs once per session.
+            var id = reader.GetValue(0) switch
+            {
+                string text => text,
+                DBNull => string.Empty,
+                var other => Convert.ToString(other, System.Globalization.CultureInfo.InvariantCulture)!,
+            };
+            var blob = reader.GetValue(3);
+            var data = blob is DBNull ? Array.Empty<byte>() : (byte[])blob;
+            yield return new StoredSession(id, _dialect.ReadTimestamp(reader, 1), _dialect.ReadTimestamp(reader, 2), data);
+        }
+    }
+
+    public long CountAccessedBefore(DateTime cutoff, CancellationToken cancellationToken)
+    {
+        using var transaction = Guard("counting sessions", _dialect.BeginRead);
+        using var command = Command(transaction, $"SELECT count(*) FROM {_dialect.QualifiedTable} WHERE accessed < @cutoff");
+        command.CommandTimeout = _dialect.ReadCommandTimeout;
+        Add(command, "@cutoff", _dialect.CutoffValue(cutoff));
+        using var registration = cancellationToken.Register(() => command.Cancel());
+        var count = Guard("counting sessions", () =>
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        });
+        transaction.Commit();
+        return count;
+    }
+
+    public void Dispose()
+    {
+        _connection.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    private DbCommand Command(DbTransaction? transaction, string text) => _dialect.Command(transaction, text);
+
+    private static void Add(DbCommand command, string name, object value) => SqlDialect.Add(command, name, value);
+
+    private static bool Read(DbDataReader reader, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return reader.Read();
+    }
+
+    /// <summary>
+    /// A driver error, a connection the server cut off mid-response (MySqlConnector reports that as an end of stream,
+    /// not as a DbException), or the driver's refusal to use a connection the server closed.
+    /// </summary>
+    private bool IsLostConnection(Exception ex) =>
+        ex is DbException or IOException or System.Net.Sockets.SocketException || (ex is InvalidOperationException && _connection.State != ConnectionState.Open);
+
+    private T Guard<T>(string doing, Func<T> action) => Guard(doing, action, static a => a());
+
+    /// <summary><see cref="Guard{T}(string, Func{T})"/> for a static lambda and its state, which allocates nothing per call.</summary>
+    private T Guard<TState, T>(string doing, TState state, Func<TState, T> action)
+    {
+        try
+        {
+            return action(state);
+        }
+        catch (DbException ex) when (_dialect.Explain(ex) is { } reason)
+        {
+            throw new BeakerException("StoreReadFailed", BeakerErrorKind.ConnectionError, $"{Description}: {doing} failed: {reason}", ex);
+        }
+    }
+}
