@@ -9,12 +9,9 @@ namespace BeakerHelpers.Core.Stores.Sql;
 /// </summary>
 public sealed class MySqlDialect : SqlDialect
 {
-    private readonly MySqlConnection _connection;
-
     private MySqlDialect(MySqlConnection connection, string description, string qualifiedTable)
         : base(connection, description, qualifiedTable)
     {
-        _connection = connection;
     }
 
     /// <summary>
@@ -123,7 +120,7 @@ public sealed class MySqlDialect : SqlDialect
     /// </summary>
     internal override object CutoffValue(DateTime cutoff) => new DateTime(cutoff.Ticks - (cutoff.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Unspecified);
 
-    internal override DbTransaction BeginRead() => _connection.BeginTransaction(System.Data.IsolationLevel.RepeatableRead, isReadOnly: true);
+    internal override DbTransaction BeginRead() => ((MySqlConnection)Connection).BeginTransaction(System.Data.IsolationLevel.RepeatableRead, isReadOnly: true);
 
     internal override string PayloadHeadHolds(string hexBytes) => $"LOCATE(X'{hexBytes}', LEFT(data, 64)) > 0";
 

@@ -10,12 +10,9 @@ namespace BeakerHelpers.Core.Stores.Sql;
 /// </summary>
 public sealed class PostgresDialect : SqlDialect
 {
-    private readonly NpgsqlConnection _connection;
-
     private PostgresDialect(NpgsqlConnection connection, string description, string qualifiedTable)
         : base(connection, description, qualifiedTable)
     {
-        _connection = connection;
     }
 
     /// <summary>
@@ -131,7 +128,7 @@ public sealed class PostgresDialect : SqlDialect
 
     internal override DbTransaction BeginRead()
     {
-        var transaction = _connection.BeginTransaction(System.Data.IsolationLevel.RepeatableRead);
+        var transaction = Connection.BeginTransaction(System.Data.IsolationLevel.RepeatableRead);
         using var readOnly = Command(transaction, "SET TRANSACTION READ ONLY");
         readOnly.ExecuteNonQuery();
         return transaction;

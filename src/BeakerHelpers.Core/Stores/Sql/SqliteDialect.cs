@@ -29,19 +29,18 @@ public sealed class SqliteDialect : SqlDialect
         "yyyy-MM-dd HH:mm:ss.FFFFFFF", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd HH:mm", "yyyy-MM-ddTHH:mm:ss.FFFFFFF", "yyyy-MM-dd",
     };
 
-    private readonly SqliteConnection _connection;
-
     private SqliteDialect(SqliteConnection connection, string path, string table, string? schema)
         : base(connection, $"sqlite '{path}' table {(schema == null ? string.Empty : schema + ".")}{table}",
             (schema == null ? string.Empty : QuoteIdentifier(schema) + ".") + QuoteIdentifier(table))
     {
-        _connection = connection;
         FilePath = path;
         TableName = table;
         SchemaName = schema;
     }
 
     public string FilePath { get; }
+
+    private SqliteConnection Sqlite => (SqliteConnection)Connection;
 
     public string TableName { get; }
 
@@ -228,7 +227,7 @@ public sealed class SqliteDialect : SqlDialect
             {
                 try
                 {
-                    var transaction = _connection.BeginTransaction(deferred: false);
+                    var transaction = Sqlite.BeginTransaction(deferred: false);
                     if (said)
                     {
                         lockWaitNotice?.Invoke($"Got the write lock on '{FilePath}' after {Stopwatch.GetElapsedTime(started).TotalSeconds:0} s; removing goes on.");
@@ -258,15 +257,15 @@ public sealed class SqliteDialect : SqlDialect
     private void SetLockWait(TimeSpan wait)
     {
         var milliseconds = (int)Math.Clamp(wait.TotalMilliseconds, 1, int.MaxValue);
-        using var pragma = _connection.CreateCommand();
+        using var pragma = Sqlite.CreateCommand();
         pragma.CommandText = $"PRAGMA busy_timeout = {milliseconds}";
         pragma.ExecuteNonQuery();
-        _connection.DefaultTimeout = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+        Sqlite.DefaultTimeout = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
     }
 
     internal override bool IsLockTimeout(DbException exception) => (exception as SqliteException)?.SqliteErrorCode == SqliteBusy;
 
-    internal override DbTransaction BeginRead() => _connection.BeginTransaction(deferred: true);
+    internal override DbTransaction BeginRead() => Sqlite.BeginTransaction(deferred: true);
 
     internal override string PayloadHeadHolds(string hexBytes) => $"instr(substr(data, 1, 64), X'{hexBytes}') > 0";
 
