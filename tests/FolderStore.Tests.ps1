@@ -1,13 +1,6 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
 
-    # Writes the file and dbm stores with the real Beaker library (make_folder_stores.py) and returns expected.json.
-    function New-FolderStores([string] $Destination) {
-        $output = & /usr/bin/python3 (Join-Path $PSScriptRoot 'fixtures/make_folder_stores.py') $Destination 2>&1
-        if ($LASTEXITCODE -ne 0) { throw "make_folder_stores.py failed: $output" }
-        Get-Content -Raw (Join-Path $Destination 'expected.json') | ConvertFrom-Json -AsHashtable
-    }
-
     # A copy that keeps every file's modification time (the sessions' ages).
     function Copy-Tree([string] $From, [string] $To) {
         & cp -a $From $To

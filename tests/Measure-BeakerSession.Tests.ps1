@@ -83,9 +83,7 @@ Describe 'Measure-BeakerSession on <_>' -ForEach $Backends {
 Describe 'Measure-BeakerSession on a file store' {
     BeforeAll {
         $script:Dir = Join-Path $TestDrive 'folders'
-        $output = & /usr/bin/python3 (Join-Path $PSScriptRoot 'fixtures/make_folder_stores.py') $script:Dir 2>&1
-        if ($LASTEXITCODE -ne 0) { throw "make_folder_stores.py failed: $output" }
-        $script:Expected = Get-Content -Raw (Join-Path $script:Dir 'expected.json') | ConvertFrom-Json -AsHashtable
+        $script:Expected = New-FolderStores $script:Dir
         $script:File = $script:Expected.stores.file
         $script:Ini = Join-Path $script:Dir 'file.ini'
         $script:Root = Join-Path $script:Dir $script:File.root

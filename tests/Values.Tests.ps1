@@ -3,9 +3,7 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
     $script:Values = Join-Path $TestDrive 'values'
-    $output = & /usr/bin/python3 (Join-Path $PSScriptRoot 'fixtures/make_value_stores.py') $script:Values 2>&1
-    if ($LASTEXITCODE -ne 0) { throw "make_value_stores.py failed: $output" }
-    $script:Expected = Get-Content -Raw (Join-Path $script:Values 'expected.json') | ConvertFrom-Json -AsHashtable
+    $script:Expected = New-ValueStores $script:Values
     $script:Plain = @(Get-BeakerSession (Join-Path $script:Values 'values.ini') -Timeout 0 -ErrorAction SilentlyContinue)
     $script:Decrypted = @(Get-BeakerSession (Join-Path $script:Values 'values-crypto.ini') -Timeout 0)
     $script:Files = @(Get-BeakerSession (Join-Path $script:Values 'files.ini') -Timeout 0)

@@ -37,6 +37,21 @@ function Get-ServerAdminUrl([string] $Backend) {
     $url
 }
 
+# Runs one of the Beaker fixture writers (tests/fixtures/<Script>) with /usr/bin/python3 into $Destination and returns
+# the expected.json it wrote next to the stores: what Python itself reports about every session.
+function Invoke-BeakerWriter {
+    param([string] $Script, [string] $Destination, [string[]] $Arguments = @())
+    $output = & /usr/bin/python3 (Join-Path $PSScriptRoot "fixtures/$Script") $Destination @Arguments 2>&1
+    if ($LASTEXITCODE -ne 0) { throw "The Beaker fixture writer $Script failed: $output" }
+    Get-Content -Raw (Join-Path $Destination 'expected.json') | ConvertFrom-Json -AsHashtable
+}
+
+# The file and dbm stores (make_folder_stores.py); returns expected.json.
+function New-FolderStores([string] $Destination) { Invoke-BeakerWriter make_folder_stores.py $Destination }
+
+# The stores of application objects and standard-library values (make_value_stores.py); returns expected.json.
+function New-ValueStores([string] $Destination) { Invoke-BeakerWriter make_value_stores.py $Destination }
+
 # Writes a new set of stores with the real Beaker library and returns expected.json.
 function New-BeakerFixture {
     param([string] $Destination)
@@ -48,11 +63,9 @@ function New-BeakerFixture {
 function New-BeakerStore {
     param([string] $Backend, [string] $Destination)
     $name = 'bh' + [guid]::NewGuid().ToString('n').Substring(0, 10)
-    $arguments = @((Join-Path $PSScriptRoot 'fixtures/make_fixtures.py'), $Destination)
-    if ($Backend -ne 'SQLite') { $arguments += '--server', (Get-ServerAdminUrl $Backend), '--name', $name }
-    $output = & /usr/bin/python3 @arguments 2>&1
-    if ($LASTEXITCODE -ne 0) { throw "The Beaker fixture writer failed for ${Backend}: $output" }
-    $expected = Get-Content -Raw (Join-Path $Destination 'expected.json') | ConvertFrom-Json -AsHashtable
+    $arguments = @()
+    if ($Backend -ne 'SQLite') { $arguments = @('--server', (Get-ServerAdminUrl $Backend), '--name', $name) }
+    $expected = Invoke-BeakerWriter make_fixtures.py $Destination $arguments
     [pscustomobject]@{
         Backend = $Backend; Name = $name; Directory = $Destination; Ini = Join-Path $Destination 'prod.ini'
         Urls = $expected.urls; Expected = $expected
