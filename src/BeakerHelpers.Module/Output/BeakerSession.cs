@@ -37,8 +37,11 @@ public sealed class BeakerSession
 
     internal string Id { get; }
 
+    /// <summary>The plain type names, until Get-BeakerSession gives the session its key set's (shared, as those are).</summary>
+    private static readonly Collection<string> PlainTypeNames = new() { TypeName, typeof(BeakerSession).FullName!, "System.Object" };
+
     /// <summary>The type names PowerShell sees (SessionDisplayTypes): one for its key set, then the plain ones.</summary>
-    internal Collection<string> TypeNames { get; set; } = new() { TypeName, typeof(BeakerSession).FullName!, "System.Object" };
+    internal Collection<string> TypeNames { get; set; } = PlainTypeNames;
 
     internal DateTime Accessed { get; }
 

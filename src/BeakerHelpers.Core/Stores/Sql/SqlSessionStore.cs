@@ -11,13 +11,8 @@ namespace BeakerHelpers.Core.Stores.Sql;
 public sealed partial class SqlSessionStore : ISessionStore
 {
     private readonly SqlDialect _dialect;
-    private readonly DbConnection _connection;
 
-    internal SqlSessionStore(SqlDialect dialect)
-    {
-        _dialect = dialect;
-        _connection = dialect.Connection;
-    }
+    internal SqlSessionStore(SqlDialect dialect) => _dialect = dialect;
 
     public string Description => _dialect.Description;
 
@@ -106,7 +101,7 @@ public sealed partial class SqlSessionStore : ISessionStore
 
     public void Dispose()
     {
-        _connection.Dispose();
+        _dialect.Connection.Dispose();
         GC.SuppressFinalize(this);
     }
 
@@ -125,7 +120,7 @@ public sealed partial class SqlSessionStore : ISessionStore
     /// not as a DbException), or the driver's refusal to use a connection the server closed.
     /// </summary>
     private bool IsLostConnection(Exception ex) =>
-        ex is DbException or IOException or System.Net.Sockets.SocketException || (ex is InvalidOperationException && _connection.State != ConnectionState.Open);
+        ex is DbException or IOException or System.Net.Sockets.SocketException || (ex is InvalidOperationException && _dialect.Connection.State != ConnectionState.Open);
 
     private T Guard<T>(string doing, Func<T> action) => Guard(doing, action, static a => a());
 
