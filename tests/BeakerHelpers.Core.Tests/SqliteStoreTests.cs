@@ -98,12 +98,13 @@ public class SqliteStoreTests
     [Fact]
     public void AListingStoppedEarlyFreesTheStoreForTheNextQuery()
     {
-        // SQLite rows are read ahead on a thread of their own: stopping must stop that thread and end its transaction.
+        // Sessions are read and decoded ahead on a thread of their own: stopping must stop that thread and end its transaction.
         using var store = SqliteDialect.Open(Path.Combine(FixtureStore.Directory, "sessions.db"), "beaker_cache", null);
+        var reader = new SessionReader(new SessionPayloadDecoder());
         var total = FixtureStore.Rows("sessions.db", "beaker_cache").Count();
         for (var taken = 0; taken < 3; taken++)
         {
-            Assert.Equal(taken, store.ReadSessions(null, CancellationToken.None).Take(taken).Count());
+            Assert.Equal(taken, reader.Read(store, null, CancellationToken.None).Take(taken).Count());
         }
 
         Assert.Equal(total, store.ReadSessions(null, CancellationToken.None).Count());
@@ -118,7 +119,7 @@ public class SqliteStoreTests
         var seen = 0;
         Assert.ThrowsAny<OperationCanceledException>(() =>
         {
-            foreach (var _ in store.ReadSessions(null, cancel.Token))
+            foreach (var _ in new SessionReader(new SessionPayloadDecoder()).Read(store, null, cancel.Token))
             {
                 seen++;
                 cancel.Cancel();

@@ -18,13 +18,22 @@ public sealed class SessionReader
         _appZone = appZone ?? TimeZoneInfo.Local;
     }
 
+    /// <summary>
+    /// Every session the store holds (accessed since the cutoff, when there is one), decoded. The store is read and the
+    /// sessions decoded on a thread of their own, a bounded amount ahead of the caller (<see cref="ReadAhead"/>): this
+    /// reader's decoder must not be used elsewhere until the enumeration has ended.
+    /// </summary>
     public IEnumerable<SessionReadResult> Read(ISessionStore store, DateTime? accessedSince, CancellationToken cancellationToken)
     {
-        foreach (var row in store.ReadSessions(accessedSince, cancellationToken))
+        foreach (var (_, result) in ReadWithRows(store, accessedSince, cancellationToken))
         {
-            yield return Decode(row, store.Description);
+            yield return result;
         }
     }
+
+    /// <summary><see cref="Read"/> with each session's row: its access time and payload as the store keeps them.</summary>
+    public IEnumerable<(StoredSession Row, SessionReadResult Result)> ReadWithRows(ISessionStore store, DateTime? accessedSince, CancellationToken cancellationToken) =>
+        ReadAhead.Of(token => store.ReadSessions(accessedSince, token).Select(row => (row, Decode(row, store.Description))), static pair => pair.row.Data.Length, cancellationToken);
 
     /// <summary>The sessions with these ids, looked up by key; ids the store does not hold give nothing.</summary>
     public IEnumerable<SessionReadResult> ReadIds(ISessionStore store, IReadOnlyList<string> ids, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Management.Automation;
 using BeakerHelpers.Core;
@@ -91,6 +92,19 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
     /// it is written as that file's error and the next goes on.
     /// </summary>
     protected void ForEachStore(Action<SessionSettings> body)
+    {
+        _pipelineThread = Environment.CurrentManagedThreadId;
+        try
+        {
+            ForEachStoreOnce(body);
+        }
+        finally
+        {
+            WriteQueued();
+        }
+    }
+
+    private void ForEachStoreOnce(Action<SessionSettings> body)
     {
         if (ParameterSetName == UrlParameterSet)
         {
@@ -234,17 +248,17 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
     }
 
     /// <summary>One file of a file store: a link left alone is a warning, a file that cannot be removed an error.</summary>
-    private void WriteProblem(StoreProblem problem)
+    private void WriteProblem(StoreProblem problem) => Write(() =>
     {
         if (problem.IsError)
         {
-            WriteError(new ErrorRecord(new IOException(problem.Message), problem.ErrorId, ErrorCategory.WriteError, problem.Path));
+            base.WriteError(new ErrorRecord(new IOException(problem.Message), problem.ErrorId, ErrorCategory.WriteError, problem.Path));
         }
         else
         {
-            WriteWarning(problem.Message);
+            base.WriteWarning(Secrets.Mask(problem.Message));
         }
-    }
+    });
 
     /// <summary>Throws a core failure as a terminating error with its stable id.</summary>
     protected void ThrowTerminating(BeakerException ex, object? target)
@@ -256,10 +270,42 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
     protected SecretMask Secrets { get; } = new();
 
     /// <summary>A verbose line, masked.</summary>
-    protected new void WriteVerbose(string text) => base.WriteVerbose(Secrets.Mask(text));
+    protected new void WriteVerbose(string text) => Write(() => base.WriteVerbose(Secrets.Mask(text)));
 
     /// <summary>A warning, masked.</summary>
-    protected new void WriteWarning(string text) => base.WriteWarning(Secrets.Mask(text));
+    protected new void WriteWarning(string text) => Write(() => base.WriteWarning(Secrets.Mask(text)));
+
+    /// <summary>The thread that runs the command's ProcessRecord; 0 before it ran.</summary>
+    private int _pipelineThread;
+
+    /// <summary>Notes and problems a store reported on the thread that reads it ahead (SessionReader.Read), in order.</summary>
+    private readonly ConcurrentQueue<Action> _queued = new();
+
+    /// <summary>
+    /// Writes now on the pipeline thread, after what waited: PowerShell takes output only there. Elsewhere the write
+    /// waits in the queue until the pipeline thread passes <see cref="WriteQueued"/> (per session, and after each store).
+    /// </summary>
+    private void Write(Action write)
+    {
+        if (_pipelineThread == 0 || Environment.CurrentManagedThreadId == _pipelineThread)
+        {
+            WriteQueued();
+            write();
+        }
+        else
+        {
+            _queued.Enqueue(write);
+        }
+    }
+
+    /// <summary>Writes the notes and problems other threads left, on the pipeline thread.</summary>
+    protected void WriteQueued()
+    {
+        while (!_queued.IsEmpty && _queued.TryDequeue(out var write))
+        {
+            write();
+        }
+    }
 
     /// <summary>Remembers the secrets of these settings before anything about them is said.</summary>
     protected void LearnSecrets(SessionSettings settings)

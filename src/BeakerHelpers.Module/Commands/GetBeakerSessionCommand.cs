@@ -82,6 +82,7 @@ public sealed class GetBeakerSessionCommand : PipedConfigCommandBase
         var results = wanted == null ? reader.Read(store, cutoff, CancellationToken) : reader.ReadIds(store, wanted, CancellationToken);
         foreach (var result in results)
         {
+            WriteQueued();
             found?.Add(result.Id);
             if (result.Session != null)
             {

@@ -39,9 +39,8 @@ public sealed class MeasureBeakerSessionCommand : PipedConfigCommandBase
             content = new SessionContentTally();
             var reader = new SessionReader(new SessionPayloadDecoder(settings.Prefix, settings.Keys()), AppTimeZone);
             var tally = store.MeasuresInDatabase ? new StoreStatisticsTally(bounds) : null;
-            foreach (var row in store.ReadSessions(null, CancellationToken))
+            foreach (var (row, result) in reader.ReadWithRows(store, null, CancellationToken))
             {
-                var result = reader.Decode(row, store.Description);
                 tally?.Add(row.Accessed, row.Data.LongLength, isSession: !result.IsSkipped);
                 content.Add(result);
             }

@@ -39,12 +39,6 @@ public abstract class SqlDialect
     internal virtual int BatchCommandTimeout => 120;
 
     /// <summary>
-    /// True when the database engine runs in this process (SQLite): its work of sorting and copying rows is then ours,
-    /// and a listing reads ahead on a thread of its own while the caller decodes. A server does that work in its own process.
-    /// </summary>
-    internal virtual bool EngineInProcess => false;
-
-    /// <summary>
     /// True when a DELETE takes locks only on the rows it deletes (PostgreSQL), so that scanning live rows in a batch
     /// blocks no request: an adaptive removal then deletes window after window of keys straight away.
     /// </summary>

@@ -19,15 +19,10 @@ public sealed partial class SqlSessionStore : ISessionStore
     /// <summary>The database's side of this store (SqliteDialect, PostgresDialect, MySqlDialect).</summary>
     public SqlDialect Dialect => _dialect;
 
-    /// <summary>Rows read ahead at most, when <see cref="SqlDialect.EngineInProcess"/>.</summary>
-    private const int ReadAheadRows = 256;
-
     public IEnumerable<StoredSession> ReadSessions(DateTime? accessedSince, CancellationToken cancellationToken)
     {
         var cutoff = accessedSince == null ? null : _dialect.CutoffValue(accessedSince.Value);
-        return _dialect.EngineInProcess
-            ? ReadAhead.Of(token => ReadRows(transaction => _dialect.ListingCommand(transaction, cutoff), token), ReadAheadRows, cancellationToken)
-            : ReadRows(transaction => _dialect.ListingCommand(transaction, cutoff), cancellationToken);
+        return ReadRows(transaction => _dialect.ListingCommand(transaction, cutoff), cancellationToken);
     }
 
     /// <summary>Ids per lookup statement (one parameter each, or one JSON array on SQLite).</summary>

@@ -50,8 +50,6 @@ public sealed class SqliteDialect : SqlDialect
 
     internal override int ReadCommandTimeout => BusyTimeoutSeconds;
 
-    internal override bool EngineInProcess => true;
-
     internal override int BatchCommandTimeout => BusyTimeoutSeconds;
 
     /// <summary>Whether the app committed anything during the last pause between batches; assumed at first.</summary>
