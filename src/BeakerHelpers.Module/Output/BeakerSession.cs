@@ -29,10 +29,7 @@ public sealed class BeakerSession
         Store = store;
         Properties = properties;
         _values = record.Values;
-        foreach (var pair in _values)
-        {
-            properties.NameOf(pair.Key);
-        }
+        KeySet = properties.Add(_values);
     }
 
     internal string Id { get; }
@@ -52,6 +49,9 @@ public sealed class BeakerSession
     internal BeakerStoreInfo Store { get; }
 
     internal SessionPropertySet Properties { get; }
+
+    /// <summary>The keys this session holds, shared with the sessions of the same call that hold the same keys.</summary>
+    internal SessionKeySet KeySet { get; }
 
     /// <summary>Whether this session holds the key (every session of a call reports the union of keys; see the adapter).</summary>
     internal bool Has(string key)

@@ -7,8 +7,8 @@ namespace BeakerHelpers.Module.Output;
 /// <summary>
 /// Gives each set of keys a type name of its own, whose type data's DefaultDisplayPropertySet names the id, the times
 /// and those keys: Format-List (without -Property) then shows what one session holds, not the union of every
-/// session's keys that its properties report. Per object this costs a lookup; the type data is registered once per
-/// key set, and past <see cref="MaxKeySets"/> sets a session keeps the plain type names (docs/views.md#list).
+/// session's keys that its properties report. Sessions that share a <see cref="SessionKeySet"/> share its type names;
+/// the type data is registered once per key set, and past <see cref="MaxKeySets"/> sets a session keeps the plain type names (docs/views.md#list).
 /// </summary>
 internal sealed class SessionDisplayTypes
 {
@@ -17,8 +17,6 @@ internal sealed class SessionDisplayTypes
     private readonly Dictionary<string, Collection<string>> _bySignature = new(StringComparer.Ordinal);
     private readonly Func<string, string[], bool> _register;
     private readonly Collection<string> _plain;
-    private IReadOnlyList<KeyValuePair<string, object?>>? _lastKeys;
-    private Collection<string>? _lastTypes;
 
     /// <param name="register">Registers the type data of a type name; false when it could not.</param>
     public SessionDisplayTypes(bool expiring, Func<string, string[], bool> register)
@@ -27,13 +25,10 @@ internal sealed class SessionDisplayTypes
         _plain = Hierarchy(null, expiring);
     }
 
-    public Collection<string> For(BeakerSession session)
-    {
-        if (_lastKeys != null && SameKeys(_lastKeys, session.Values))
-        {
-            return _lastTypes!;
-        }
+    public Collection<string> For(BeakerSession session) => session.KeySet.TypeNames ??= TypesOf(session);
 
+    private Collection<string> TypesOf(BeakerSession session)
+    {
         var names = new List<string>(session.Values.Count + 4)
         {
             SessionPropertySet.IdProperty, SessionPropertySet.AccessedProperty, SessionPropertySet.CreatedProperty,
@@ -68,7 +63,6 @@ internal sealed class SessionDisplayTypes
             _bySignature[signature] = types;
         }
 
-        (_lastKeys, _lastTypes) = (session.Values, types);
         return types;
     }
 
@@ -104,24 +98,5 @@ internal sealed class SessionDisplayTypes
         }
 
         return hash.ToString("x16", CultureInfo.InvariantCulture);
-    }
-
-    private static bool SameKeys(IReadOnlyList<KeyValuePair<string, object?>> a, IReadOnlyList<KeyValuePair<string, object?>> b)
-    {
-        if (a.Count != b.Count)
-        {
-            return false;
-        }
-
-        for (var i = 0; i < a.Count; i++)
-        {
-            if (!string.Equals(a[i].Key, b[i].Key, StringComparison.Ordinal)
-                || SessionSummary.IsBookkeeping(a[i].Key, a[i].Value) != SessionSummary.IsBookkeeping(b[i].Key, b[i].Value))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 }

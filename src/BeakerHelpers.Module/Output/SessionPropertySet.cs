@@ -44,6 +44,25 @@ public sealed class SessionPropertySet
     /// <summary>The session-key properties in display order: (property name, session key).</summary>
     public IReadOnlyList<(string Name, string Key)> KeyProperties => _sorted;
 
+    private SessionKeySet? _lastKeySet;
+
+    /// <summary>Adds a session's keys; returns its key set, shared with the session before it when that held the same keys.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    internal SessionKeySet Add(IReadOnlyList<KeyValuePair<string, object?>> values)
+    {
+        if (_lastKeySet != null && _lastKeySet.Matches(values))
+        {
+            return _lastKeySet;
+        }
+
+        foreach (var pair in values)
+        {
+            NameOf(pair.Key);
+        }
+
+        return _lastKeySet = new SessionKeySet(values);
+    }
+
     /// <summary>The property name a session key is shown under; adds the key when it is new.</summary>
     public string NameOf(string key)
     {

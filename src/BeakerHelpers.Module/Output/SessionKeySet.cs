@@ -1,0 +1,52 @@
+using System.Collections.ObjectModel;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using BeakerHelpers.Core.Sessions;
+
+namespace BeakerHelpers.Module.Output;
+
+/// <summary>
+/// The keys one session holds, shared by the sessions after it that hold the same keys in the same order (an app
+/// stores the same keys in nearly every session), so that each of those costs one comparison instead of a name lookup
+/// per key and a type-name lookup. Beaker's bookkeeping keys count with whether they hold their defaults, because
+/// that decides whether the default list view shows them (<see cref="SessionSummary.IsBookkeeping"/>).
+/// </summary>
+internal sealed class SessionKeySet
+{
+    private readonly KeyValuePair<string, object?>[] _first;
+
+    public SessionKeySet(IReadOnlyList<KeyValuePair<string, object?>> values) => _first = values.ToArray();
+
+    /// <summary>The session type names for this key set (SessionDisplayTypes), once they were worked out.</summary>
+    public Collection<string>? TypeNames { get; set; }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public bool Matches(IReadOnlyList<KeyValuePair<string, object?>> values)
+    {
+        var mine = _first.AsSpan();
+        var theirs = values is List<KeyValuePair<string, object?>> list ? CollectionsMarshal.AsSpan(list) : values.ToArray();
+        if (mine.Length != theirs.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < mine.Length; i++)
+        {
+            var key = mine[i].Key;
+            var other = theirs[i].Key;
+
+            // The decoder hands out one string per short key text, so a reference comparison nearly always decides.
+            if (!ReferenceEquals(key, other) && !string.Equals(key, other, StringComparison.Ordinal))
+            {
+                return false;
+            }
+
+            if (key.Length > 0 && key[0] == '_' && SessionSummary.IsBookkeeping(key, mine[i].Value) != SessionSummary.IsBookkeeping(key, theirs[i].Value))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
