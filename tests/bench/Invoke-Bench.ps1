@@ -154,6 +154,9 @@ $startup = [pscustomobject]@{ First = Get-Median $first; Bare = Get-Median $bare
 $warmUp = $null
 if ('WarmUp' -in $Parts -and $stores.ContainsKey('SQLite/100000')) {
     $mid = $stores['SQLite/100000']
+    $floorDir = Join-Path $OutDir 'floor'
+    $null = Measure-Native 'building PipelineFloor' dotnet @('build', (Join-Path $PSScriptRoot 'PipelineFloor/PipelineFloor.csproj'), '-c', 'Release', '-o', $floorDir, '--nologo', '-v', 'quiet')
+    $floorModule = Join-Path $floorDir 'PipelineFloor.dll'
     $bare = Get-Median (1..($Runs + 2) | ForEach-Object { (Measure-Native 'bare pwsh' dotnet @($pwsh, '-NoProfile', '-NonInteractive', '-Command', 'exit')).Seconds })
     $figures = [ordered]@{}
     foreach ($case in @(
@@ -166,7 +169,11 @@ if ('WarmUp' -in $Parts -and $stores.ContainsKey('SQLite/100000')) {
         $ours = Get-Median (1..$Runs | ForEach-Object { (Measure-Pwsh "warm-up $($case.Name)" "(Get-BeakerSession -Url '$url' -Timeout $timeout | Measure-Object).Count").Seconds })
         $pythonArgs = @($reference, $url) + @(if ($case.Timeout) { "$($case.Timeout)" })
         $python = Get-Median (1..$Runs | ForEach-Object { (Measure-Native "reference $($case.Name)" /usr/bin/python3 $pythonArgs).Seconds })
-        $figures[$case.Name] = [pscustomobject]@{ Ours = $ours; Python = $python; AboveBare = $ours - $bare }
+        # PowerShell's own cost of the same number of objects through the same pipeline (tests/bench/PipelineFloor).
+        $floorCount = if ($case.Timeout) { [int](Invoke-Cli 'SQLite' $url "SELECT count(*) FROM beaker_cache WHERE accessed >= '$(Format-Stamp 'SQLite' ((Get-Date).AddSeconds(-$case.Timeout)))'" 'count').Output[0] } else { $case.Size }
+        $floor = Get-Median (1..$Runs | ForEach-Object {
+                (Measure-Native "floor $($case.Name)" dotnet @($pwsh, '-NoProfile', '-NonInteractive', '-Command', "Import-Module '$floorModule'; (Get-FloorItem $floorCount | Measure-Object).Count")).Seconds })
+        $figures[$case.Name] = [pscustomobject]@{ Ours = $ours; Python = $python; AboveBare = $ours - $bare; Floor = $floor; FloorCount = $floorCount }
     }
     $split = "`$c = [Diagnostics.Stopwatch]::StartNew(); Get-BeakerSession -Url '$mid' -Timeout 0 | Select-Object -First 1 | Out-Null; 'FIRST ' + `$c.Elapsed.TotalSeconds; " +
         "foreach (`$i in 1..3) { `$c.Restart(); `$null = (Get-BeakerSession -Url '$mid' -Timeout 0 | Measure-Object).Count; 'PASS ' + `$c.Elapsed.TotalSeconds }"
@@ -334,13 +341,16 @@ if ($warmUp) {
     $lines.Add('')
     $lines.Add('## Warm-up: the sizes operators have, whole process, against bare `pwsh -NoProfile -c exit` and the Python reference')
     $lines.Add('')
-    $lines.Add('| what | BeakerHelpers | above bare pwsh | Python reference | faster by |')
-    $lines.Add('|---|---:|---:|---:|---:|')
+    $lines.Add('| what | BeakerHelpers | above bare pwsh | Python reference | faster by | PowerShell''s floor (same count of plain objects) | BeakerHelpers above the floor |')
+    $lines.Add('|---|---:|---:|---:|---:|---:|---:|')
     foreach ($name in $warmUp.Figures.Keys) {
         $m = $warmUp.Figures[$name]
-        $lines.Add(('| {0} | {1:0.00} s | {2:0.00} s | {3:0.00} s | {4} |' -f $name, $m.Ours, $m.AboveBare, $m.Python, (Format-Ratio ($m.Python / $m.Ours))))
+        $lines.Add(('| {0} | {1:0.00} s | {2:0.00} s | {3:0.00} s | {4} | {5:0.00} s ({6:N0}) | {7:0.00} s |' -f $name, $m.Ours, $m.AboveBare, $m.Python, (Format-Ratio ($m.Python / $m.Ours)), $m.Floor, $m.FloorCount, ($m.Ours - $m.Floor)))
     }
-    $lines.Add(('| bare pwsh | {0:0.00} s | | | |' -f $warmUp.Bare))
+    $lines.Add(('| bare pwsh | {0:0.00} s | | | | | |' -f $warmUp.Bare))
+    $lines.Add('')
+    $lines.Add('The floor is a compiled cmdlet (tests/bench/PipelineFloor) writing as many plain objects into the same `| Measure-Object`, whole process:')
+    $lines.Add('what this PowerShell itself takes for the pipeline, before any store is read or any session decoded.')
     $lines.Add('')
     $lines.Add('One fresh process listing the 100 k store three times (`| Measure-Object`):')
     $lines.Add('')
