@@ -40,8 +40,8 @@ public class ReadAheadTests
     }
 
     [Theory]
-    [InlineData(100, (4 + 2) * 128)]
-    [InlineData(400_000, 4 + 2)]
+    [InlineData(100, (2 + 2) * 32)]
+    [InlineData(400_000, 2 + 2)]
     public void ACallerThatWaitsHoldsBackTheReading(int payloadBytes, int mostReadAhead)
     {
         var store = new RowSource(i => i < 100_000, payloadBytes);

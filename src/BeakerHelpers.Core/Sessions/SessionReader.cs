@@ -19,9 +19,9 @@ public sealed class SessionReader
     }
 
     /// <summary>
-    /// Every session the store holds (accessed since the cutoff, when there is one), decoded. The store is read and the
-    /// sessions decoded on a thread of their own, a bounded amount ahead of the caller (<see cref="ReadAhead"/>): this
-    /// reader's decoder must not be used elsewhere until the enumeration has ended.
+    /// Every session the store holds (accessed since the cutoff, when there is one), decoded. The store is read on a
+    /// thread of its own, a bounded amount ahead of the caller (<see cref="ReadAhead"/>); that thread also decodes
+    /// while the caller is the slower of the two. Decoding is safe on any thread (the pickle reader is one per thread).
     /// </summary>
     public IEnumerable<SessionReadResult> Read(ISessionStore store, DateTime? accessedSince, CancellationToken cancellationToken)
     {
@@ -32,8 +32,19 @@ public sealed class SessionReader
     }
 
     /// <summary><see cref="Read"/> with each session's row: its access time and payload as the store keeps them.</summary>
-    public IEnumerable<(StoredSession Row, SessionReadResult Result)> ReadWithRows(ISessionStore store, DateTime? accessedSince, CancellationToken cancellationToken) =>
-        ReadAhead.Of(token => store.ReadSessions(accessedSince, token).Select(row => (row, Decode(row, store.Description))), static pair => pair.row.Data.Length, cancellationToken);
+    public IEnumerable<(StoredSession Row, SessionReadResult Result)> ReadWithRows(ISessionStore store, DateTime? accessedSince, CancellationToken cancellationToken)
+    {
+        var description = store.Description;
+        var rows = ReadAhead.Of(
+            token => store.ReadSessions(accessedSince, token).Select(static row => (Row: row, Result: (SessionReadResult?)null)),
+            static pending => pending.Row.Data.Length,
+            cancellationToken,
+            pending => (pending.Row, Decode(pending.Row, description)));
+        foreach (var (row, result) in rows)
+        {
+            yield return (row, result ?? Decode(row, description));
+        }
+    }
 
     /// <summary>The sessions with these ids, looked up by key; ids the store does not hold give nothing.</summary>
     public IEnumerable<SessionReadResult> ReadIds(ISessionStore store, IReadOnlyList<string> ids, CancellationToken cancellationToken)

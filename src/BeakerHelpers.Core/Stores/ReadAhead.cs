@@ -11,13 +11,18 @@ namespace BeakerHelpers.Core.Stores;
 /// or <see cref="ChunkWeight"/> (the weight of an item is the caller's: bytes of payload). At most
 /// <see cref="Chunks"/> full chunks wait, so memory stays bounded. The producer's failure is rethrown to the
 /// consumer after the items before it; a consumer that stops early stops the producer and waits for it.
+/// <para>
+/// <c>whileAhead</c> is work on an item that either thread may do (decoding): the producer does it while chunks wait
+/// in the queue, that is while the consumer is the slower of the two (a cold pipeline), and leaves it to the consumer
+/// while the consumer waits for the producer (a large, warm listing, where reading the store is the slower part).
+/// </para>
 /// </summary>
 internal static class ReadAhead
 {
-    internal const int ChunkItems = 128, Chunks = 4;
+    internal const int ChunkItems = 32, Chunks = 2;
     internal const long ChunkWeight = 256 * 1024;
 
-    public static IEnumerable<T> Of<T>(Func<CancellationToken, IEnumerable<T>> source, Func<T, int> weigh, CancellationToken cancellationToken)
+    public static IEnumerable<T> Of<T>(Func<CancellationToken, IEnumerable<T>> source, Func<T, int> weigh, CancellationToken cancellationToken, Func<T, T>? whileAhead = null)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var queue = new BlockingCollection<List<T>>(Chunks);
@@ -31,7 +36,7 @@ internal static class ReadAhead
                 var weight = 0L;
                 foreach (var item in source(stop.Token))
                 {
-                    chunk.Add(item);
+                    chunk.Add(whileAhead != null && queue.Count > 0 ? whileAhead(item) : item);
                     weight += weigh(item);
                     if (chunk.Count == size || weight >= ChunkWeight)
                     {
