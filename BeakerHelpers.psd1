@@ -1,7 +1,7 @@
 @{
     RootModule           = 'BeakerHelpers.dll'
     # The one place the version is written: the build stamps it on the assemblies and the package.
-    ModuleVersion        = '0.5.1'
+    ModuleVersion        = '0.5.2'
     GUID                 = '5b8f7f0e-3c1a-4d7e-9a0b-2f6c1e8d4b71'
     Author               = 'BeakerHelpers contributors'
     CompanyName          = 'BeakerHelpers'
