@@ -4,8 +4,8 @@ using System.Runtime.ExceptionServices;
 namespace BeakerHelpers.Core.Stores;
 
 /// <summary>
-/// Runs an enumeration on a thread of its own, a bounded amount ahead of its consumer, so that producing (the store's
-/// reading and the decoding) and consuming (the pipeline) use two cores. Items cross in chunks, because a hand-over
+/// Runs an enumeration on a thread of its own, a bounded amount ahead of its consumer, so that producing (reading the
+/// store) and consuming (the pipeline) use two cores. Items cross in chunks, because a hand-over
 /// per item costs both threads more in waking each other than a session costs to decode. The first chunk is one item,
 /// so that the first session shows at once, and each next one twice the last, up to <see cref="ChunkItems"/> items
 /// or <see cref="ChunkWeight"/> (the weight of an item is the caller's: bytes of payload). At most
@@ -87,7 +87,7 @@ internal static class ReadAhead
         }
         finally
         {
-            // The source (its connection, its decoder) is the producer's until it has ended.
+            // The source (its connection) is the producer's until it has ended.
             stop.Cancel();
             producer.Wait();
         }

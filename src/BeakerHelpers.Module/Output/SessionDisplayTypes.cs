@@ -8,7 +8,8 @@ namespace BeakerHelpers.Module.Output;
 /// Gives each set of keys a type name of its own, whose type data's DefaultDisplayPropertySet names the id, the times
 /// and those keys: Format-List (without -Property) then shows what one session holds, not the union of every
 /// session's keys that its properties report. Sessions that share a <see cref="SessionKeySet"/> share its type names;
-/// the type data is registered once per key set, and past <see cref="MaxKeySets"/> sets a session keeps the plain type names (docs/views.md#list).
+/// the type data is registered once per key set, and past <see cref="MaxKeySets"/> sets a session keeps the plain
+/// type names (docs/views.md#list).
 /// </summary>
 internal sealed class SessionDisplayTypes
 {

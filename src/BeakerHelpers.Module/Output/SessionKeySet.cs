@@ -24,7 +24,12 @@ internal sealed class SessionKeySet
     public bool Matches(IReadOnlyList<KeyValuePair<string, object?>> values)
     {
         var mine = _first.AsSpan();
-        var theirs = values is List<KeyValuePair<string, object?>> list ? CollectionsMarshal.AsSpan(list) : values.ToArray();
+        var theirs = values switch
+        {
+            List<KeyValuePair<string, object?>> list => CollectionsMarshal.AsSpan(list),
+            KeyValuePair<string, object?>[] array => array,
+            _ => values.ToArray(),
+        };
         if (mine.Length != theirs.Length)
         {
             return false;
