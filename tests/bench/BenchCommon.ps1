@@ -23,3 +23,8 @@ function Measure-Pwsh([string] $What, [string] $Script) {
     $peak = ($run.Output | Where-Object { $_ -like 'PEAK *' } | Select-Object -Last 1) -replace 'PEAK ', ''
     [pscustomobject]@{ Seconds = $run.Seconds; PeakMB = [double]$peak / 1MB; Output = $run.Output }
 }
+
+# Bare `pwsh -NoProfile -c exit`, in seconds: what every whole-process figure starts from.
+function Measure-Bare {
+    (Measure-Native 'bare pwsh' dotnet @($pwsh, '-NoProfile', '-NonInteractive', '-Command', 'exit')).Seconds
+}

@@ -142,8 +142,14 @@ if ('Startup' -in $Parts) {
 $tiny = Join-Path $work 'tiny.db'
 Remove-Item $tiny -ErrorAction Ignore
 $null = Measure-Native 'tiny store' /usr/bin/python3 @($benchStore, 'write', "sqlite:///$tiny", '10')
-$first = 1..($Runs + 2) | ForEach-Object { (Measure-Pwsh 'first result' "Get-BeakerSession -Url 'sqlite:///$tiny' -Timeout 0 | Select-Object -First 1 | Out-Null").Seconds }
-$bare = 1..($Runs + 2) | ForEach-Object { (Measure-Native 'bare pwsh' dotnet @($pwsh, '-NoProfile', '-NonInteractive', '-Command', 'exit')).Seconds }
+# Bare pwsh and the module alternately, so that whatever else the machine does (a server's vacuum after the removal
+# part) weighs on both alike.
+$first = [Collections.Generic.List[double]]::new()
+$bare = [Collections.Generic.List[double]]::new()
+foreach ($run in 1..($Runs + 2)) {
+    $bare.Add((Measure-Bare))
+    $first.Add((Measure-Pwsh 'first result' "Get-BeakerSession -Url 'sqlite:///$tiny' -Timeout 0 | Select-Object -First 1 | Out-Null").Seconds)
+}
 $startup = [pscustomobject]@{ First = Get-Median $first; Bare = Get-Median $bare }
 }
 
@@ -157,8 +163,8 @@ if ('WarmUp' -in $Parts -and $stores.ContainsKey('SQLite/100000')) {
     $floorDir = Join-Path $OutDir 'floor'
     $null = Measure-Native 'building PipelineFloor' dotnet @('build', (Join-Path $PSScriptRoot 'PipelineFloor/PipelineFloor.csproj'), '-c', 'Release', '-o', $floorDir, '--nologo', '-v', 'quiet')
     $floorModule = Join-Path $floorDir 'PipelineFloor.dll'
-    $bare = Get-Median (1..($Runs + 2) | ForEach-Object { (Measure-Native 'bare pwsh' dotnet @($pwsh, '-NoProfile', '-NonInteractive', '-Command', 'exit')).Seconds })
     $figures = [ordered]@{}
+    $bares = [Collections.Generic.List[double]]::new()
     foreach ($case in @(
             @{ Name = '10 k sessions into Measure-Object'; Size = 10000; Timeout = $null }
             @{ Name = '100 k sessions into Measure-Object'; Size = 100000; Timeout = $null }
@@ -166,15 +172,23 @@ if ('WarmUp' -in $Parts -and $stores.ContainsKey('SQLite/100000')) {
         if (-not $stores.ContainsKey("SQLite/$($case.Size)")) { continue }
         $url = $stores["SQLite/$($case.Size)"]
         $timeout = if ($case.Timeout) { '2d' } else { '0' }
-        $ours = Get-Median (1..$Runs | ForEach-Object { (Measure-Pwsh "warm-up $($case.Name)" "(Get-BeakerSession -Url '$url' -Timeout $timeout | Measure-Object).Count").Seconds })
         $pythonArgs = @($reference, $url) + @(if ($case.Timeout) { "$($case.Timeout)" })
-        $python = Get-Median (1..$Runs | ForEach-Object { (Measure-Native "reference $($case.Name)" /usr/bin/python3 $pythonArgs).Seconds })
         # PowerShell's own cost of the same number of objects through the same pipeline (tests/bench/PipelineFloor).
         $floorCount = if ($case.Timeout) { [int](Invoke-Cli 'SQLite' $url "SELECT count(*) FROM beaker_cache WHERE accessed >= '$(Format-Stamp 'SQLite' ((Get-Date).AddSeconds(-$case.Timeout)))'" 'count').Output[0] } else { $case.Size }
-        $floor = Get-Median (1..$Runs | ForEach-Object {
-                (Measure-Native "floor $($case.Name)" dotnet @($pwsh, '-NoProfile', '-NonInteractive', '-Command', "Import-Module '$floorModule'; (Get-FloorItem $floorCount | Measure-Object).Count")).Seconds })
-        $figures[$case.Name] = [pscustomobject]@{ Ours = $ours; Python = $python; AboveBare = $ours - $bare; Floor = $floor; FloorCount = $floorCount }
+        $ours = [Collections.Generic.List[double]]::new(); $python = [Collections.Generic.List[double]]::new(); $floor = [Collections.Generic.List[double]]::new(); $bare = [Collections.Generic.List[double]]::new()
+        # The four alternately, run after run, for the same reason as above.
+        foreach ($run in 1..$Runs) {
+            $bare.Add((Measure-Bare))
+            $ours.Add((Measure-Pwsh "warm-up $($case.Name)" "(Get-BeakerSession -Url '$url' -Timeout $timeout | Measure-Object).Count").Seconds)
+            $python.Add((Measure-Native "reference $($case.Name)" /usr/bin/python3 $pythonArgs).Seconds)
+            $floor.Add((Measure-Native "floor $($case.Name)" dotnet @($pwsh, '-NoProfile', '-NonInteractive', '-Command', "Import-Module '$floorModule'; (Get-FloorItem $floorCount | Measure-Object).Count")).Seconds)
+        }
+        $bares.AddRange($bare)
+        $figures[$case.Name] = [pscustomobject]@{
+            Ours = Get-Median $ours; Python = Get-Median $python; AboveBare = (Get-Median $ours) - (Get-Median $bare); Floor = Get-Median $floor; FloorCount = $floorCount
+        }
     }
+    $bare = Get-Median $bares
     $split = "`$c = [Diagnostics.Stopwatch]::StartNew(); Get-BeakerSession -Url '$mid' -Timeout 0 | Select-Object -First 1 | Out-Null; 'FIRST ' + `$c.Elapsed.TotalSeconds; " +
         "foreach (`$i in 1..3) { `$c.Restart(); `$null = (Get-BeakerSession -Url '$mid' -Timeout 0 | Measure-Object).Count; 'PASS ' + `$c.Elapsed.TotalSeconds }"
     $passes = 1..$Runs | ForEach-Object {
@@ -217,7 +231,7 @@ foreach ($backend in $backends | Where-Object { 'Measure' -in $Parts }) {
     $raw = 1..$Runs | ForEach-Object { Invoke-RawAggregate $backend $url }
     $detailed = 1..$Runs | ForEach-Object { Measure-Pwsh "measure -Detailed $backend" "`$null = Measure-BeakerSession -Url '$url' -Timeout 15d -Detailed" }
     $listed = 1..$Runs | ForEach-Object { Measure-Pwsh "listing $backend" "`$null = Get-BeakerSession -Url '$url' -Timeout 0 | Measure-Object" }
-    $bare = 1..$Runs | ForEach-Object { (Measure-Native 'bare pwsh' dotnet @($pwsh, '-NoProfile', '-NonInteractive', '-Command', 'exit')).Seconds }
+    $bare = 1..$Runs | ForEach-Object { Measure-Bare }
     $measure[$backend] = [pscustomobject]@{
         Ours = Get-Median $ours.Seconds; Raw = Get-Median $raw.Seconds; Bare = Get-Median $bare
         Detailed = Get-Median $detailed.Seconds; Listing = Get-Median $listed.Seconds; DetailedPeakMB = Get-Median $detailed.PeakMB
