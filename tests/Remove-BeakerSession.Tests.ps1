@@ -198,7 +198,11 @@ Describe 'Remove-BeakerSession on <_>' -ForEach $Backends {
         }
 
         It 'takes ids with -Id, or piped as strings, and counts only those that existed' {
-            $summary = Remove-BeakerSession $script:Ini -Id $script:AllIds[0], $script:AllIds[1], 'no-such-session' -PassThru
+            $summary = Remove-BeakerSession $script:Ini -Id $script:AllIds[0], $script:AllIds[1], 'no-such-session' -PassThru -ErrorAction SilentlyContinue -ErrorVariable missing
+            # The id that is not there is said, as Get-BeakerSession -Id says it; the others still go.
+            @($missing).Count | Should -Be 1
+            $missing[0].FullyQualifiedErrorId | Should -Be 'SessionNotFound,BeakerHelpers.Module.Commands.RemoveBeakerSessionCommand'
+            $missing[0].TargetObject | Should -Be 'no-such-session'
             # Requested is what was found of the ids given.
             $summary.Requested | Should -Be 2
             $summary.Removed | Should -Be 2

@@ -134,8 +134,59 @@ public sealed class ConfigTests : IDisposable
     [Fact]
     public void AConfigFileThatNeverEndsIsRefused()
     {
-        var ex = Assert.Throws<BeakerException>(() => IniFile.Load("/dev/zero"));
+        var path = Path.Combine(_dir, "huge.ini");
+        using (var file = File.Create(path))
+        {
+            file.SetLength(IniFile.MaxFileBytes + 1);
+        }
+
+        var ex = Assert.Throws<BeakerException>(() => IniFile.Load(path));
         Assert.Equal("ConfigFileTooLarge", ex.ErrorId);
+    }
+
+    [Theory]
+    [InlineData("/dev/zero", "a character device")]
+    [InlineData("/tmp", "a folder")]
+    public void WhatIsNotAFileIsNeverOpened(string path, string what)
+    {
+        var ex = Assert.Throws<BeakerException>(() => IniFile.Load(path));
+        Assert.Equal("ConfigFileNotRegular", ex.ErrorId);
+        Assert.Contains(what, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ANamedPipeIsRefusedAtOnceInsteadOfWaitingForAWriter()
+    {
+        var fifo = Path.Combine(_dir, "pipe.ini");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", fifo))
+        {
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        // On a thread of its own, so that a regression (an open that waits for a writer) fails here instead of hanging the run.
+        var load = Task.Run(() => IniFile.Load(fifo));
+        Assert.True(Task.WaitAny(new Task[] { load }, TimeSpan.FromSeconds(20)) == 0, "loading a named pipe as the ini file did not return");
+        var ex = Assert.IsType<BeakerException>(load.Exception!.InnerException);
+        Assert.Equal("ConfigFileNotRegular", ex.ErrorId);
+        Assert.Contains("named pipe", ex.Message, StringComparison.Ordinal);
+
+        var including = Write("app.ini", "[app:main]\nuse = config:pipe.ini\n");
+        var included = Assert.Throws<BeakerException>(() => PasteDeployLoader.Load(including));
+        Assert.Equal("ConfigFileNotRegular", included.ErrorId);
+    }
+
+    [Fact]
+    public void LongContinuedValuesAreReadWhole()
+    {
+        // 2 MB of continuation lines: joined once (appending to the stored value each line was quadratic).
+        var lines = Enumerable.Range(0, 100_000).Select(i => "  line" + i.ToString("D12", System.Globalization.CultureInfo.InvariantCulture));
+        var path = Write("long.ini", "[app:main]\nbeaker.session.type = file\nbig = first\n" + string.Join("\n", lines) + "\nafter = x\n");
+        var config = PasteDeployLoader.Load(path);
+        var big = config.Local["big"];
+        Assert.Equal(100_001, big.Split('\n').Length);
+        Assert.EndsWith("line000000099999", big, StringComparison.Ordinal);
+        Assert.Equal("x", config.Local["after"]);
     }
 
     [Fact]

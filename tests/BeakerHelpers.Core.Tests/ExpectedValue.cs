@@ -148,8 +148,8 @@ public static class ExpectedValue
                 Assert.Equal(Guid.Parse(value.GetString()!), Assert.IsType<Guid>(actual));
                 break;
             case "list":
-                // A session's own list is an object[], a nested one a PythonList.
-                var items = Assert.IsAssignableFrom<IList>(actual);
+                // A list is a PythonList at every depth (its text is what Export-Csv writes).
+                var items = Assert.IsType<PythonList>(actual);
                 var expectedItems = value.EnumerateArray().ToList();
                 Assert.Equal(expectedItems.Count, items.Count);
                 for (var i = 0; i < items.Count; i++)

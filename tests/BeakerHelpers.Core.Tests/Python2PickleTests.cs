@@ -55,7 +55,7 @@ public class Python2PickleTests
             "ccopy_reg\n_reconstructor\np6\n(cwebhelpers.pylonslib.flash\nMessage\np7\nc__builtin__\nobject\np8\nNtp9\nRp10\n" +
             "(dp11\nS'category'\np12\nS'notice'\np13\nsS'message'\np14\nS'Saved.'\np15\nsba" +
             "ss.");
-        var flash = Assert.IsType<object?[]>(values["_flash"]);
+        var flash = Assert.IsType<PythonList>(values["_flash"]);
         var message = Assert.IsAssignableFrom<PythonDict>(flash[0]);
         Assert.Equal("webhelpers.pylonslib.flash.Message", message["__class__"]);
         Assert.Equal("notice", message["category"]);

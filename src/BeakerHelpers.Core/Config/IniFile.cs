@@ -122,7 +122,14 @@ public sealed class IniFile
 
     private static string ReadBounded(string path)
     {
-        // Read in pieces up to the limit: a device or FIFO named as the config file must not fill the memory.
+        // A named pipe would block the open itself, and a device may never end: neither is opened.
+        if (ConfigFileKind.NotAFile(path) is { } what)
+        {
+            throw new BeakerException("ConfigFileNotRegular", BeakerErrorKind.InvalidArgument,
+                $"The config file '{path}' is {what}, not a file; nothing was read from it. Pass the path of the app's paste.deploy ini file.");
+        }
+
+        // Read in pieces up to the limit: a file that keeps growing must not fill the memory.
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 16 * 1024, FileOptions.SequentialScan);
         using var bytes = new MemoryStream();
         var buffer = new byte[16 * 1024];
@@ -246,6 +253,20 @@ public sealed class IniFile
         Dictionary<string, string>? target = null;
         string? key = null;
         var pendingBlankLines = 0;
+
+        // The value being continued by indented lines, joined once it ends: appending to the stored string each time was
+        // quadratic in the value's length.
+        StringBuilder? continued = null;
+        void EndValue()
+        {
+            if (continued != null && key != null && target != null)
+            {
+                target[key] = continued.ToString();
+            }
+
+            continued = null;
+        }
+
         var seenSections = new HashSet<string>(StringComparer.Ordinal);
         var lines = text.Replace("\r\n", "\n").Split('\n');
 
@@ -278,11 +299,13 @@ public sealed class IniFile
             var indented = char.IsWhiteSpace(line[0]);
             if (indented && key != null && target != null)
             {
-                target[key] = target[key] + new string('\n', pendingBlankLines + 1) + stripped;
+                continued ??= new StringBuilder(target[key]);
+                continued.Append('\n', pendingBlankLines + 1).Append(stripped);
                 pendingBlankLines = 0;
                 continue;
             }
 
+            EndValue();
             pendingBlankLines = 0;
             if (stripped[0] == '[' && stripped.EndsWith(']'))
             {
@@ -334,5 +357,7 @@ public sealed class IniFile
             target[key] = stripped.Substring(delimiter + 1).Trim();
             _lines[(section, key)] = number;
         }
+
+        EndValue();
     }
 }

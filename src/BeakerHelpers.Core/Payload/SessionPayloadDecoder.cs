@@ -297,7 +297,7 @@ public sealed class SessionPayloadDecoder
 
                 return dict;
             case JsonValueKind.Array:
-                return element.EnumerateArray().Select(JsonValue).ToArray();
+                return new PythonList(element.EnumerateArray().Select(JsonValue).ToArray());
             case JsonValueKind.String:
                 return element.GetString();
             case JsonValueKind.Number:

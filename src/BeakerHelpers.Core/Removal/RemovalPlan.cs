@@ -51,6 +51,9 @@ public sealed class RemovalPlan : IDisposable
     /// <summary>What the look at the store found that the operator should know, whether or not the removal goes ahead.</summary>
     public IReadOnlyList<string> Warnings { get; private init; } = Array.Empty<string>();
 
+    /// <summary>A removal by id: the ids given that the store does not hold, in the order given.</summary>
+    public IReadOnlyList<string> Missing { get; private init; } = Array.Empty<string>();
+
     /// <summary>Whether there is anything to ask about: sessions to remove, or a folder store's leftovers.</summary>
     public bool HasWork => Count > 0 || Leftovers;
 
@@ -155,8 +158,12 @@ public sealed class RemovalPlan : IDisposable
         var outcome = found.Count == 0 ? $"of {ids.Count} given by id, none found" : $"of {found.Count} found ({ids.Count} given by id)";
 
         // Sessions named one by one go in fixed batches: each batch is a list of ids, not a range to search.
+        var held = found.Count == ids.Count ? null : new HashSet<string>(found, StringComparer.Ordinal);
         return new RemovalPlan(reader.Description, found.Count, action, outcome,
-            (store, options) => store.RemoveIds(found, options.BatchSize, options.CancellationToken, options.Progress));
+            (store, options) => store.RemoveIds(found, options.BatchSize, options.CancellationToken, options.Progress))
+        {
+            Missing = held == null ? Array.Empty<string>() : ids.Where(id => !held.Contains(id)).ToList(),
+        };
     }
 
     /// <summary>Removes what the plan found, through <paramref name="store"/> (opened for writing).</summary>

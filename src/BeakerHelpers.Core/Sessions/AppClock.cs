@@ -16,14 +16,55 @@ public sealed record AppClockReading(int Sessions, TimeSpan Measured, TimeSpan E
     /// <summary>A difference larger than this is another zone, not a slow request: zones differ by 15 minutes at least.</summary>
     public static readonly TimeSpan Tolerance = TimeSpan.FromMinutes(5);
 
+    /// <summary>Zones lie between UTC-12:00 and UTC+14:00, on whole quarter hours.</summary>
+    private static readonly TimeSpan WidestZone = TimeSpan.FromHours(14);
+
     public bool Disagrees => (Measured - Expected).Duration() > Tolerance;
 
-    /// <summary>An offset as it is written: UTC+09:00.</summary>
+    /// <summary>
+    /// Whether some zone explains the measured offset: within ±14 h and a whole quarter hour (give or take the
+    /// tolerance a slow request adds). Anything else is a clock that was off, or rows changed afterwards.
+    /// </summary>
+    public bool IsZoneOffset
+    {
+        get
+        {
+            if (Measured.Duration() > WidestZone + Tolerance)
+            {
+                return false;
+            }
+
+            var quarters = Math.Round(Measured.TotalMinutes / 15) * 15;
+            return Math.Abs(Measured.TotalMinutes - quarters) <= Tolerance.TotalMinutes;
+        }
+    }
+
+    /// <summary>The zone id of the measured offset when it is a whole hour (Etc/GMT-9 is UTC+09:00: its sign is POSIX's), else null.</summary>
+    public string? FixedZone
+    {
+        get
+        {
+            var hours = Math.Round(Measured.TotalHours);
+            if (!IsZoneOffset || Math.Abs(Measured.TotalHours - hours) * 60 > Tolerance.TotalMinutes || Math.Abs(hours) > 14)
+            {
+                return null;
+            }
+
+            return hours == 0 ? "UTC" : "Etc/GMT" + (hours > 0 ? "-" : "+") + Math.Abs(hours).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
+
+    /// <summary>An offset as it is written: UTC+09:00; past a day, in hours (UTC-72:00), never wrapped.</summary>
     public static string Show(TimeSpan offset)
     {
-        var minutes = TimeSpan.FromMinutes(Math.Round(offset.TotalMinutes));
-        return "UTC" + (minutes < TimeSpan.Zero ? "-" : "+") + minutes.Duration().ToString(@"hh\:mm", System.Globalization.CultureInfo.InvariantCulture);
+        var minutes = (long)Math.Round(offset.TotalMinutes);
+        var size = Math.Abs(minutes);
+        return "UTC" + (minutes < 0 ? "-" : "+") + (size / 60).ToString("00", System.Globalization.CultureInfo.InvariantCulture) + ":" +
+            (size % 60).ToString("00", System.Globalization.CultureInfo.InvariantCulture);
     }
+
+    /// <summary>A difference as it is said: '72:00 (hh:mm)'.</summary>
+    public static string Span(TimeSpan difference) => Show(difference)[4..];
 }
 
 public static class AppClock

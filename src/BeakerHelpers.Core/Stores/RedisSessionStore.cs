@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using BeakerHelpers.Core.Text;
 using StackExchange.Redis;
 
 namespace BeakerHelpers.Core.Stores;
@@ -18,7 +19,8 @@ public sealed partial class RedisSessionStore : ISessionStore
     public const int Page = 1000;
 
     /// <summary>Deletes a key only while it still holds the value read: a session saved meanwhile stays.</summary>
-    private const string DeleteIfUnchanged = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+    /// A key turned into another type meanwhile answers GET with an error, which pcall keeps to itself: it stays too.
+    private const string DeleteIfUnchanged = "if redis.pcall('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
     /// <summary>The suffixes of a session's key: ':session', or its SHA-1 when Beaker shortened a long key (docs/redis.md#keys).</summary>
     private static readonly string[] Suffixes = { ":session", ":" + Convert.ToHexString(SHA1.HashData("session"u8)).ToLowerInvariant() };
@@ -216,6 +218,17 @@ public sealed partial class RedisSessionStore : ISessionStore
     /// <summary>The session keys, a SCAN page at a time on every primary, each with its value (keys gone meanwhile are skipped).</summary>
     private IEnumerable<List<(RedisKey Key, byte[] Value)>> Pages(CancellationToken cancellationToken)
     {
+        _strays = default;
+        foreach (var page in ServerPages(cancellationToken))
+        {
+            yield return page;
+        }
+
+        ReportStrays();
+    }
+
+    private IEnumerable<List<(RedisKey Key, byte[] Value)>> ServerPages(CancellationToken cancellationToken)
+    {
         foreach (var server in _redis.GetServers().Where(s => s.IsConnected && !s.IsReplica))
         {
             var keys = new List<RedisKey>(Page);
@@ -259,7 +272,7 @@ public sealed partial class RedisSessionStore : ISessionStore
         var batch = _database.CreateBatch();
         var gets = keys.Select(k => batch.StringGetAsync(k)).ToList();
         batch.Execute();
-        return gets.Select(g => (byte[]?)Wait(g)).ToList();
+        return gets.Select((g, i) => ValueOf(g, keys[i])).ToList();
     }
 
     /// <summary>The values and times to live of these keys in one pipelined round trip.</summary>
@@ -269,7 +282,44 @@ public sealed partial class RedisSessionStore : ISessionStore
         var gets = keys.Select(k => batch.StringGetAsync(k)).ToList();
         var ttls = keys.Select(k => batch.KeyTimeToLiveAsync(k)).ToList();
         batch.Execute();
-        return (gets.Select(g => (byte[]?)Wait(g)).ToList(), ttls.Select(Wait).ToList());
+        return (gets.Select((g, i) => ValueOf(g, keys[i])).ToList(), ttls.Select(Wait).ToList());
+    }
+
+    /// <summary>Keys under the session pattern that are not strings, seen by the current walk: how many, and the first.</summary>
+    private (long Count, RedisKey First) _strays;
+
+    /// <summary>
+    /// A key's value; null when it is gone, or when it is not a string (a list or hash someone else put under the session
+    /// pattern): such a key is not a session, is never touched, and is counted for one warning per walk.
+    /// </summary>
+    private byte[]? ValueOf(Task<RedisValue> get, RedisKey key)
+    {
+        try
+        {
+            return (byte[]?)get.GetAwaiter().GetResult();
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal))
+        {
+            _strays = (_strays.Count + 1, _strays.Count == 0 ? key : _strays.First);
+            return null;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or RedisCommandException)
+        {
+            throw new BeakerException("StoreReadFailed", BeakerErrorKind.ConnectionError, $"{Description}: reading the session keys failed: {ex.Message.Split('\n')[0].TrimEnd('.')}.", ex);
+        }
+    }
+
+    private void ReportStrays()
+    {
+        if (_strays.Count > 0)
+        {
+            _problems?.Invoke(new StoreProblem("ForeignKeysSkipped",
+                $"{_strays.Count} key(s) in {Description} match the session pattern ({KeyPrefix}<id>:session) but hold no string, so they are not " +
+                $"Beaker sessions (for example '{IdText(_strays.First)}'); they were left alone.",
+                Description, IsError: false));
+        }
+
+        _strays = default;
     }
 
     private T Wait<T>(Task<T> task)
@@ -302,22 +352,25 @@ public sealed partial class RedisSessionStore : ISessionStore
         }
     }
 
+    /// <summary>A key as text: its bytes as UTF-8, each byte of an invalid sequence kept as a lone surrogate (SurrogateEscape).</summary>
+    private static string IdText(RedisKey key) => (byte[]?)key is { } bytes ? SurrogateEscape.Decode(bytes) : string.Empty;
+
     private static bool IsSessionKey(RedisKey key)
     {
-        var text = (string?)key;
+        var text = IdText(key);
         return text != null && text.Length > KeyPrefix.Length && Suffixes.Any(s => text.EndsWith(s, StringComparison.Ordinal) && text.Length > KeyPrefix.Length + s.Length);
     }
 
     private static string IdOf(RedisKey key)
     {
-        var text = (string)key!;
+        var text = IdText(key);
         var suffix = Suffixes.First(s => text.EndsWith(s, StringComparison.Ordinal));
         return text[KeyPrefix.Length..^suffix.Length];
     }
 
     /// <summary>The key Beaker gives a session id: ':session', or its SHA-1 when the whole key would pass 1024 characters.</summary>
     private static RedisKey KeyOf(string id) =>
-        KeyPrefix + id + ("session".Length > 1024 - id.Length - KeyPrefix.Length - 1 ? Suffixes[1] : Suffixes[0]);
+        SurrogateEscape.Encode(KeyPrefix + id + ("session".Length > 1024 - id.Length - KeyPrefix.Length - 1 ? Suffixes[1] : Suffixes[0]));
 
     private double Epoch(DateTime wall) => (TimeZoneInfo.ConvertTimeToUtc(DateTime.SpecifyKind(wall, DateTimeKind.Unspecified), _zone) - DateTime.UnixEpoch).TotalSeconds;
 

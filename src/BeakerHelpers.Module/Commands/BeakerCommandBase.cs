@@ -6,6 +6,7 @@ using BeakerHelpers.Core.Config;
 using BeakerHelpers.Core.Payload;
 using BeakerHelpers.Core.Sessions;
 using BeakerHelpers.Core.Stores;
+using BeakerHelpers.Core.Text;
 
 namespace BeakerHelpers.Module.Commands;
 
@@ -215,22 +216,36 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
             return;
         }
 
-        var offsets = $"the store's rows show the app server's clock at {AppClockReading.Show(reading.Measured)} (measured from {reading.Sessions} session(s): their accessed column against the _accessed_time each holds), " +
-            $"but the cutoff is computed in {AppTimeZone.Id} ({AppClockReading.Show(reading.Expected)})";
         if (!reading.Disagrees)
         {
             WriteVerbose($"The app server's clock: {AppClockReading.Show(reading.Measured)} from {reading.Sessions} session(s), as {AppTimeZone.Id} gives.");
             return;
         }
 
-        var fix = $"Pass the app server's zone: -TimeZone {(AppClockReading.Show(reading.Measured) == "UTC+00:00" ? "UTC" : "<its IANA name, such as Europe/Vilnius>")} (the offset {AppClockReading.Show(reading.Measured)} now).";
+        string found, fix;
+        if (reading.IsZoneOffset)
+        {
+            found = $"the store's rows show the app server's clock at {AppClockReading.Show(reading.Measured)} (measured from {reading.Sessions} session(s): their accessed column against the _accessed_time each holds), " +
+                $"but the cutoff is computed in {AppTimeZone.Id} ({AppClockReading.Show(reading.Expected)})";
+            fix = reading.FixedZone is { } fixedZone
+                ? $"Pass the app server's zone: -TimeZone <its IANA name, such as Europe/Vilnius>, or -TimeZone {fixedZone} for the fixed offset {AppClockReading.Show(reading.Measured)}."
+                : $"Pass the app server's zone: -TimeZone <its IANA name> (the offset {AppClockReading.Show(reading.Measured)} now).";
+        }
+        else
+        {
+            var ahead = reading.Measured > TimeSpan.Zero ? "ahead of" : "behind";
+            found = $"the store's rows have their accessed column {AppClockReading.Span(reading.Measured)} (hours:minutes) {ahead} the UTC _accessed_time their sessions hold " +
+                $"(the median of {reading.Sessions} session(s)), which no time zone explains (zones lie within UTC-12:00 and UTC+14:00, on quarter hours)";
+            fix = "Either the app server's clock was wrong when they were written, or the rows were changed afterwards: check the server's clock (timedatectl) and a few rows' accessed values against their _accessed_time.";
+        }
+
         if (refuse)
         {
             throw new BeakerException("AppTimeZoneMismatch", BeakerErrorKind.InvalidArgument,
-                $"Nothing was removed from {store.Description}: {offsets}. A cutoff in the wrong zone would remove sessions that are still in use. {fix}");
+                $"Nothing was removed from {store.Description}: {found}. A cutoff in the wrong zone would remove sessions that are still in use. {fix}");
         }
 
-        WriteWarning($"{store.Description}: {offsets}, so the -Timeout filter is off by {AppClockReading.Show(reading.Measured - reading.Expected).Substring(3)}. {fix}");
+        WriteWarning($"{store.Description}: {found}, so the -Timeout filter may be off by {AppClockReading.Span(reading.Measured - reading.Expected)}. {fix}");
     }
 
     /// <summary>The app server's wall-clock time below which a row is older than <paramref name="age"/>.</summary>
@@ -252,11 +267,13 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
     {
         if (problem.IsError)
         {
-            base.WriteError(new ErrorRecord(new IOException(problem.Message), problem.ErrorId, ErrorCategory.WriteError, problem.Path));
+            var record = new ErrorRecord(new IOException(Said(problem.Message)), problem.ErrorId, ErrorCategory.WriteError, problem.Path);
+            record.CategoryInfo.TargetName = ScreenText.Escape(problem.Path);
+            base.WriteError(record);
         }
         else
         {
-            base.WriteWarning(Secrets.Mask(problem.Message));
+            base.WriteWarning(Said(problem.Message));
         }
     });
 
@@ -269,11 +286,17 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
     /// <summary>Every secret of the settings in use; every message, verbose line and warning passes through it (docs/secrets.md).</summary>
     protected SecretMask Secrets { get; } = new();
 
-    /// <summary>A verbose line, masked.</summary>
-    protected new void WriteVerbose(string text) => Write(() => base.WriteVerbose(Secrets.Mask(text)));
+    /// <summary>A verbose line, masked and escaped.</summary>
+    protected new void WriteVerbose(string text) => Write(() => base.WriteVerbose(Said(text)));
 
-    /// <summary>A warning, masked.</summary>
-    protected new void WriteWarning(string text) => Write(() => base.WriteWarning(Secrets.Mask(text)));
+    /// <summary>A warning, masked and escaped.</summary>
+    protected new void WriteWarning(string text) => Write(() => base.WriteWarning(Said(text)));
+
+    /// <summary>
+    /// A message as the command says it: secrets masked, and what a store or visitor put in it (an id, a key, a path)
+    /// unable to drive the terminal (docs/views.md#escaping).
+    /// </summary>
+    protected string Said(string text) => ScreenText.Escape(Secrets.Mask(text));
 
     /// <summary>The thread that runs the command's ProcessRecord; 0 before it ran.</summary>
     private int _pipelineThread;
@@ -338,7 +361,11 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
         var masked = Secrets.Mask(ex.Message);
         if (masked != ex.Message)
         {
-            ex = new BeakerException(ex.ErrorId, ex.Kind, masked);
+            ex = new BeakerException(ex.ErrorId, ex.Kind, ScreenText.Escape(masked));
+        }
+        else if (ScreenText.NeedsEscape(masked))
+        {
+            ex = new BeakerException(ex.ErrorId, ex.Kind, ScreenText.Escape(masked), ex.InnerException);
         }
 
         var category = ex.Kind switch
@@ -350,7 +377,13 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
             BeakerErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
             _ => ErrorCategory.NotImplemented,
         };
-        return new ErrorRecord(ex, ex.ErrorId, category, target);
+        var record = new ErrorRecord(ex, ex.ErrorId, category, target);
+        if (target is string text && ScreenText.NeedsEscape(text))
+        {
+            record.CategoryInfo.TargetName = ScreenText.Escape(text);
+        }
+
+        return record;
     }
 
     /// <summary>

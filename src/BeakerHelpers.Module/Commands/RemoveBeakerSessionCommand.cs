@@ -40,9 +40,9 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
     [ArgumentCompleter(typeof(ConfigSectionCompleter))]
     public string[]? ConfigPath { get; set; }
 
-    /// <summary>The same, taken as written: no wildcards.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = LiteralParameterSet)]
-    [Alias("PSPath", "LP")]
+    /// <summary>The same, taken as written: no wildcards. Files piped from Get-ChildItem bind here by their PSPath.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = LiteralParameterSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("PSPath", "LP", "FullName")]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(ConfigSectionCompleter))]
     public string[]? LiteralPath { get; set; }
@@ -54,6 +54,7 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
     [Parameter(Mandatory = true, ParameterSetName = PipelineParameterSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("BeakerId")]
     [ValidateNotNullOrEmpty]
+    [SessionIdTransformation]
     public string[]? Id { get; set; }
 
     /// <summary>
@@ -90,12 +91,28 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
     public SwitchParameter PassThru { get; set; }
 
     /// <summary>
-    /// Whether the sessions to remove are given (with -Id, or through the pipeline) rather than chosen by age: known
-    /// from the start, before any pipeline input is bound, and the same test wherever it is asked.
+    /// Whether the sessions to remove are given (with -Id, or through the pipeline) rather than chosen by age. Before
+    /// any input is bound, pipeline input counts as ids; ini files piped (Get-ChildItem *.ini) bind to -LiteralPath
+    /// instead and are cleaned by age as they come (<see cref="_pipedFiles"/>).
     /// </summary>
-    private bool GivenIds => ParameterSetName == PipelineParameterSet || MyInvocation.BoundParameters.ContainsKey(nameof(Id)) || MyInvocation.ExpectingInput;
+    private bool GivenIds => !_pipedFiles && (ParameterSetName == PipelineParameterSet || MyInvocation.BoundParameters.ContainsKey(nameof(Id)) || MyInvocation.ExpectingInput);
+
+    /// <summary>Ini files came through the pipeline (-LiteralPath by their PSPath): each is cleaned by age as it comes.</summary>
+    private bool _pipedFiles;
 
     protected override void BeginProcessing()
+    {
+        if (MyInvocation.ExpectingInput && !MyInvocation.BoundParameters.ContainsKey(nameof(Id)))
+        {
+            // What comes may be ini files rather than ids: the combinations are checked as it is bound.
+            return;
+        }
+
+        RefuseIdsWith();
+    }
+
+    /// <summary>-Empty and -Timeout choose sessions themselves: neither goes with ids.</summary>
+    private void RefuseIdsWith()
     {
         if (Empty && GivenIds)
         {
@@ -114,9 +131,21 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
 
     protected override void ProcessRecord()
     {
+        if (MyInvocation.ExpectingInput && Id == null && LiteralPath != null && ParameterSetName == LiteralParameterSet)
+        {
+            _pipedFiles = true;
+            RemoveByAge();
+            return;
+        }
+
         if (Id == null)
         {
             return;
+        }
+
+        if (MyInvocation.ExpectingInput)
+        {
+            RefuseIdsWith();
         }
 
         var key = Store?.Description ?? string.Empty;
@@ -135,36 +164,48 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
         }
     }
 
-    protected override void EndProcessing()
+    protected override void EndProcessing() => Guarded(() =>
+    {
+        if (GivenIds)
+        {
+            foreach (var (_, group) in _idsByStore)
+            {
+                if (group.Store == null && ParameterSetName == PipelineParameterSet)
+                {
+                    throw new BeakerException("StoreRequired", BeakerErrorKind.InvalidArgument,
+                        $"{group.Ids.Count} session id(s) came without their store ('{group.Ids[0]}'{(group.Ids.Count > 1 ? ", ..." : string.Empty)}): " +
+                        "plain strings, or sessions read back with Import-Clixml, do not say which store they are in. " +
+                        "Add -ConfigPath (the app's ini file) or -Url, or pipe the sessions straight from Get-BeakerSession.");
+                }
+
+                var settings = group.Store?.Settings ?? ResolveSettings();
+                LearnSecrets(settings);
+                RemoveIds(settings, group.Ids);
+            }
+
+            if (_idsByStore.Count == 0)
+            {
+                WriteVerbose("No session ids came through the pipeline; nothing was removed.");
+            }
+
+            return;
+        }
+
+        if (!_pipedFiles)
+        {
+            ForEachStore(Empty ? RemoveEmpty : RemoveOld);
+        }
+    });
+
+    /// <summary>The ini files of -ConfigPath or -LiteralPath, each store cleaned by age (or -Empty).</summary>
+    private void RemoveByAge() => Guarded(() => ForEachStore(Empty ? RemoveEmpty : RemoveOld));
+
+    /// <summary>Runs a removal step: a core failure is the command's terminating error; Ctrl+C leaves a warning of what was done.</summary>
+    private void Guarded(Action step)
     {
         try
         {
-            if (GivenIds)
-            {
-                foreach (var (_, group) in _idsByStore)
-                {
-                    if (group.Store == null && ParameterSetName == PipelineParameterSet)
-                    {
-                        throw new BeakerException("StoreRequired", BeakerErrorKind.InvalidArgument,
-                            $"{group.Ids.Count} session id(s) came without their store ('{group.Ids[0]}'{(group.Ids.Count > 1 ? ", ..." : string.Empty)}): " +
-                            "plain strings, or sessions read back with Import-Clixml, do not say which store they are in. " +
-                            "Add -ConfigPath (the app's ini file) or -Url, or pipe the sessions straight from Get-BeakerSession.");
-                    }
-
-                    var settings = group.Store?.Settings ?? ResolveSettings();
-                    LearnSecrets(settings);
-                    RemoveIds(settings, group.Ids);
-                }
-
-                if (_idsByStore.Count == 0)
-                {
-                    WriteVerbose("No session ids came through the pipeline; nothing was removed.");
-                }
-
-                return;
-            }
-
-            ForEachStore(Empty ? RemoveEmpty : RemoveOld);
+            step();
         }
         catch (BeakerException ex)
         {
@@ -201,7 +242,7 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
         }
         catch (PipelineStoppedException)
         {
-            Host?.UI?.WriteWarningLine(message);
+            Host?.UI?.WriteWarningLine(Said(message));
         }
     }
 
@@ -265,6 +306,13 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
                 WriteWarning(warning);
             }
 
+            foreach (var missing in removal.Missing)
+            {
+                // As Get-BeakerSession -Id says it: an id that is not there is worth knowing, and the others still go.
+                WriteError(ToErrorRecord(new BeakerException("SessionNotFound", BeakerErrorKind.NotFound,
+                    $"{removal.Store} holds no session '{missing}' (the id is matched exactly; it may have been removed already or never saved)."), missing));
+            }
+
             var result = new RemovalResult(0, 0, TimeSpan.Zero, TimeSpan.Zero);
             if (Approved(removal))
             {
@@ -291,15 +339,31 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
     {
         if (!plan.HasWork)
         {
-            WriteVerbose($"{plan.Action}: nothing to remove from {plan.Store}.");
+            var nothing = plan.Cutoff == null ? $"Nothing to remove from {plan.Store}: {plan.Outcome}." : $"Nothing to remove from {plan.Store}: no session {plan.Outcome}.";
+            if (WhatIfInEffect)
+            {
+                // -WhatIf says what would happen, also when that is nothing.
+                ShouldProcess(Said(nothing), Said(nothing), "Remove-BeakerSession");
+            }
+            else
+            {
+                WriteVerbose(nothing);
+            }
+
             return false;
         }
 
-        return ShouldProcess($"{plan.Action} from {plan.Store}.", $"{plan.Action} from {plan.Store}?", "Remove-BeakerSession");
+        return ShouldProcess(Said($"{plan.Action} from {plan.Store}."), Said($"{plan.Action} from {plan.Store}?"), "Remove-BeakerSession");
     }
+
+    /// <summary>Whether -WhatIf (or $WhatIfPreference) is in force for this call.</summary>
+    private bool WhatIfInEffect => MyInvocation.BoundParameters.TryGetValue("WhatIf", out var given)
+        ? given is SwitchParameter { IsPresent: true }
+        : LanguagePrimitives.IsTrue(SessionState.PSVariable.GetValue("WhatIfPreference"));
 
     private RemovalResult WithProgress(string store, long total, Func<Action<long>, RemovalResult> remove)
     {
+        store = Said(store);
         var record = new ProgressRecord(ProgressActivityId, "Removing Beaker sessions", $"{store}: 0 of {total}");
         var clock = Stopwatch.StartNew();
         var shown = false;

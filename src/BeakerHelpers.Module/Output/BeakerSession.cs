@@ -15,6 +15,9 @@ public sealed class BeakerSession
     /// <summary>The type name of a session that expires by itself (Redis), whose default table also shows BeakerTtl.</summary>
     public const string ExpiringTypeName = "BeakerHelpers.Session#Expiring";
 
+    /// <summary>The type name of a session that holds control characters, whose list view shows them escaped (docs/views.md#escaping).</summary>
+    public const string EscapedTypeName = "BeakerHelpers.Session#Escaped";
+
     private readonly IReadOnlyList<KeyValuePair<string, object?>> _values;
 
     /// <summary>The values by key, made when a property is first read: a session that is only counted or passed on never needs it.</summary>

@@ -1,6 +1,8 @@
 using System.Collections.ObjectModel;
 using System.Globalization;
+using BeakerHelpers.Core.Payload.Values;
 using BeakerHelpers.Core.Sessions;
+using BeakerHelpers.Core.Text;
 
 namespace BeakerHelpers.Module.Output;
 
@@ -24,9 +26,58 @@ internal sealed class SessionDisplayTypes
     {
         _register = register;
         _plain = Hierarchy(null, expiring);
+        _escaped = Hierarchy(BeakerSession.EscapedTypeName, expiring);
     }
 
-    public Collection<string> For(BeakerSession session) => session.KeySet.TypeNames ??= TypesOf(session);
+    /// <summary>
+    /// The type names of a session whose id, keys or values hold characters a terminal acts on: its list view
+    /// (BeakerHelpers.Session#Escaped) shows them escaped, where the type data of its key set would show them raw.
+    /// </summary>
+    private readonly Collection<string> _escaped;
+
+    public Collection<string> For(BeakerSession session)
+    {
+        var types = session.KeySet.TypeNames ??= TypesOf(session);
+        return Unsafe(session) ? _escaped : types;
+    }
+
+    /// <summary>
+    /// Whether Format-List would send something of the session raw to the terminal: its id, a key, a string value, or a
+    /// string in a list (PowerShell shows a list's items by their own text). Nested values show escaped by themselves.
+    /// </summary>
+    private static bool Unsafe(BeakerSession session)
+    {
+        if (ScreenText.NeedsEscape(session.Id))
+        {
+            return true;
+        }
+
+        foreach (var (key, value) in session.Values)
+        {
+            if (ScreenText.NeedsEscape(key))
+            {
+                return true;
+            }
+
+            switch (value)
+            {
+                case string text when ScreenText.NeedsEscape(text):
+                    return true;
+                case PythonList items:
+                    foreach (var item in items)
+                    {
+                        if (item is string itemText && ScreenText.NeedsEscape(itemText))
+                        {
+                            return true;
+                        }
+                    }
+
+                    break;
+            }
+        }
+
+        return false;
+    }
 
     private Collection<string> TypesOf(BeakerSession session)
     {

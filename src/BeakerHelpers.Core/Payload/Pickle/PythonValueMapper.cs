@@ -25,7 +25,6 @@ internal sealed class PythonValueMapper
 
     /// <summary>Each node's .NET value and the values it stands for (0 while it is still being mapped: a cycle).</summary>
     private readonly Dictionary<object, (object? Value, long Size)>? _mapped;
-    private Dictionary<object, PythonList>? _nested;
     private long _count;
 
     /// <param name="shared">Whether the payload used memo references (PickleResult.Shared): only then is each node's mapping kept.</param>
@@ -92,14 +91,11 @@ internal sealed class PythonValueMapper
         }
     }
 
-    /// <summary>
-    /// A list, tuple or set at <paramref name="depth"/>: a session's own value (depth 0) is an object[], a nested
-    /// one a <see cref="PythonList"/> around it (see there why).
-    /// </summary>
+    /// <summary>A list, tuple or set at <paramref name="depth"/>: a <see cref="PythonList"/> (see there why), at every depth.</summary>
     internal object MapList(ReadOnlySpan<object?> items, int depth, object? node = null)
     {
         var array = items.Length == 0 ? Array.Empty<object?>() : new object?[items.Length];
-        object value = depth == 0 ? array : new PythonList(array);
+        object value = new PythonList(array);
         if (node != null)
         {
             Register(node, value);
@@ -194,21 +190,7 @@ internal sealed class PythonValueMapper
         {
             // Counted as the values it stands for; a container still being mapped (a cycle) as one.
             Count(Math.Max(mapped.Size, 1));
-            var known = mapped.Value;
-            if (depth > 0 && known is object?[] sessionList)
-            {
-                // A session's own list met again inside a value (a list that contains itself): the same items, shown
-                // as a nested list is.
-                _nested ??= new Dictionary<object, PythonList>(ReferenceEqualityComparer.Instance);
-                if (!_nested.TryGetValue(sessionList, out var nested))
-                {
-                    _nested[sessionList] = nested = new PythonList(sessionList);
-                }
-
-                return nested;
-            }
-
-            return known;
+            return mapped.Value;
         }
 
         var before = _count;

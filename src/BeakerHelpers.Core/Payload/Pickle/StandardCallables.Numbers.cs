@@ -138,7 +138,7 @@ internal static partial class StandardCallables
             case [var code, PyList list] when Text(code) is not null:
                 return mapper.MapList(CollectionsMarshal.AsSpan(list), depth, call);
             case [PyGlobal, var code, long format, var data] when Text(code) is not null && mapper.Map(data, depth + 1) is byte[] bytes && MachineValues(format, bytes) is { } numbers:
-                return depth == 0 ? numbers : new PythonList(numbers);
+                return new PythonList(numbers);
             default:
                 return null;
         }

@@ -3,9 +3,9 @@ using System.Collections;
 namespace BeakerHelpers.Core.Payload.Values;
 
 /// <summary>
-/// A list, tuple or set inside another value, read-only. A session's own list values are plain object[]; one
-/// nested in a list or dict is this, so that PowerShell's formatter, which shows the items of a top-level list
-/// by their ToString, shows it as [a, b] rather than as System.Object[] (docs/pickle.md).
+/// A list, tuple or set, read-only, at any depth: PowerShell's formatter shows a nested one by its ToString ([a, b]
+/// rather than System.Object[]), and Export-Csv writes a session's own list values the same way; ConvertTo-Json and
+/// Export-Clixml still see a list (docs/pickle.md).
 /// </summary>
 public sealed class PythonList : IList, IReadOnlyList<object?>
 {

@@ -57,7 +57,7 @@ public sealed class PythonEnumMember
 
     internal string MemberName => name;
 
-    public override string ToString() => ClassName[(ClassName.LastIndexOf('.') + 1)..] + "." + MemberName;
+    public override string ToString() => PythonText.Escape(ClassName[(ClassName.LastIndexOf('.') + 1)..] + "." + MemberName);
 
     public override bool Equals(object? obj) => obj switch
     {

@@ -2,6 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Numerics;
 using System.Text;
+using BeakerHelpers.Core.Text;
 
 namespace BeakerHelpers.Core.Payload.Values;
 
@@ -53,47 +54,7 @@ public static class PythonText
     }
 
     /// <summary>Control characters as escapes (\n, \t, \x00, \u2028), so that a value cannot move the cursor or ring a bell.</summary>
-    public static string Escape(string text)
-    {
-        var plain = true;
-        foreach (var c in text)
-        {
-            if (NeedsEscape(c))
-            {
-                plain = false;
-                break;
-            }
-        }
-
-        if (plain)
-        {
-            return text;
-        }
-
-        var escaped = new StringBuilder(text.Length + 8);
-        foreach (var c in text)
-        {
-            if (!NeedsEscape(c))
-            {
-                escaped.Append(c);
-                continue;
-            }
-
-            escaped.Append(c switch
-            {
-                '\n' => "\\n",
-                '\r' => "\\r",
-                '\t' => "\\t",
-                < '\u0100' => "\\x" + ((int)c).ToString("x2", CultureInfo.InvariantCulture),
-                _ => "\\u" + ((int)c).ToString("x4", CultureInfo.InvariantCulture),
-            });
-        }
-
-        return escaped.ToString();
-    }
-
-    private static bool NeedsEscape(char c) =>
-        char.IsControl(c) || c is '\u2028' or '\u2029' || (c >= '\u202a' && c <= '\u202e') || (c >= '\u2066' && c <= '\u2069');
+    public static string Escape(string text) => ScreenText.Escape(text);
 
     private static void Append(StringBuilder text, object? value, int depth)
     {
