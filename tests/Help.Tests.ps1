@@ -26,6 +26,9 @@ Describe 'Help' {
         $others.Count | Should -Be 2
         foreach ($other in $others) { $links | Should -Contain $other }
         $links | Should -Not -Contain $name
+        # The project's address once in RELATED LINKS, not as both the link's text and its address.
+        $text = Get-Help $name -Full | Out-String -Width 300
+        ([regex]::Matches($text, 'https://github\.com/BeakerHelpers/BeakerHelpers')).Count | Should -Be 1
     }
 
     It 'shows default values, from the code or from where the setting comes' {

@@ -17,13 +17,6 @@ BeforeAll {
         [pscustomobject]@{ Url = $url; Ini = $ini; Dir = $dir }
     }
 
-    # Runs redis-py against the store: $Code sees the client as c and prints its result as JSON.
-    function Invoke-Redis([string] $Url, [string] $Code) {
-        $output = & /usr/bin/python3 -c "import json, sys, redis; c = redis.StrictRedis.from_url(sys.argv[1]); print(json.dumps($Code))" $Url 2>&1
-        if ($LASTEXITCODE -ne 0) { throw "redis-py failed: $output" }
-        $output | ConvertFrom-Json
-    }
-
     function Get-RedisKeys([string] $Url) { @(Invoke-Redis $Url "sorted(k.decode() for k in c.scan_iter('*'))") }
 
     # Keys that are not sessions: a Beaker cache region's entry, Beaker's lock, the app's own.

@@ -25,6 +25,12 @@ BeforeAll {
         }
     }
 
+    # Moves every row's accessed column as a server clock in another zone (or a wrong one) would have written it.
+    function Set-AccessedShift([string] $Db, [string] $Shift) {
+        & /usr/bin/python3 -c "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('UPDATE beaker_cache SET accessed = datetime(accessed, ?)', (sys.argv[2],)); c.commit()" $Db $Shift
+        if ($LASTEXITCODE -ne 0) { throw "The rows of $Db could not be shifted." }
+    }
+
     function New-Copy {
         $copy = Join-Path $TestDrive ([guid]::NewGuid().ToString('n'))
         New-Item -ItemType Directory $copy | Out-Null
@@ -65,6 +71,27 @@ Describe 'Remove-BeakerSession from a machine in another time zone than the app 
     It 'goes on in the app server''s own zone' {
         $copy = New-Copy
         $out = Invoke-InZone 'UTC' "try { Remove-BeakerSession '$copy/prod.ini' -Timeout 8h -ErrorAction Stop; 'DONE' } catch { 'ERROR ' + `$_.FullyQualifiedErrorId }"
+        $out | Should -Contain 'DONE'
+    }
+
+    It 'states a difference no zone explains as that difference, and suggests no zone' {
+        $copy = New-Copy
+        Set-AccessedShift (Join-Path $copy 'sessions.db') '-72 hours'
+        $out = Invoke-InZone 'UTC' "try { Remove-BeakerSession '$copy/prod.ini' -Timeout 8h -ErrorAction Stop; 'REMOVED' } catch { 'ERROR ' + `$_.FullyQualifiedErrorId + ' | ' + `$_.Exception.Message }"
+        $line = $out | Where-Object { $_ -like 'ERROR *' }
+        $line | Should -Match '^ERROR AppTimeZoneMismatch,'
+        $line | Should -Match ([regex]::Escape('72:00 (hours:minutes) behind'))
+        $line | Should -Match 'no time zone explains'
+        $line | Should -Not -Match '-TimeZone'
+    }
+
+    It 'suggests a zone that passes its own check' {
+        $copy = New-Copy
+        Set-AccessedShift (Join-Path $copy 'sessions.db') '+9 hours'
+        $out = Invoke-InZone 'UTC' "try { Remove-BeakerSession '$copy/prod.ini' -Timeout 8h -ErrorAction Stop; 'REMOVED' } catch { 'ERROR ' + `$_.Exception.Message }"
+        $line = $out | Where-Object { $_ -like 'ERROR *' }
+        $line | Should -Match ([regex]::Escape('-TimeZone Etc/GMT-9 for the fixed offset UTC+09:00'))
+        $out = Invoke-InZone 'UTC' "try { Remove-BeakerSession '$copy/prod.ini' -Timeout 8h -TimeZone Etc/GMT-9 -ErrorAction Stop; 'DONE' } catch { 'ERROR ' + `$_.Exception.Message }"
         $out | Should -Contain 'DONE'
     }
 

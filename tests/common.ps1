@@ -109,6 +109,13 @@ function Get-ExpectedRows {
     $Expected.rows | Where-Object { $_.db -eq $Db -and $_.table -eq $Table -and (-not $Kind -or $_.kind -eq $Kind) }
 }
 
+# Runs redis-py against a Redis store: $Code sees the client as c and prints its result as JSON.
+function Invoke-Redis([string] $Url, [string] $Code) {
+    $output = & /usr/bin/python3 -c "import json, sys, redis; c = redis.StrictRedis.from_url(sys.argv[1]); print(json.dumps($Code))" $Url 2>&1
+    if ($LASTEXITCODE -ne 0) { throw "redis-py failed: $output" }
+    $output | ConvertFrom-Json
+}
+
 # Runs session_traffic.py (a Beaker app's saves and loads, and the test's own reads; see its docstring).
 function Invoke-BeakerTraffic {
     $output = & /usr/bin/python3 $script:Traffic @args 2>&1

@@ -30,7 +30,10 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
     protected abstract string[]? LiteralPaths { get; }
 
     /// <summary>The ini files given, as written: -LiteralPath's or -ConfigPath's, whichever the parameter set has.</summary>
-    private string[] GivenPaths => (ParameterSetName == LiteralParameterSet ? LiteralPaths : ConfigPaths) ?? Array.Empty<string>();
+    private string[] GivenPaths => (LiteralGiven ? LiteralPaths : ConfigPaths) ?? Array.Empty<string>();
+
+    /// <summary>Whether the ini files are taken as written (-LiteralPath, or files that came through the pipeline).</summary>
+    protected virtual bool LiteralGiven => ParameterSetName == LiteralParameterSet;
     /// <summary>The prefix of the session settings in the ini file.</summary>
     [Parameter(ParameterSetName = ConfigParameterSet)]
     [Parameter(ParameterSetName = LiteralParameterSet)]
@@ -120,7 +123,7 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
             IReadOnlyList<ConfigTarget> targets;
             try
             {
-                targets = ResolveConfigTargets(value, literal: ParameterSetName == LiteralParameterSet);
+                targets = ResolveConfigTargets(value, literal: LiteralGiven);
             }
             catch (BeakerException ex) when (!one)
             {

@@ -40,21 +40,24 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
     [ArgumentCompleter(typeof(ConfigSectionCompleter))]
     public string[]? ConfigPath { get; set; }
 
-    /// <summary>The same, taken as written: no wildcards. Files piped from Get-ChildItem bind here by their PSPath.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = LiteralParameterSet, ValueFromPipelineByPropertyName = true)]
-    [Alias("PSPath", "LP", "FullName")]
+    /// <summary>The same, taken as written: no wildcards.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = LiteralParameterSet)]
+    [Alias("PSPath", "LP")]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(ConfigSectionCompleter))]
     public string[]? LiteralPath { get; set; }
 
-    /// <summary>Session ids to remove whatever their age. Sessions from Get-BeakerSession bind by their BeakerId.</summary>
+    /// <summary>
+    /// Session ids to remove whatever their age. Sessions from Get-BeakerSession bind by their BeakerId; files piped
+    /// (Get-ChildItem *.ini) are ini files, not ids (<see cref="PipedFileTransformationAttribute"/>).
+    /// </summary>
     [Parameter(ParameterSetName = ConfigParameterSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Parameter(ParameterSetName = LiteralParameterSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Parameter(ParameterSetName = UrlParameterSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Parameter(Mandatory = true, ParameterSetName = PipelineParameterSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("BeakerId")]
     [ValidateNotNullOrEmpty]
-    [SessionIdTransformation]
+    [PipedFileTransformation]
     public string[]? Id { get; set; }
 
     /// <summary>
@@ -67,7 +70,12 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
 
     protected override string[]? ConfigPaths => ConfigPath;
 
-    protected override string[]? LiteralPaths => LiteralPath;
+    protected override string[]? LiteralPaths => _pipedFile != null ? new[] { _pipedFile } : LiteralPath;
+
+    /// <summary>The ini file that came through the pipeline for the current record, if a file came.</summary>
+    private string? _pipedFile;
+
+    protected override bool LiteralGiven => _pipedFile != null || base.LiteralGiven;
 
     /// <summary>
     /// Rows per delete statement and transaction. Without it, batches start at 5000 rows and grow or shrink so
@@ -131,10 +139,19 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
 
     protected override void ProcessRecord()
     {
-        if (MyInvocation.ExpectingInput && Id == null && LiteralPath != null && ParameterSetName == LiteralParameterSet)
+        if (Id is [var file] && PipedFileTransformationAttribute.IsFile(file))
         {
             _pipedFiles = true;
-            RemoveByAge();
+            _pipedFile = file;
+            try
+            {
+                RemoveByAge();
+            }
+            finally
+            {
+                _pipedFile = null;
+            }
+
             return;
         }
 

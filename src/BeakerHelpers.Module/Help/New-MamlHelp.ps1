@@ -170,7 +170,8 @@ foreach ($file in Get-ChildItem $SourceDir -Filter '*.psd1' | Sort-Object Name) 
     $links = @('about_BeakerHelpers') + @((Get-Command -Module BeakerHelpers).Name | Where-Object { $_ -ne $cmdlet.Name } | Sort-Object) + $projectUri
     foreach ($link in $links) {
         $xml.WriteStartElement('maml', 'navigationLink', $maml)
-        $xml.WriteElementString('maml', 'linkText', $maml, $link)
+        # Get-Help writes a link's text and then its address: the project's address is said once, after its name.
+        $xml.WriteElementString('maml', 'linkText', $maml, $(if ($link -like 'http*') { 'Project site:' } else { $link }))
         $xml.WriteElementString('maml', 'uri', $maml, $(if ($link -like 'http*') { $link } else { '' }))
         $xml.WriteEndElement()
     }
