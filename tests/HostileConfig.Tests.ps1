@@ -7,7 +7,7 @@ BeforeDiscovery {
         @{ Name = 'a filter-app whose next is itself'; Ini = "[filter-app:main]`nnext = main`n"; Id = 'ConfigIncludeLoop' }
         @{ Name = 'two pipelines naming each other'; Ini = "[pipeline:main]`npipeline = egg:f other`n`n[pipeline:other]`npipeline = egg:g main`n"; Id = 'ConfigIncludeLoop' }
         @{ Name = 'a [DEFAULT] interpolation bomb no setting uses'; Ini = $bomb; Id = 'ConfigInterpolationTooLong' }
-        @{ Name = 'an include of /dev/zero'; Ini = "[app:main]`nuse = config:/dev/zero`n"; Id = 'ConfigFileTooLarge' }
+        @{ Name = 'an include of /dev/zero'; Ini = "[app:main]`nuse = config:/dev/zero`n"; Id = 'ConfigFileNotRegular' }
         @{ Name = 'a NUL byte in a value'; Ini = "[app:main]`nbeaker.session.url = sqlite:///a`0b.db`n"; Id = 'ConfigSyntax' }
         @{ Name = 'a 3 MB line'; Ini = "[app:main]`n" + ('k' * 3MB) + "`n"; Id = 'ConfigSyntax' }
         @{ Name = 'a 1.5 MB section name set twice'; Ini = "[$('s' * 1.5MB)]`na = 1`n[$('s' * 1.5MB)]`n"; Id = 'ConfigSyntax' }
