@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using BeakerHelpers.Core.Text;
 
 namespace BeakerHelpers.Core.Config;
 
@@ -153,7 +154,7 @@ public sealed class IniFile
     private static string Quote(string text)
     {
         var shown = text.Length > QuotedChars ? text[..QuotedChars] + "…" : text;
-        return Payload.Values.PythonText.Escape(shown);
+        return ScreenText.Escape(shown);
     }
 
     /// <summary>The [DEFAULT] values, each interpolated against the defaults (PasteDeploy's defaults()).</summary>

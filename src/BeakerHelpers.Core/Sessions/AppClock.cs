@@ -63,7 +63,7 @@ public sealed record AppClockReading(int Sessions, TimeSpan Measured, TimeSpan E
             (size % 60).ToString("00", System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    /// <summary>A difference as it is said: '72:00 (hh:mm)'.</summary>
+    /// <summary>A difference as it is said, hours and minutes without a sign: '72:00'.</summary>
     public static string Span(TimeSpan difference) => Show(difference)[4..];
 }
 

@@ -1,5 +1,6 @@
 using System.Text;
 using BeakerHelpers.Core.Payload.Values;
+using BeakerHelpers.Core.Text;
 
 namespace BeakerHelpers.Core.Sessions;
 
@@ -47,12 +48,12 @@ public static class SessionSummary
                 text.Append(' ');
             }
 
-            text.Append(PythonText.Escape(key)).Append('=');
+            text.Append(ScreenText.Escape(key)).Append('=');
             if (value is string s)
             {
                 // A string that would run into the next pair is quoted as Python writes it.
                 var cut = s.Length > MaxLength ? s[..MaxLength] : s;
-                text.Append(cut.Length == 0 || cut.AsSpan().IndexOfAny(" =\t'\"") >= 0 ? PythonText.Repr(cut, 0) : PythonText.Escape(cut));
+                text.Append(cut.Length == 0 || cut.AsSpan().IndexOfAny(" =\t'\"") >= 0 ? PythonText.Repr(cut, 0) : ScreenText.Escape(cut));
             }
             else
             {

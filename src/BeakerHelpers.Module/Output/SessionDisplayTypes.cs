@@ -64,9 +64,9 @@ internal sealed class SessionDisplayTypes
                 case string text when ScreenText.NeedsEscape(text):
                     return true;
                 case PythonList items:
-                    foreach (var item in items)
+                    for (var i = 0; i < items.Count; i++)
                     {
-                        if (item is string itemText && ScreenText.NeedsEscape(itemText))
+                        if (items[i] is string itemText && ScreenText.NeedsEscape(itemText))
                         {
                             return true;
                         }

@@ -1,4 +1,5 @@
 using System.Collections;
+using BeakerHelpers.Core.Text;
 
 namespace BeakerHelpers.Core.Payload.Values;
 
@@ -177,5 +178,5 @@ public sealed class PythonDictEntry
 
     public object? Key { get; }
 
-    public override string ToString() => PythonText.Escape(Name) + ": " + PythonText.Display(Value);
+    public override string ToString() => ScreenText.Escape(Name) + ": " + PythonText.Display(Value);
 }

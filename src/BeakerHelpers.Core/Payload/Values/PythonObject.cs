@@ -1,3 +1,5 @@
+using BeakerHelpers.Core.Text;
+
 namespace BeakerHelpers.Core.Payload.Values;
 
 /// <summary>
@@ -57,7 +59,7 @@ public sealed class PythonEnumMember
 
     internal string MemberName => name;
 
-    public override string ToString() => PythonText.Escape(ClassName[(ClassName.LastIndexOf('.') + 1)..] + "." + MemberName);
+    public override string ToString() => ScreenText.Escape(ClassName[(ClassName.LastIndexOf('.') + 1)..] + "." + MemberName);
 
     public override bool Equals(object? obj) => obj switch
     {

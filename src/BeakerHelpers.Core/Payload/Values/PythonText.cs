@@ -26,7 +26,7 @@ public static class PythonText
     {
         null => "None",
         bool b => b ? "True" : "False",
-        string s => "'" + Escape(s).Replace("'", "\\'", StringComparison.Ordinal) + "'",
+        string s => "'" + ScreenText.Escape(s).Replace("'", "\\'", StringComparison.Ordinal) + "'",
         double d => Float(d),
         byte[] bytes => Bytes(bytes),
         object[] items when depth < DisplayDepth => items.Length == 1 ? "(" + Repr(items[0], depth + 1) + ",)" : "(" + string.Join(", ", items.Select(i => Repr(i, depth + 1))) + ")",
@@ -53,9 +53,6 @@ public static class PythonText
         return text.Length > DisplayLength ? text.ToString(0, DisplayLength) + "…" : text.ToString();
     }
 
-    /// <summary>Control characters as escapes (\n, \t, \x00, \u2028), so that a value cannot move the cursor or ring a bell.</summary>
-    public static string Escape(string text) => ScreenText.Escape(text);
-
     private static void Append(StringBuilder text, object? value, int depth)
     {
         if (text.Length > DisplayLength)
@@ -69,10 +66,10 @@ public static class PythonText
                 text.Append("None");
                 break;
             case string s:
-                text.Append(Escape(s.Length > DisplayLength ? s[..DisplayLength] : s));
+                text.Append(ScreenText.Escape(s.Length > DisplayLength ? s[..DisplayLength] : s));
                 break;
             case PythonObject { CustomDisplay: { } custom }:
-                text.Append(Escape(custom));
+                text.Append(ScreenText.Escape(custom));
                 break;
             case PythonObject obj:
                 text.Append(obj.ClassName).Append('{');
@@ -130,7 +127,7 @@ public static class PythonText
                 text.Append(f.ToString(null, CultureInfo.InvariantCulture));
                 break;
             default:
-                text.Append(Escape(value.ToString() ?? string.Empty));
+                text.Append(ScreenText.Escape(value.ToString() ?? string.Empty));
                 break;
         }
     }
@@ -162,7 +159,7 @@ public static class PythonText
             }
 
             first = false;
-            text.Append(Escape(entry.Name)).Append(separator);
+            text.Append(ScreenText.Escape(entry.Name)).Append(separator);
             Append(text, entry.Value, depth + 1);
         }
     }
