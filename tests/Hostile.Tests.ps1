@@ -28,6 +28,18 @@ BeforeAll {
     }
 
     function ConvertTo-Base64([string] $Text) { [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($Text)) }
+
+    # Starts session_traffic.py lock, which holds its lock for $Seconds once READY exists; returns the process.
+    function Start-LockHolder([string] $Url, [int] $Seconds, [string] $Mode = 'immediate') {
+        $ready = Join-Path $TestDrive "locked-$([guid]::NewGuid().ToString('n'))"
+        $holder = Start-Process /usr/bin/python3 -ArgumentList $script:Traffic, lock, $Url, $Seconds, $ready, $Mode -PassThru
+        $deadline = (Get-Date).AddSeconds(30)
+        while (-not (Test-Path $ready)) {
+            if ($holder.HasExited -or (Get-Date) -gt $deadline) { throw 'The lock holder did not start.' }
+            Start-Sleep -Milliseconds 20
+        }
+        $holder
+    }
 }
 
 Describe 'Ids and values a visitor chose, in the views' {
@@ -244,5 +256,66 @@ Describe 'Operator edges' {
         $alice.roles | Should -Be '[admin, editor]'
         $json = $sessions | Where-Object user_name -eq 'alice@example.com' | ConvertTo-Json -Depth 5 | ConvertFrom-Json
         @($json.roles) | Should -Be 'admin', 'editor'
+    }
+}
+
+Describe 'Ctrl+C while another process holds a lock (<_>)' -ForEach 'SQLite', 'PostgreSQL', 'MariaDB' {
+    BeforeAll {
+        $script:Backend = $_
+    }
+
+    BeforeEach {
+        $script:Url = New-EmptyStoreUrl $script:Backend $TestDrive
+        Invoke-BeakerTraffic seed $script:Url 2000 0 (Join-Path $TestDrive 'seeded.json') | Out-Null
+    }
+
+    It 'stops a removal that waits for the lock at once, rolls nothing in, and says so' {
+        $holder = Start-LockHolder $script:Url 120
+        try {
+            # A child pwsh stops the removal as Ctrl+C does, once it waits (SQLite says so; the servers' DELETE just waits).
+            $waitFor = if ($script:Backend -eq 'SQLite') { '$ps.Streams.Warning.Count -eq 0' } else { '(Get-Date) -lt $waiting' }
+            $script = @"
+`$runspace = [runspacefactory]::CreateRunspace(`$Host); `$runspace.Open()
+`$ps = [powershell]::Create(); `$ps.Runspace = `$runspace
+`$null = `$ps.AddScript("Import-Module '$script:ModuleDir'; Remove-BeakerSession -Url '$($script:Url)' -Timeout 1d")
+`$async = `$ps.BeginInvoke()
+`$deadline = (Get-Date).AddSeconds(60); `$waiting = (Get-Date).AddSeconds(4)
+while (-not `$async.IsCompleted -and (Get-Date) -lt `$deadline -and $waitFor) { Start-Sleep -Milliseconds 20 }
+if (`$async.IsCompleted) { 'ENDED BEFORE THE STOP' }
+`$ps.Stop()
+'STOPPED'
+"@
+            $output = dotnet $script:Pwsh -NoProfile -NonInteractive -Command $script 2>&1 | ForEach-Object { "$_" }
+            $holder.HasExited | Should -BeFalse -Because 'the removal must stop while the lock is still held, not when it is released'
+        }
+        finally {
+            if (-not $holder.HasExited) { $holder.Kill() }
+            $holder.WaitForExit(30000) | Out-Null
+        }
+        $output | Should -Contain 'STOPPED'
+        $output | Should -Not -Contain 'ENDED BEFORE THE STOP'
+        $warning = @($output | Where-Object { $_ -match 'WARNING: Stopped: ' })
+        $warning.Count | Should -Be 1
+        $warning[0] | Should -Match 'Stopped: 0 session\(s\) were removed from .* before the stop\. The store is consistent: '
+        $warning[0] | Should -Match $(if ($script:Backend -eq 'SQLite') { 'no batch was under way' } else { 'the batch under way was rolled back' })
+        $warning[0] | Should -Match 'run the command again to finish'
+        @(Get-StoredId $script:Url).Count | Should -Be 2000
+    }
+}
+
+Describe 'A SQLite file another process holds exclusively' {
+    It 'waits, saying so, while a SQLite file is held exclusively, and then removes' {
+        $url = New-EmptyStoreUrl SQLite $TestDrive
+        Invoke-BeakerTraffic seed $url 2000 0 (Join-Path $TestDrive 'seeded.json') | Out-Null
+        $holder = Start-LockHolder $url 3 exclusive
+        try {
+            $summary = Remove-BeakerSession -Url $url -Timeout 1d -PassThru -WarningVariable waited -WarningAction SilentlyContinue
+        }
+        finally {
+            $holder.WaitForExit(30000) | Out-Null
+        }
+        $holder.ExitCode | Should -Be 0
+        "$waited" | Should -Match "Waiting to read '.*': another process holds the database locked"
+        $summary.Removed | Should -Be 2000
     }
 }

@@ -78,8 +78,10 @@ public sealed class SqliteRemovalTests : IDisposable
         using var cancellation = new CancellationTokenSource();
         using (var store = Open())
         {
-            Assert.Throws<OperationCanceledException>(() =>
+            var stop = Assert.Throws<BeakerHelpers.Core.Removal.RemovalStoppedException>(() =>
                 store.RemoveAccessedBefore(Generated.AddHours(-1), 2, cancellation.Token, removed => cancellation.Cancel()));
+            Assert.Equal(2, stop.Removed);
+            Assert.False(stop.RolledBack);
         }
 
         var remaining = RemainingIds();

@@ -18,10 +18,11 @@ public static class SessionStoreFactory
     /// Opens the store, read-only unless <paramref name="writable"/> (for removal). <paramref name="notes"/>
     /// receives remarks for verbose output (ignored options and such). File stores turn modification times into
     /// wall-clock times of <paramref name="zone"/> (the app server's, local by default) and report per-file trouble
-    /// to <paramref name="problems"/>.
+    /// to <paramref name="problems"/>. A SQLite file locked by another process is waited for while
+    /// <paramref name="lockWaits"/> hears it, until Ctrl+C (<paramref name="cancellationToken"/>) or 30 s.
     /// </summary>
     public static ISessionStore Open(SessionSettings settings, Action<string>? notes = null, bool writable = false,
-        TimeZoneInfo? zone = null, Action<StoreProblem>? problems = null)
+        TimeZoneInfo? zone = null, Action<StoreProblem>? problems = null, Action<string>? lockWaits = null, CancellationToken cancellationToken = default)
     {
         var type = settings.Type;
         if (type == null && settings.DataDir != null)
@@ -65,7 +66,7 @@ public static class SessionStoreFactory
         switch (url.Dialect)
         {
             case "sqlite":
-                return SqliteStore(url, settings, notes, writable);
+                return SqliteStore(url, settings, notes, writable, lockWaits, cancellationToken);
             case "postgresql" or "postgres":
                 return PostgresDialect.Open(url, settings.UrlSource, settings.TableName, settings.SchemaName, writable, notes);
             case "mysql" or "mariadb":
@@ -139,7 +140,7 @@ public static class SessionStoreFactory
         return RedisSessionStore.Open(RedisUrl.Parse(settings.Url, settings.UrlSource), settings.UrlSource, AccessedOf, zone, problems);
     }
 
-    private static ISessionStore SqliteStore(SqlAlchemyUrl url, SessionSettings settings, Action<string>? notes, bool writable)
+    private static ISessionStore SqliteStore(SqlAlchemyUrl url, SessionSettings settings, Action<string>? notes, bool writable, Action<string>? lockWaits, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(url.Database) || url.Database == ":memory:")
         {
@@ -153,6 +154,6 @@ public static class SessionStoreFactory
         }
 
         var path = Path.GetFullPath(Path.Combine(settings.BaseDirectory, url.Database));
-        return SqliteDialect.Open(path, settings.TableName, settings.SchemaName, writable);
+        return SqliteDialect.Open(path, settings.TableName, settings.SchemaName, writable, lockWaits, cancellationToken);
     }
 }

@@ -260,7 +260,7 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
     /// </summary>
     protected ISessionStore OpenStore(SessionSettings settings, bool writable = false, bool quiet = false)
     {
-        var store = SessionStoreFactory.Open(settings, WriteVerbose, writable, AppTimeZone, quiet ? null : WriteProblem);
+        var store = SessionStoreFactory.Open(settings, WriteVerbose, writable, AppTimeZone, quiet ? null : WriteProblem, WriteWarning, CancellationToken);
         WriteVerbose($"Store: {store.Description}.");
         return store;
     }

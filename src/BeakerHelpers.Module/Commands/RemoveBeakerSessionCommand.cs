@@ -24,7 +24,7 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
 
     /// <summary>The store being cleaned and the sessions removed from it so far, for the warning Ctrl+C leaves.</summary>
-    private (string Store, long Removed)? _running;
+    private (string Store, long Removed, long Total)? _running;
 
     /// <summary>Stores finished before the current one, with what they removed.</summary>
     private readonly List<(string Store, long Removed)> _finished = new();
@@ -103,7 +103,8 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
     /// any input is bound, pipeline input counts as ids; ini files piped (Get-ChildItem *.ini) bind to -LiteralPath
     /// instead and are cleaned by age as they come (<see cref="_pipedFiles"/>).
     /// </summary>
-    private bool GivenIds => !_pipedFiles && (ParameterSetName == PipelineParameterSet || MyInvocation.BoundParameters.ContainsKey(nameof(Id)) || MyInvocation.ExpectingInput);
+    private bool GivenIds => _idsByStore.Count > 0 ||
+        (!_pipedFiles && (ParameterSetName == PipelineParameterSet || MyInvocation.BoundParameters.ContainsKey(nameof(Id)) || MyInvocation.ExpectingInput));
 
     /// <summary>Ini files came through the pipeline (-LiteralPath by their PSPath): each is cleaned by age as it comes.</summary>
     private bool _pipedFiles;
@@ -160,11 +161,6 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
             return;
         }
 
-        if (MyInvocation.ExpectingInput)
-        {
-            RefuseIdsWith();
-        }
-
         var key = Store?.Description ?? string.Empty;
         if (!_idsByStore.TryGetValue(key, out var group))
         {
@@ -178,6 +174,12 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
             {
                 group.Ids.Add(id);
             }
+        }
+
+        // Checked once ids are here: they may follow ini files that came before them.
+        if (MyInvocation.ExpectingInput)
+        {
+            RefuseIdsWith();
         }
     }
 
@@ -231,7 +233,7 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
         catch (Exception ex) when ((ex is OperationCanceledException || ex is PipelineStoppedException) && CancellationToken.IsCancellationRequested)
         {
             // Ctrl+C (seen by the store, or by a progress record PowerShell refused): the batches done so far stay done.
-            WarnStopped();
+            WarnStopped(ex as RemovalStoppedException);
             if (ex is PipelineStoppedException)
             {
                 throw;
@@ -243,16 +245,22 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
     /// Says what a stopped removal did. The pipeline is stopping, so PowerShell refuses the warning stream; the host
     /// still shows it (a scheduled task's log gets it through the host too).
     /// </summary>
-    private void WarnStopped()
+    private void WarnStopped(RemovalStoppedException? stop)
     {
         if (_running is not { } running)
         {
             return;
         }
 
+        var removed = stop?.Removed ?? running.Removed;
         var done = string.Concat(_finished.Select(f => $"{f.Removed} from {f.Store}, "));
-        var message = $"Stopped: {done}{running.Removed} session(s) were removed from {running.Store} before the stop. " +
-            "The store is consistent (a database batch under way was rolled back; a file session goes whole or not at all); run the command again to finish.";
+        var underWay = stop?.RolledBack == true
+            ? "the batch under way was rolled back, whole"
+            : "no batch was under way (a file session goes whole or not at all)";
+        var left = removed >= running.Total
+            ? $"all {running.Total} that were to go had gone."
+            : "run the command again to finish.";
+        var message = $"Stopped: {done}{removed} session(s) were removed from {running.Store} before the stop. The store is consistent: {underWay}; {left}";
         try
         {
             WriteWarning(message);
@@ -384,12 +392,12 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
         var record = new ProgressRecord(ProgressActivityId, "Removing Beaker sessions", $"{store}: 0 of {total}");
         var clock = Stopwatch.StartNew();
         var shown = false;
-        _running = (store, 0);
+        _running = (store, 0, total);
         try
         {
             var result = remove(removed =>
             {
-                _running = (store, removed);
+                _running = (store, removed, total);
                 if (clock.Elapsed < ProgressInterval)
                 {
                     return;

@@ -57,7 +57,20 @@ public abstract class SqlDialect
     internal abstract DbTransaction BeginRead();
 
     /// <summary>Starts a removal batch's transaction; a long wait for a lock is said to <paramref name="lockWaitNotice"/>.</summary>
-    internal virtual DbTransaction BeginBatch(Action<string>? lockWaitNotice) => Connection.BeginTransaction();
+    internal virtual DbTransaction BeginBatch(Action<string>? lockWaitNotice, CancellationToken cancellationToken) => Connection.BeginTransaction();
+
+    /// <summary>
+    /// Runs a batch's DELETE. Ctrl+C cancels it where it waits: the server cancels the statement (PostgreSQL's cancel
+    /// request, MariaDB's KILL QUERY), a wait for another transaction's row locks included (docs/removal.md#stopping).
+    /// </summary>
+    internal virtual int ExecuteBatch(DbCommand delete, CancellationToken cancellationToken)
+    {
+        using var registration = cancellationToken.Register(static command => ((DbCommand)command!).Cancel(), delete);
+        return delete.ExecuteNonQuery();
+    }
+
+    /// <summary>Commits a batch (SQLite: waiting in steps that Ctrl+C ends).</summary>
+    internal virtual void CommitBatch(DbTransaction transaction, CancellationToken cancellationToken) => transaction.Commit();
 
     /// <summary>After a batch that took <paramref name="lastBatch"/>: the pause <see cref="Pacing"/> asks for, which Ctrl+C cuts short.</summary>
     internal virtual void StepAside(TimeSpan lastBatch, CancellationToken cancellationToken)

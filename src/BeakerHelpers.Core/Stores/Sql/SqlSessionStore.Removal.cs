@@ -170,22 +170,31 @@ public sealed partial class SqlSessionStore
         var tally = new BatchTally();
         while (true)
         {
-            cancellationToken.ThrowIfCancellationRequested();
+            var underWay = false;
             try
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 if (next() is not { } where)
                 {
                     break;
                 }
 
-                using var transaction = _dialect.BeginBatch(LockWaitNotice);
+                using var transaction = _dialect.BeginBatch(LockWaitNotice, cancellationToken);
+                underWay = true;
                 tally.Start();
                 using var delete = Command(transaction, string.Empty);
                 delete.CommandText = $"DELETE FROM {_dialect.QualifiedTable} WHERE {where(delete)}";
-                var deleted = delete.ExecuteNonQuery();
+                var deleted = _dialect.ExecuteBatch(delete, cancellationToken);
                 tally.Committing(deleted);
-                transaction.Commit();
+                _dialect.CommitBatch(transaction, cancellationToken);
+                underWay = false;
                 tally.Finish(deleted);
+            }
+            catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is not RemovalStoppedException)
+            {
+                // Ctrl+C, seen between batches or cutting a wait: a batch under way never committed, and its transaction
+                // is rolled back as it is disposed.
+                throw new RemovalStoppedException(tally.Removed, underWay, cancellationToken);
             }
             catch (Exception ex) when (IsLostConnection(ex))
             {
@@ -194,7 +203,14 @@ public sealed partial class SqlSessionStore
 
             afterBatch?.Invoke(tally.LastBatch);
             progress?.Invoke(tally.Removed);
-            _dialect.StepAside(tally.LastBatch, cancellationToken);
+            try
+            {
+                _dialect.StepAside(tally.LastBatch, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new RemovalStoppedException(tally.Removed, rolledBack: false, cancellationToken);
+            }
         }
 
         return tally.Result();

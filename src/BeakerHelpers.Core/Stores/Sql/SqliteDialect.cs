@@ -15,8 +15,11 @@ public sealed class SqliteDialect : SqlDialect
 {
     internal const string TimestampFormat = "yyyy-MM-dd HH:mm:ss.ffffff";
 
-    /// <summary>Seconds a batch waits for the write lock the app holds (SQLite's busy timeout).</summary>
+    /// <summary>Seconds a batch waits for the write lock the app holds, and a read for a lock another process holds.</summary>
     private const int BusyTimeoutSeconds = 30;
+
+    /// <summary>One step of a removal batch's wait for a lock (SQLite's busy timeout on that connection).</summary>
+    private const int LockStepMilliseconds = 1000;
 
     /// <summary>
     /// The page cache of a removal connection (SQLite's default is 2 MiB). A batch changes the pages of its rows and
@@ -70,7 +73,8 @@ public sealed class SqliteDialect : SqlDialect
     /// Opens an existing SQLite file and checks that the table has Beaker's columns: read-only unless
     /// <paramref name="writable"/>, and never creating anything either way.
     /// </summary>
-    public static SqlSessionStore Open(string path, string table, string? schema, bool writable = false)
+    public static SqlSessionStore Open(string path, string table, string? schema, bool writable = false,
+        Action<string>? lockWaits = null, CancellationToken cancellationToken = default)
     {
         if (Directory.Exists(path))
         {
@@ -104,11 +108,15 @@ public sealed class SqliteDialect : SqlDialect
                     // SQLite's own busy handler retries within milliseconds of the app's commit; without it the driver
                     // sleeps 150 ms between tries, and a batch that met a save would lose that much each time.
                     using var pragmas = connection.CreateCommand();
-                    pragmas.CommandText = $"PRAGMA cache_size = -{RemovalCacheKiB}; PRAGMA busy_timeout = {BusyTimeoutSeconds * 1000}";
+                    pragmas.CommandText = $"PRAGMA cache_size = -{RemovalCacheKiB}; PRAGMA busy_timeout = {LockStepMilliseconds}";
                     pragmas.ExecuteNonQuery();
+
+                    // A batch's waits for the app's locks go in steps of a second (WaitingForLock), between which Ctrl+C is seen.
+                    connection.DefaultTimeout = 1;
                 }
 
                 var dialect = new SqliteDialect(connection, path, table, schema);
+                dialect.WaitUntilReadable(lockWaits, cancellationToken);
                 dialect.CheckTable();
                 return new SqlSessionStore(dialect);
             }
@@ -125,6 +133,13 @@ public sealed class SqliteDialect : SqlDialect
                     $"The SQLite database '{path}' is in WAL mode and in use (its '-wal' file exists), and reading it needs its '-shm' file " +
                     "or, when that is missing, its folder to be writable for this user (SQLite shares its index of the log there). " +
                     $"Run as the app's user, or give this user write access to '{path}-shm'.", ex);
+            }
+            catch (SqliteException ex) when (ex.SqliteErrorCode == SqliteBusy)
+            {
+                connection.Dispose();
+                throw new BeakerException("StoreLocked", BeakerErrorKind.ConnectionError,
+                    $"Nothing was read from the SQLite database '{path}': another process held it locked for {BusyTimeoutSeconds} s (an exclusive transaction, " +
+                    "a migration or a backup holding the file, or a stuck process). Run the command again once it is released (fuser or lsof shows who holds it).", ex);
             }
             catch (SqliteException ex)
             {
@@ -209,57 +224,65 @@ public sealed class SqliteDialect : SqlDialect
     /// <summary>How long a batch waits for the write lock another connection holds before the removal gives up.</summary>
     public TimeSpan LockWaitLimit { get; set; } = TimeSpan.FromSeconds(BusyTimeoutSeconds);
 
+    /// <summary>Takes the write lock for a batch (BEGIN IMMEDIATE), waiting for it as <see cref="WaitingForLock{T}"/> does.</summary>
+    internal override DbTransaction BeginBatch(Action<string>? lockWaitNotice, CancellationToken cancellationToken)
+    {
+        _lockWaitNotice = lockWaitNotice;
+        return WaitingForLock(() => Sqlite.BeginTransaction(deferred: false), cancellationToken);
+    }
+
+    /// <summary>The DELETE, which waits only when spilling changed pages needs the readers gone: a BUSY statement is retried in the same transaction.</summary>
+    internal override int ExecuteBatch(DbCommand delete, CancellationToken cancellationToken)
+    {
+        delete.CommandTimeout = 1;
+        return WaitingForLock(delete.ExecuteNonQuery, cancellationToken);
+    }
+
+    /// <summary>The commit, which waits for readers that still see the old rows (a journal-mode database); a BUSY commit leaves the transaction open and is retried.</summary>
+    internal override void CommitBatch(DbTransaction transaction, CancellationToken cancellationToken) =>
+        WaitingForLock(() =>
+        {
+            transaction.Commit();
+            return true;
+        }, cancellationToken);
+
+    private Action<string>? _lockWaitNotice;
+
     /// <summary>
-    /// Takes the write lock for a batch, waiting for it in steps of at most a second (SQLite's busy handler, then the
-    /// driver's own retry, each bounded by a second) so that a long wait is said while it lasts, and given up after
-    /// <see cref="LockWaitLimit"/> (docs/removal.md#lock-wait).
+    /// Runs a step of a batch that may wait for another connection's lock, in waits of a second (the removal
+    /// connection's busy timeout) with Ctrl+C looked at between them, so that a stop is never held up longer; a wait
+    /// that lasts is said while it lasts, and given up after <see cref="LockWaitLimit"/> (docs/removal.md#lock-wait).
     /// </summary>
-    internal override DbTransaction BeginBatch(Action<string>? lockWaitNotice)
+    private T WaitingForLock<T>(Func<T> step, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var said = false;
-        SetLockWait(TimeSpan.FromSeconds(1));
-        try
+        while (true)
         {
-            while (true)
+            cancellationToken.ThrowIfCancellationRequested();
+            try
             {
-                try
+                var result = step();
+                if (said)
                 {
-                    var transaction = Sqlite.BeginTransaction(deferred: false);
-                    if (said)
-                    {
-                        lockWaitNotice?.Invoke($"Got the write lock on '{FilePath}' after {Stopwatch.GetElapsedTime(started).TotalSeconds:0} s; removing goes on.");
-                    }
-
-                    return transaction;
+                    _lockWaitNotice?.Invoke($"Got the write lock on '{FilePath}' after {Stopwatch.GetElapsedTime(started).TotalSeconds:0} s; removing goes on.");
                 }
-                catch (SqliteException ex) when (ex.SqliteErrorCode == SqliteBusy && Stopwatch.GetElapsedTime(started) < LockWaitLimit)
+
+                return result;
+            }
+            catch (SqliteException ex) when (ex.SqliteErrorCode == SqliteBusy && Stopwatch.GetElapsedTime(started) < LockWaitLimit)
+            {
+                if (!said)
                 {
-                    if (!said)
-                    {
-                        said = true;
-                        lockWaitNotice?.Invoke($"Waiting for the write lock on '{FilePath}': another connection holds it (the app saving, a long transaction, or another cleanup). " +
-                            $"Giving up after {LockWaitLimit.TotalSeconds:0} s.");
-                    }
+                    said = true;
+                    _lockWaitNotice?.Invoke($"Waiting for the write lock on '{FilePath}': another connection holds it (the app saving, a long transaction, or another cleanup). " +
+                        $"Giving up after {LockWaitLimit.TotalSeconds:0} s.");
                 }
             }
-        }
-        finally
-        {
-            SetLockWait(LockWaitLimit);
         }
     }
 
     private const int SqliteBusy = 5;
-
-    private void SetLockWait(TimeSpan wait)
-    {
-        var milliseconds = (int)Math.Clamp(wait.TotalMilliseconds, 1, int.MaxValue);
-        using var pragma = Sqlite.CreateCommand();
-        pragma.CommandText = $"PRAGMA busy_timeout = {milliseconds}";
-        pragma.ExecuteNonQuery();
-        Sqlite.DefaultTimeout = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
-    }
 
     internal override bool IsLockTimeout(DbException exception) => (exception as SqliteException)?.SqliteErrorCode == SqliteBusy;
 
@@ -340,6 +363,42 @@ public sealed class SqliteDialect : SqlDialect
         }
 
         return new DateTime(year, month, day, hour, minute, second).AddTicks(micro * 10L);
+    }
+
+    /// <summary>
+    /// Waits, in steps of a second that Ctrl+C ends, while another process holds the database so that it cannot be read
+    /// (BEGIN EXCLUSIVE in a journal-mode database, or a writer's commit): said once to <paramref name="lockWaits"/>
+    /// while it lasts, and given up after 30 s as SQLITE_BUSY, which Open turns into StoreLocked.
+    /// </summary>
+    private void WaitUntilReadable(Action<string>? lockWaits, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var said = false;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                using var probe = Command(null, "SELECT count(*) FROM sqlite_master");
+                probe.CommandTimeout = 1;
+                probe.ExecuteScalar();
+                if (said)
+                {
+                    lockWaits?.Invoke($"'{FilePath}' can be read again after {Stopwatch.GetElapsedTime(started).TotalSeconds:0} s.");
+                }
+
+                return;
+            }
+            catch (SqliteException ex) when (ex.SqliteErrorCode == SqliteBusy && Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(BusyTimeoutSeconds))
+            {
+                if (!said)
+                {
+                    said = true;
+                    lockWaits?.Invoke($"Waiting to read '{FilePath}': another process holds the database locked (an exclusive transaction, or a writer committing). " +
+                        $"Giving up after {BusyTimeoutSeconds} s.");
+                }
+            }
+        }
     }
 
     private void CheckTable()
