@@ -319,3 +319,28 @@ Describe 'A SQLite file another process holds exclusively' {
         $summary.Removed | Should -Be 2000
     }
 }
+
+Describe 'A file store this user may not write' {
+    It 'is a few errors and one count, not an error per file, and removes nothing' {
+        $data = Join-Path $TestDrive 'readonly-files'
+        Invoke-BeakerTraffic seed "file:$data" 40 0 (Join-Path $TestDrive 'files.json') | Out-Null
+        $ini = Join-Path $TestDrive 'files.ini'
+        "[app:main]`nuse = egg:app`nbeaker.session.type = file`nbeaker.session.data_dir = $data`n" | Set-Content $ini
+        $before = @(& find $data -type f | Sort-Object)
+        & find $data -type d -exec chmod 0555 '{}' +
+        try {
+            $script = "Remove-BeakerSession '$ini' -Timeout 1d -ErrorVariable bad -ErrorAction SilentlyContinue; " +
+                "`$bad | ForEach-Object { 'ERROR ' + `$_.FullyQualifiedErrorId + ' | ' + `$_.Exception.Message }"
+            $output = (Invoke-ModuleScript $script -Unprivileged).Lines
+        }
+        finally {
+            & find $data -type d -exec chmod 0755 '{}' +
+        }
+        $errors = @($output | Where-Object { $_ -like 'ERROR *' })
+        $errors.Count | Should -Be 4 -Because ($output -join "`n")
+        @($errors | Select-Object -First 3) | Should -Match 'cannot be (removed|opened) by this user|cannot be removed'
+        $errors[2] | Should -Match 'Further files that cannot be removed are counted and said once, at the end\.'
+        $errors[3] | Should -Match '^ERROR FilesNotRemoved,.* \| \d+ more file\(s\) in file .* could not be removed or locked either'
+        @(& find $data -type f | Sort-Object) | Should -Be $before
+    }
+}

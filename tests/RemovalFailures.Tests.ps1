@@ -23,7 +23,7 @@ Describe 'Remove-BeakerSession on a SQLite database it may not write' {
         $line = $output | Where-Object { $_ -like 'ERROR *' }
         $line | Should -Match '^ERROR RemovalFailed,BeakerHelpers\.Module\.Commands\.RemoveBeakerSessionCommand \| PermissionDenied \|'
         $line | Should -Match 'Nothing was removed from'
-        $line | Should -Match 'will not help until the database file .* and its folder are writable'
+        $line | Should -Match "will not help until '.*sessions\.db' is writable for this user"
         $line | Should -Not -Match 'running the command again is safe'
         (Get-FileHash $db).Hash | Should -Be $before
     }

@@ -33,6 +33,11 @@ public abstract partial class FolderSessionStore
     public RemovalResult RemoveAccessedBefore(DateTime cutoff, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, bool adaptive = false)
     {
         var run = new Run(batchSize, progress);
+        return Removing(run, () => RemoveOld(run, cutoff, cancellationToken));
+    }
+
+    private RemovalResult RemoveOld(Run run, DateTime cutoff, CancellationToken cancellationToken)
+    {
         bool IsOld(DateTime utc) => Wall(utc) < cutoff;
         foreach (var leaf in _sessions.LeafFolders(cancellationToken))
         {
@@ -85,6 +90,11 @@ public abstract partial class FolderSessionStore
     public RemovalResult RemoveIds(IEnumerable<string> ids, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, DateTime? accessedBefore = null, bool adaptive = false)
     {
         var run = new Run(batchSize, progress);
+        return Removing(run, () => RemoveGiven(run, ids, accessedBefore, cancellationToken));
+    }
+
+    private RemovalResult RemoveGiven(Run run, IEnumerable<string> ids, DateTime? accessedBefore, CancellationToken cancellationToken)
+    {
         Func<DateTime, bool>? isOld = accessedBefore is { } cutoff ? utc => Wall(utc) < cutoff : null;
         foreach (var id in ids)
         {
@@ -166,7 +176,7 @@ public abstract partial class FolderSessionStore
                 Report("SessionInUse", $"Session '{id}' was left alone: a Beaker process is loading or saving it right now (its lock '{lockPath}' is held).", leaf, isError: false);
                 break;
             case SessionRemoval.LockDenied:
-                Report("LockNotOpened", $"Session '{id}' was left alone: its lock file '{lockPath}' cannot be opened by this user, so it could not be removed safely. Run as the app's user or as root.", leaf, isError: true);
+                ReportDenied("LockNotOpened", $"Session '{id}' was left alone: its lock file '{lockPath}' cannot be opened by this user, so it could not be removed safely. Run as the app's user or as root.", leaf);
                 break;
             case SessionRemoval.LockIsLink:
                 Report("LinkNotFollowed", $"Session '{id}' was left alone: its lock file '{lockPath}' is a link, and BeakerHelpers never follows or removes links.", leaf, isError: false);
@@ -187,10 +197,78 @@ public abstract partial class FolderSessionStore
         {
             return false;
         }
+        catch (IOException ex) when (IsReadOnlyFileSystem(ex))
+        {
+            // Nothing on this file system can go: one error for the store, not one per file (docs/removal.md#failures).
+            throw new ReadOnlyStore(path, ex);
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            Report("FileNotRemoved", $"'{path}' ({what}) cannot be removed: {ex.Message.TrimEnd('.')}. Run as the app's user or as root.", path, isError: true);
+            ReportDenied("FileNotRemoved", $"'{path}' ({what}) cannot be removed: {ex.Message.TrimEnd('.')}. Run as the app's user or as root.", path);
             return false;
+        }
+    }
+
+    /// <summary>
+    /// A file this user may not remove or lock: an error of its own for the first <see cref="NotRemovedSaid"/>, then
+    /// counted, so that a store the user may not write is a few errors and one count, not one error per file.
+    /// </summary>
+    private void ReportDenied(string errorId, string message, string path)
+    {
+        if (++_notRemoved <= NotRemovedSaid)
+        {
+            Report(errorId, message + (_notRemoved == NotRemovedSaid ? " Further files that cannot be removed are counted and said once, at the end." : string.Empty), path, isError: true);
+        }
+    }
+
+    /// <summary>Files a removal could not remove or lock, each said as an error up to <see cref="NotRemovedSaid"/>, then counted.</summary>
+    private long _notRemoved;
+
+    private const int NotRemovedSaid = 3;
+
+    /// <summary>Says how many more files could not be removed than were said one by one, and starts the count anew.</summary>
+    private void ReportNotRemoved()
+    {
+        if (_notRemoved > NotRemovedSaid)
+        {
+            Report("FilesNotRemoved", $"{_notRemoved - NotRemovedSaid} more file(s) in {Description} could not be removed or locked either, most likely for the same reason: " +
+                "the folders are not writable for this user. Run as the app's user or as root.", Description, isError: true);
+        }
+
+        _notRemoved = 0;
+    }
+
+    /// <summary>EROFS: the file system holding the store is mounted read-only.</summary>
+    private static bool IsReadOnlyFileSystem(IOException ex) =>
+        ex.HResult == 30 || ex.Message.Contains("Read-only file system", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>A file on a read-only file system: the removal ends, with one error that says what would fix it.</summary>
+    private sealed class ReadOnlyStore : Exception
+    {
+        public ReadOnlyStore(string path, IOException inner)
+            : base(inner.Message, inner) => Path = path;
+
+        public string Path { get; }
+    }
+
+    /// <summary>Runs a removal, turning a read-only file system into one error for the store and saying the files counted.</summary>
+    private RemovalResult Removing(Run run, Func<RemovalResult> remove)
+    {
+        _notRemoved = 0;
+        try
+        {
+            return remove();
+        }
+        catch (ReadOnlyStore ex)
+        {
+            throw new BeakerException("RemovalFailed", BeakerErrorKind.PermissionDenied,
+                $"Removing sessions from {Description} stopped after {run.Removed} session(s) were removed: '{ex.Path}' is on a read-only file system, " +
+                "so nothing in the store can be removed. Running the command again will not help until the file system is mounted read-write " +
+                "(or the cleanup runs on the machine that mounts it so).", ex.InnerException);
+        }
+        finally
+        {
+            ReportNotRemoved();
         }
     }
 
@@ -220,6 +298,9 @@ public abstract partial class FolderSessionStore
         public long TempFiles { get; set; }
 
         public long Folders { get; set; }
+
+        /// <summary>Sessions removed so far, in closed batches and the one under way.</summary>
+        public long Removed => _tally.Removed + _inBatch;
 
         public bool Count(bool removed)
         {

@@ -302,11 +302,46 @@ public sealed class SqliteDialect : SqlDialect
     internal override string? LastingFailure(DbException exception) => (exception as SqliteException)?.SqliteErrorCode switch
     {
         // SQLITE_READONLY, SQLITE_CANTOPEN (its journal beside the file), SQLITE_FULL, SQLITE_PERM.
-        8 or 14 => $"the database file '{FilePath}' and its folder are writable for this user (SQLite writes a journal beside the file; run as the app's user)",
+        8 or 14 => WhatMustBeWritable(FilePath),
         13 => "the disk holding the database has free space",
         3 => $"this user may write '{FilePath}'",
         _ => null,
     };
+
+    /// <summary>
+    /// Which of the files SQLite writes for a database this user may not write: the database, its -wal, -shm or
+    /// -journal file (each opened for writing, which changes nothing), else its folder, where SQLite creates them.
+    /// </summary>
+    internal static string WhatMustBeWritable(string path)
+    {
+        foreach (var file in new[] { path, path + "-wal", path + "-shm", path + "-journal" })
+        {
+            if (File.Exists(file) && !MayWrite(file))
+            {
+                return $"'{file}' is writable for this user (run as the app's user, or give this user write access to it)";
+            }
+        }
+
+        return $"the folder '{Path.GetDirectoryName(path)}' is writable for this user (SQLite creates its journal or -wal file beside the database; run as the app's user)";
+    }
+
+    private static bool MayWrite(string file)
+    {
+        try
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+            return true;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
+        catch (IOException)
+        {
+            // Held or gone: not a matter of permissions.
+            return true;
+        }
+    }
 
     internal override DateTime ReadTimestamp(DbDataReader reader, int ordinal)
     {
