@@ -345,6 +345,9 @@ Describe 'The module as a user meets it' {
         $LASTEXITCODE | Should -Be 0
         $output | Should -Match 'alice@example.com'
         $output | Should -Match 'grace@example.com'
+        # The sessions first, then one line about the planted rows, and no error record before any session.
+        $output | Should -Match '(?s)alice@example\.com.*The demo store also holds 2 rows planted to show what the module cannot read.*\((SessionEncrypted|SessionCorrupt)\)'
+        $output | Should -Not -Match 'Get-BeakerSession:'
     }
 
     It 'has full help for <_>: synopsis, every parameter described, at least four examples' -ForEach 'Get-BeakerSession', 'Remove-BeakerSession' {
