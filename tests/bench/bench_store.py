@@ -3,6 +3,9 @@
 
     bench_store.py write URL COUNT [EMPTY_EVERY]   creates beaker_cache (as Beaker does) and bulk-inserts COUNT rows;
                                           every EMPTY_EVERY-th session holds only Beaker's own keys (a crawler's)
+    bench_store.py write-realistic URL COUNT  the same format, shaped like a real table: rows in creation order (Beaker
+                                          INSERTs at creation and UPDATEs accessed and data in place), lifetimes from one
+                                          request to days-long logins, mixed key sets, payloads 200 B-4 KB with a long tail
     bench_store.py verify URL             loads 5 sessions through beaker.session.Session and checks them
     bench_store.py write-files DATA_DIR COUNT    the same sessions as Beaker's file backend keeps them
     bench_store.py verify-files DATA_DIR  loads 5 of those through Beaker
@@ -85,6 +88,63 @@ def write(url, count, empty_every='0'):
     engine.dispose()
 
 
+def realistic_values(rng, i, created, accessed):
+    """One of the key sets a real site's table mixes: a visitor or bot (Beaker's keys and perhaps a CSRF token), a login
+    with optional keys, or a row an older version of the app wrote with other names."""
+    values = {'_accessed_time': accessed, '_creation_time': created, '_domain': None, '_path': '/'}
+    kind = rng.random()
+    if kind < 0.40:
+        if rng.random() < 0.5:
+            values['csrf_token'] = uuid.UUID(int=rng.getrandbits(128)).hex
+        return values
+    if kind < 0.90:
+        values.update({'user_name': 'user%d@example.com' % i, 'user_id': 100000 + i,
+                       'roles': rng.sample(['reader', 'editor', 'admin', 'billing', 'support', 'beta'], rng.randint(1, 4))})
+        if rng.random() < 0.5:
+            values['csrf_token'] = uuid.UUID(int=rng.getrandbits(128)).hex
+        if rng.random() < 0.3:
+            values['prefs'] = {'theme': rng.choice(['dark', 'light']), 'lang': rng.choice(['en', 'lt', 'de']), 'page_size': rng.choice([20, 50])}
+        if rng.random() < 0.2:
+            values['cart'] = [{'sku': 'SKU-%d' % rng.randint(1, 9999), 'qty': rng.randint(1, 3)} for _ in range(rng.randint(1, 6))]
+        if rng.random() < 0.2:
+            values['_flash'] = rng.sample(FLASHES, rng.randint(1, 2))
+        # A long tail of payload sizes: most pages short, a few with long query strings.
+        values['last_page'] = rng.choice(PAGES) + '?' + 'x' * min(3500, int(rng.lognormvariate(3.5, 1.2)))
+        return values
+    values.update({'username': 'old%d' % i, 'uid': i, 'groups': 'users,staff', 'lang': 'en',
+                   'last_login': dt.datetime.fromtimestamp(created)})
+    return values
+
+
+def write_realistic(url, count):
+    count = int(count)
+    rng = random.Random(20261207)
+    now = time.time()
+    s = Session({}, type='ext:database', url=url)
+    s['user_name'] = 'first@example.com'
+    s.save()
+    engine = engine_for(url)
+    table = sqlalchemy.Table('beaker_cache', sqlalchemy.MetaData(), autoload_with=engine)
+    batch = []
+    with engine.begin() as c:
+        for i in range(1, count):
+            created = now - 30 * 86400 * (1 - i / count)
+            life = rng.random()
+            span = 0 if life < 0.45 else rng.uniform(60, 1800) if life < 0.70 else rng.uniform(3600, 43200) if life < 0.90 else rng.uniform(86400, 20 * 86400)
+            accessed = min(now, created + span)
+            values = realistic_values(rng, i, created, accessed)
+            batch.append({'namespace': uuid.UUID(int=rng.getrandbits(128)).hex,
+                          'accessed': dt.datetime.fromtimestamp(accessed),
+                          'created': dt.datetime.fromtimestamp(created),
+                          'data': pickle.dumps({'session': values}, pickle.HIGHEST_PROTOCOL)})
+            if len(batch) == 10000:
+                c.execute(table.insert(), batch)
+                batch = []
+        if batch:
+            c.execute(table.insert(), batch)
+    engine.dispose()
+
+
 def verify(url):
     engine = engine_for(url)
     table = sqlalchemy.Table('beaker_cache', sqlalchemy.MetaData(), autoload_with=engine)
@@ -138,4 +198,4 @@ def verify_files(data_dir):
 
 
 if __name__ == '__main__':
-    {'write': write, 'verify': verify, 'write-files': write_files, 'verify-files': verify_files}[sys.argv[1]](*sys.argv[2:])
+    {'write': write, 'write-realistic': write_realistic, 'verify': verify, 'write-files': write_files, 'verify-files': verify_files}[sys.argv[1]](*sys.argv[2:])

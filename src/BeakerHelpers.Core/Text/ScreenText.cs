@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace BeakerHelpers.Core.Text;
@@ -14,6 +15,9 @@ namespace BeakerHelpers.Core.Text;
 public static class ScreenText
 {
     private static readonly SearchValues<char> Unsafe = SearchValues.Create(UnsafeCharacters());
+
+    /// <summary>The same, and every surrogate: a search stops at a pair too, and looks whether it is one.</summary>
+    private static readonly SearchValues<char> UnsafeOrSurrogate = SearchValues.Create(UnsafeCharacters() + Surrogates());
 
     /// <summary>Whether <paramref name="text"/> holds a character a terminal would act on.</summary>
     public static bool NeedsEscape(ReadOnlySpan<char> text) => FirstUnsafe(text) >= 0;
@@ -69,19 +73,14 @@ public static class ScreenText
         return escaped.ToString();
     }
 
+    /// <summary>The first character to escape, or -1: one vectorized search over the text (it runs for every value a listing shows).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int FirstUnsafe(ReadOnlySpan<char> text)
-    {
-        var control = text.IndexOfAny(Unsafe);
-        var lone = FirstLoneSurrogate(control < 0 ? text : text[..control]);
-        return lone >= 0 ? lone : control;
-    }
-
-    private static int FirstLoneSurrogate(ReadOnlySpan<char> text)
     {
         var start = 0;
         while (true)
         {
-            var at = text[start..].IndexOfAnyInRange('\ud800', '\udfff');
+            var at = text[start..].IndexOfAny(UnsafeOrSurrogate);
             if (at < 0)
             {
                 return -1;
@@ -90,12 +89,24 @@ public static class ScreenText
             at += start;
             if (char.IsHighSurrogate(text[at]) && at + 1 < text.Length && char.IsLowSurrogate(text[at + 1]))
             {
+                // A pair (an emoji, say) is a character like any other.
                 start = at + 2;
                 continue;
             }
 
             return at;
         }
+    }
+
+    private static string Surrogates()
+    {
+        var all = new StringBuilder(0x800);
+        for (var c = '\ud800'; c <= '\udfff'; c++)
+        {
+            all.Append(c);
+        }
+
+        return all.ToString();
     }
 
     private static string UnsafeCharacters()

@@ -166,7 +166,7 @@ public sealed class GetBeakerSessionCommand : PipedConfigCommandBase
                 return false;
             }
         });
-        session.TypeNames = _displayTypes.For(session);
+        _displayTypes.Give(session);
         WriteObject(session);
     }
 

@@ -40,8 +40,36 @@ public sealed class BeakerSession
     /// <summary>The plain type names, until Get-BeakerSession gives the session its key set's (shared, as those are).</summary>
     private static readonly Collection<string> PlainTypeNames = new() { TypeName, typeof(BeakerSession).FullName!, "System.Object" };
 
-    /// <summary>The type names PowerShell sees (SessionDisplayTypes): one for its key set, then the plain ones.</summary>
-    internal Collection<string> TypeNames { get; set; } = PlainTypeNames;
+    private Collection<string> _typeNames = PlainTypeNames;
+
+    /// <summary>The type names of a session that holds control characters; null once looked at, or when there are none to give.</summary>
+    private Collection<string>? _escapedTypeNames;
+
+    /// <summary>
+    /// The type names PowerShell sees (SessionDisplayTypes): one for its key set, then the plain ones; or, for a session
+    /// that holds control characters, the escaped list view's. Which is decided when PowerShell first asks (to format
+    /// the session, or to look up a property), so that a session that is only counted or passed on never pays for it.
+    /// </summary>
+    internal Collection<string> TypeNames
+    {
+        get
+        {
+            if (_escapedTypeNames != null)
+            {
+                _typeNames = SessionDisplayTypes.HoldsControlCharacters(this) ? _escapedTypeNames : _typeNames;
+                _escapedTypeNames = null;
+            }
+
+            return _typeNames;
+        }
+    }
+
+    /// <summary>Gives the session its key set's type names, and those it has instead if it holds control characters.</summary>
+    internal void SetTypeNames(Collection<string> keySet, Collection<string> escaped)
+    {
+        _typeNames = keySet;
+        _escapedTypeNames = escaped;
+    }
 
     internal DateTime Accessed { get; }
 

@@ -1,5 +1,6 @@
 using System.Collections.ObjectModel;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using BeakerHelpers.Core.Payload.Values;
 using BeakerHelpers.Core.Sessions;
 using BeakerHelpers.Core.Text;
@@ -35,17 +36,15 @@ internal sealed class SessionDisplayTypes
     /// </summary>
     private readonly Collection<string> _escaped;
 
-    public Collection<string> For(BeakerSession session)
-    {
-        var types = session.KeySet.TypeNames ??= TypesOf(session);
-        return Unsafe(session) ? _escaped : types;
-    }
+    /// <summary>Gives the session its type names: its key set's, or the escaped view's when it holds control characters (decided lazily).</summary>
+    public void Give(BeakerSession session) => session.SetTypeNames(session.KeySet.TypeNames ??= TypesOf(session), _escaped);
 
     /// <summary>
     /// Whether Format-List would send something of the session raw to the terminal: its id, a key, a string value, or a
     /// string in a list (PowerShell shows a list's items by their own text). Nested values show escaped by themselves.
     /// </summary>
-    private static bool Unsafe(BeakerSession session)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static bool HoldsControlCharacters(BeakerSession session)
     {
         if (ScreenText.NeedsEscape(session.Id))
         {
