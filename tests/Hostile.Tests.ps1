@@ -187,6 +187,34 @@ Describe 'Keys under the Redis session pattern that are not sessions' {
         Invoke-Redis $script:Url "[c.type(k).decode() for k in (b'beaker_cache:list1:session', b'beaker_cache:hash1:session', b'beaker_cache:set1:session')]" | Should -Be 'list', 'hash', 'set'
     }
 
+    It 'stops a removal that waits for a server that stopped answering, at Ctrl+C' {
+        # CLIENT PAUSE WRITE holds every write (the removal's compare-and-delete scripts) for 30 s; reads go on.
+        $pausedAt = Get-Date
+        try {
+            $null = Invoke-Redis $script:Url "str(c.execute_command('CLIENT', 'PAUSE', 30000, 'WRITE'))"
+            $script = @"
+`$runspace = [runspacefactory]::CreateRunspace(`$Host); `$runspace.Open()
+`$ps = [powershell]::Create(); `$ps.Runspace = `$runspace
+`$null = `$ps.AddScript("Import-Module '$script:ModuleDir'; Remove-BeakerSession -Url '$($script:Url)' -Timeout 1h")
+`$async = `$ps.BeginInvoke()
+`$waiting = (Get-Date).AddSeconds(5)
+while (-not `$async.IsCompleted -and (Get-Date) -lt `$waiting) { Start-Sleep -Milliseconds 20 }
+if (`$async.IsCompleted) { 'ENDED BEFORE THE STOP' }
+`$ps.Stop()
+'STOPPED'
+"@
+            $output = dotnet $script:Pwsh -NoProfile -NonInteractive -Command $script 2>&1 | ForEach-Object { "$_" }
+            $stoppedAfter = (Get-Date) - $pausedAt
+        }
+        finally {
+            $null = Invoke-Redis $script:Url "str(c.execute_command('CLIENT', 'UNPAUSE'))"
+        }
+        $output | Should -Contain 'STOPPED'
+        $output | Should -Not -Contain 'ENDED BEFORE THE STOP'
+        $stoppedAfter.TotalSeconds | Should -BeLessThan 30 -Because 'the stop must not wait for the server to answer again'
+        @($output | Where-Object { $_ -match 'WARNING: Stopped: 0 session\(s\) were removed' }).Count | Should -Be 1
+    }
+
     It 'lists a key that is not UTF-8 with an escaped id, and removes it byte-exactly when piped' {
         $odd = @(Get-BeakerSession -Url $script:Url -Timeout 0 -WarningAction SilentlyContinue | Where-Object BeakerId -CEQ $script:OddId)
         $odd.Count | Should -Be 1

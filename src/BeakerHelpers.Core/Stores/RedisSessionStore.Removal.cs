@@ -36,7 +36,7 @@ public sealed partial class RedisSessionStore
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 tally.Start();
-                tally.Finish(DeleteUnchanged(chunk, tally.Removed));
+                tally.Finish(DeleteUnchanged(chunk, tally.Removed, cancellationToken));
                 progress?.Invoke(tally.Removed);
             }
         }
@@ -66,9 +66,9 @@ public sealed partial class RedisSessionStore
             }
             else
             {
-                var values = Get(keys);
+                var values = Get(keys, cancellationToken);
                 var old = keys.Zip(values).Where(kv => kv.Second is { } v && _accessedOf(v) is { } at && at < before).Select(kv => (kv.First, kv.Second!)).ToList();
-                tally.Finish(DeleteUnchanged(old, tally.Removed));
+                tally.Finish(DeleteUnchanged(old, tally.Removed, cancellationToken));
             }
 
             progress?.Invoke(tally.Removed);
@@ -93,7 +93,7 @@ public sealed partial class RedisSessionStore
     }
 
     /// <summary>Deletes each session in one pipelined round of compare-and-delete scripts: only keys still holding the value read go.</summary>
-    private long DeleteUnchanged(IReadOnlyCollection<(RedisKey Key, byte[] Value)> sessions, long removedSoFar)
+    private long DeleteUnchanged(IReadOnlyCollection<(RedisKey Key, byte[] Value)> sessions, long removedSoFar, CancellationToken cancellationToken)
     {
         if (sessions.Count == 0)
         {
@@ -103,6 +103,6 @@ public sealed partial class RedisSessionStore
         var batch = _database.CreateBatch();
         var deletes = sessions.Select(s => batch.ScriptEvaluateAsync(DeleteIfUnchanged, new[] { s.Key }, new RedisValue[] { s.Value })).ToList();
         batch.Execute();
-        return deletes.Sum(d => (long)Guard(() => Wait(d), removedSoFar));
+        return deletes.Sum(d => (long)Guard(() => Wait(d, cancellationToken, readFailure: false), removedSoFar));
     }
 }

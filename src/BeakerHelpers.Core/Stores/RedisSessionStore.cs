@@ -128,7 +128,7 @@ public sealed partial class RedisSessionStore : ISessionStore
         {
             cancellationToken.ThrowIfCancellationRequested();
             var batch = dated.GetRange(start, Math.Min(Page, dated.Count - start));
-            var (values, ttls) = GetWithTtl(batch.Select(d => d.Key).ToList());
+            var (values, ttls) = GetWithTtl(batch.Select(d => d.Key).ToList(), cancellationToken);
             for (var i = 0; i < batch.Count; i++)
             {
                 if (values[i] is { } data)
@@ -146,7 +146,7 @@ public sealed partial class RedisSessionStore : ISessionStore
         {
             cancellationToken.ThrowIfCancellationRequested();
             var keys = chunk.Select(KeyOf).ToList();
-            var (values, ttls) = GetWithTtl(keys);
+            var (values, ttls) = GetWithTtl(keys, cancellationToken);
             for (var i = 0; i < keys.Count; i++)
             {
                 if (values[i] is { } data)
@@ -192,7 +192,7 @@ public sealed partial class RedisSessionStore : ISessionStore
             var batch = _database.CreateBatch();
             var ttls = page.Select(kv => batch.KeyTimeToLiveAsync(kv.Key)).ToList();
             batch.Execute();
-            withTtl += ttls.Count(ttl => Wait(ttl) != null);
+            withTtl += ttls.Count(ttl => Wait(ttl, cancellationToken) != null);
             foreach (var (_, value) in page)
             {
                 if (_accessedOf(value) is { } accessed)
@@ -211,6 +211,9 @@ public sealed partial class RedisSessionStore : ISessionStore
 
     public void Dispose()
     {
+        // Without waiting for replies still due: after Ctrl+C nobody wants them, and a server that stopped answering would
+        // hold the command for the whole timeout.
+        _redis.Close(allowCommandsToComplete: false);
         _redis.Dispose();
         GC.SuppressFinalize(this);
     }
@@ -232,57 +235,67 @@ public sealed partial class RedisSessionStore : ISessionStore
         foreach (var server in _redis.GetServers().Where(s => s.IsConnected && !s.IsReplica))
         {
             var keys = new List<RedisKey>(Page);
-            using var scan = Guard(() => server.Keys(_databaseIndex, KeyPrefix + "*", Page).GetEnumerator(), null);
-            while (true)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var more = Guard(() => scan.MoveNext(), null);
-                if (more && IsSessionKey(scan.Current))
-                {
-                    keys.Add(scan.Current);
-                }
 
-                if (keys.Count == Page || (!more && keys.Count > 0))
+            // SCAN through the asynchronous enumerator, so that Ctrl+C ends a wait for a server that stopped answering.
+            var scan = server.KeysAsync(_databaseIndex, KeyPrefix + "*", Page).GetAsyncEnumerator(cancellationToken);
+            try
+            {
+                while (true)
                 {
-                    var values = Get(keys);
-                    var page = new List<(RedisKey, byte[])>(keys.Count);
-                    for (var i = 0; i < keys.Count; i++)
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var next = scan.MoveNextAsync();
+                    var more = next.IsCompletedSuccessfully ? next.Result : Guard(() => Wait(next.AsTask(), cancellationToken, readFailure: false), null);
+                    if (more && IsSessionKey(scan.Current))
                     {
-                        if (values[i] is { } value)
-                        {
-                            page.Add((keys[i], value));
-                        }
+                        keys.Add(scan.Current);
                     }
 
-                    yield return page;
-                    keys.Clear();
-                }
+                    if (keys.Count == Page || (!more && keys.Count > 0))
+                    {
+                        var values = Get(keys, cancellationToken);
+                        var page = new List<(RedisKey, byte[])>(keys.Count);
+                        for (var i = 0; i < keys.Count; i++)
+                        {
+                            if (values[i] is { } value)
+                            {
+                                page.Add((keys[i], value));
+                            }
+                        }
 
-                if (!more)
-                {
-                    break;
+                        yield return page;
+                        keys.Clear();
+                    }
+
+                    if (!more)
+                    {
+                        break;
+                    }
                 }
+            }
+            finally
+            {
+                scan.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(1));
             }
         }
     }
 
     /// <summary>The values of these keys in one pipelined round trip (GETs, so that keys of different cluster slots mix).</summary>
-    private List<byte[]?> Get(List<RedisKey> keys)
+    private List<byte[]?> Get(List<RedisKey> keys, CancellationToken cancellationToken)
     {
         var batch = _database.CreateBatch();
         var gets = keys.Select(k => batch.StringGetAsync(k)).ToList();
         batch.Execute();
-        return gets.Select((g, i) => ValueOf(g, keys[i])).ToList();
+        return gets.Select((g, i) => ValueOf(g, keys[i], cancellationToken)).ToList();
     }
 
     /// <summary>The values and times to live of these keys in one pipelined round trip.</summary>
-    private (List<byte[]?> Values, List<TimeSpan?> Ttls) GetWithTtl(List<RedisKey> keys)
+    private (List<byte[]?> Values, List<TimeSpan?> Ttls) GetWithTtl(List<RedisKey> keys, CancellationToken cancellationToken)
     {
         var batch = _database.CreateBatch();
         var gets = keys.Select(k => batch.StringGetAsync(k)).ToList();
         var ttls = keys.Select(k => batch.KeyTimeToLiveAsync(k)).ToList();
         batch.Execute();
-        return (gets.Select((g, i) => ValueOf(g, keys[i])).ToList(), ttls.Select(Wait).ToList());
+        return (gets.Select((g, i) => ValueOf(g, keys[i], cancellationToken)).ToList(), ttls.Select(t => Wait(t, cancellationToken)).ToList());
     }
 
     /// <summary>Keys under the session pattern that are not strings, seen by the current walk: how many, and the first.</summary>
@@ -292,11 +305,11 @@ public sealed partial class RedisSessionStore : ISessionStore
     /// A key's value; null when it is gone, or when it is not a string (a list or hash someone else put under the session
     /// pattern): such a key is not a session, is never touched, and is counted for one warning per walk.
     /// </summary>
-    private byte[]? ValueOf(Task<RedisValue> get, RedisKey key)
+    private byte[]? ValueOf(Task<RedisValue> get, RedisKey key, CancellationToken cancellationToken)
     {
         try
         {
-            return (byte[]?)get.GetAwaiter().GetResult();
+            return (byte[]?)Wait(get, cancellationToken, readFailure: false);
         }
         catch (RedisServerException ex) when (ex.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal))
         {
@@ -322,13 +335,24 @@ public sealed partial class RedisSessionStore : ISessionStore
         _strays = default;
     }
 
-    private T Wait<T>(Task<T> task)
+    /// <summary>
+    /// A reply, waited for in a way Ctrl+C ends at once (a server that stopped answering would otherwise hold the command
+    /// for the 30 s timeout); a failure is StoreReadFailed unless <paramref name="readFailure"/> is false (the caller's).
+    /// </summary>
+    private T Wait<T>(Task<T> task, CancellationToken cancellationToken, bool readFailure = true)
     {
         try
         {
+            task.Wait(cancellationToken);
             return task.GetAwaiter().GetResult();
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or RedisCommandException)
+        catch (AggregateException ex) when (ex.InnerException is { } inner)
+        {
+            // Wait wraps the reply's own failure; GetResult, which the callers' filters expect, does not.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(inner).Throw();
+            throw;
+        }
+        catch (Exception ex) when (readFailure && ex is RedisException or TimeoutException or RedisCommandException)
         {
             throw new BeakerException("StoreReadFailed", BeakerErrorKind.ConnectionError, $"{Description}: reading the session keys failed: {ex.Message.Split('\n')[0].TrimEnd('.')}.", ex);
         }
