@@ -192,18 +192,7 @@ Describe 'Keys under the Redis session pattern that are not sessions' {
         $pausedAt = Get-Date
         try {
             $null = Invoke-Redis $script:Url "str(c.execute_command('CLIENT', 'PAUSE', 30000, 'WRITE'))"
-            $script = @"
-`$runspace = [runspacefactory]::CreateRunspace(`$Host); `$runspace.Open()
-`$ps = [powershell]::Create(); `$ps.Runspace = `$runspace
-`$null = `$ps.AddScript("Import-Module '$script:ModuleDir'; Remove-BeakerSession -Url '$($script:Url)' -Timeout 1h")
-`$async = `$ps.BeginInvoke()
-`$waiting = (Get-Date).AddSeconds(5)
-while (-not `$async.IsCompleted -and (Get-Date) -lt `$waiting) { Start-Sleep -Milliseconds 20 }
-if (`$async.IsCompleted) { 'ENDED BEFORE THE STOP' }
-`$ps.Stop()
-'STOPPED'
-"@
-            $output = dotnet $script:Pwsh -NoProfile -NonInteractive -Command $script 2>&1 | ForEach-Object { "$_" }
+            $output = Invoke-StoppedCommand "Remove-BeakerSession -Url '$($script:Url)' -Timeout 1h" -Seconds 5
             $stoppedAfter = (Get-Date) - $pausedAt
         }
         finally {
@@ -301,19 +290,12 @@ Describe 'Ctrl+C while another process holds a lock (<_>)' -ForEach 'SQLite', 'P
         $holder = Start-LockHolder $script:Url 120
         try {
             # A child pwsh stops the removal as Ctrl+C does, once it waits (SQLite says so; the servers' DELETE just waits).
-            $waitFor = if ($script:Backend -eq 'SQLite') { '$ps.Streams.Warning.Count -eq 0' } else { '(Get-Date) -lt $waiting' }
-            $script = @"
-`$runspace = [runspacefactory]::CreateRunspace(`$Host); `$runspace.Open()
-`$ps = [powershell]::Create(); `$ps.Runspace = `$runspace
-`$null = `$ps.AddScript("Import-Module '$script:ModuleDir'; Remove-BeakerSession -Url '$($script:Url)' -Timeout 1d")
-`$async = `$ps.BeginInvoke()
-`$deadline = (Get-Date).AddSeconds(60); `$waiting = (Get-Date).AddSeconds(4)
-while (-not `$async.IsCompleted -and (Get-Date) -lt `$deadline -and $waitFor) { Start-Sleep -Milliseconds 20 }
-if (`$async.IsCompleted) { 'ENDED BEFORE THE STOP' }
-`$ps.Stop()
-'STOPPED'
-"@
-            $output = dotnet $script:Pwsh -NoProfile -NonInteractive -Command $script 2>&1 | ForEach-Object { "$_" }
+            $output = if ($script:Backend -eq 'SQLite') {
+                Invoke-StoppedCommand "Remove-BeakerSession -Url '$($script:Url)' -Timeout 1d" -StopWhen '$ps.Streams.Warning.Count -gt 0'
+            }
+            else {
+                Invoke-StoppedCommand "Remove-BeakerSession -Url '$($script:Url)' -Timeout 1d" -Seconds 4
+            }
             $holder.HasExited | Should -BeFalse -Because 'the removal must stop while the lock is still held, not when it is released'
         }
         finally {

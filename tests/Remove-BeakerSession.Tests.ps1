@@ -272,19 +272,8 @@ Describe 'Remove-BeakerSession on <_>' -ForEach $Backends {
         It 'stops between batches when the pipeline is stopped, leaving whole batches removed and a warning that counts them' {
             $db = New-EmptyStoreUrl $script:Backend $script:Dir
             Invoke-BeakerTraffic seed $db 50000 0 (Join-Path $script:Dir 'big.json') | Out-Null
-            # A child pwsh stops the removal as Ctrl+C does; its runspace shares the console host, which shows the warning.
-            $script = @"
-`$runspace = [runspacefactory]::CreateRunspace(`$Host); `$runspace.Open()
-`$ps = [powershell]::Create(); `$ps.Runspace = `$runspace
-`$null = `$ps.AddScript("Import-Module '$script:ModuleDir'; Remove-BeakerSession -Url '$db' -Timeout 1d -BatchSize 10")
-`$async = `$ps.BeginInvoke()
-`$deadline = (Get-Date).AddSeconds(60)
-while (`$ps.Streams.Progress.Count -eq 0 -and -not `$async.IsCompleted -and (Get-Date) -lt `$deadline) { Start-Sleep -Milliseconds 10 }
-if (`$async.IsCompleted) { 'ENDED BEFORE THE STOP' }
-`$ps.Stop()
-'STOPPED'
-"@
-            $output = dotnet $script:Pwsh -NoProfile -NonInteractive -Command $script 2>&1 | ForEach-Object { "$_" }
+            # A child pwsh stops the removal as Ctrl+C does, once it is under way; its console host shows the warning.
+            $output = Invoke-StoppedCommand "Remove-BeakerSession -Url '$db' -Timeout 1d -BatchSize 10" -StopWhen '$ps.Streams.Progress.Count -gt 0'
             $output | Should -Contain 'STOPPED'
             $output | Should -Not -Contain 'ENDED BEFORE THE STOP'
             $removed = 50000 - (Get-StoredId $db).Count

@@ -109,6 +109,26 @@ function Get-ExpectedRows {
     $Expected.rows | Where-Object { $_.db -eq $Db -and $_.table -eq $Table -and (-not $Kind -or $_.kind -eq $Kind) }
 }
 
+# Runs $Command in a runspace of a new pwsh that shares its console host (as a person's session does) and stops it as
+# Ctrl+C does once $StopWhen (a condition on $ps, the running PowerShell) holds or $Seconds have passed. Returns the
+# child's output lines: 'ENDED BEFORE THE STOP' when the command finished by itself first, then 'STOPPED', and what the
+# host showed (a stopped removal's warning reaches the host, not the warning stream).
+function Invoke-StoppedCommand {
+    param([string] $Command, [string] $StopWhen = '$false', [int] $Seconds = 60)
+    $script = @"
+`$runspace = [runspacefactory]::CreateRunspace(`$Host); `$runspace.Open()
+`$ps = [powershell]::Create(); `$ps.Runspace = `$runspace
+`$null = `$ps.AddScript("Import-Module '$script:ModuleDir'; $Command")
+`$async = `$ps.BeginInvoke()
+`$deadline = (Get-Date).AddSeconds($Seconds)
+while (-not `$async.IsCompleted -and (Get-Date) -lt `$deadline -and -not ($StopWhen)) { Start-Sleep -Milliseconds 20 }
+if (`$async.IsCompleted) { 'ENDED BEFORE THE STOP' }
+`$ps.Stop()
+'STOPPED'
+"@
+    dotnet $script:Pwsh -NoProfile -NonInteractive -Command $script 2>&1 | ForEach-Object { "$_" }
+}
+
 # Runs redis-py against a Redis store: $Code sees the client as c and prints its result as JSON.
 function Invoke-Redis([string] $Url, [string] $Code) {
     $output = & /usr/bin/python3 -c "import json, sys, redis; c = redis.StrictRedis.from_url(sys.argv[1]); print(json.dumps($Code))" $Url 2>&1

@@ -64,6 +64,20 @@ def write(url, count, empty_every='0'):
     count, empty_every = int(count), int(empty_every)
     rng = random.Random(20261201)
     now = time.time()
+
+    def rows():
+        for i in range(1, count):
+            accessed = now - 30 * 86400 * (i / count) - rng.uniform(0, 30)
+            values = session_values(rng, i, accessed)
+            if empty_every and i % empty_every == 0:
+                values = {k: v for k, v in values.items() if k in ('_accessed_time', '_creation_time', '_domain', '_path')}
+            yield rng, values['_creation_time'], accessed, values
+
+    insert(url, rows())
+
+
+def insert(url, sessions):
+    """The first session saved by Beaker itself (which creates the table), then the rest in bulk as its PickleType writes them."""
     s = Session({}, type='ext:database', url=url)
     s['user_name'] = 'first@example.com'
     s.save()
@@ -71,14 +85,10 @@ def write(url, count, empty_every='0'):
     table = sqlalchemy.Table('beaker_cache', sqlalchemy.MetaData(), autoload_with=engine)
     batch = []
     with engine.begin() as c:
-        for i in range(1, count):
-            accessed = now - 30 * 86400 * (i / count) - rng.uniform(0, 30)
-            values = session_values(rng, i, accessed)
-            if empty_every and i % empty_every == 0:
-                values = {k: v for k, v in values.items() if k in ('_accessed_time', '_creation_time', '_domain', '_path')}
+        for rng, created, accessed, values in sessions:
             batch.append({'namespace': uuid.UUID(int=rng.getrandbits(128)).hex,
                           'accessed': dt.datetime.fromtimestamp(accessed),
-                          'created': dt.datetime.fromtimestamp(values['_creation_time']),
+                          'created': dt.datetime.fromtimestamp(created),
                           'data': pickle.dumps({'session': values}, pickle.HIGHEST_PROTOCOL)})
             if len(batch) == 10000:
                 c.execute(table.insert(), batch)
@@ -120,29 +130,16 @@ def write_realistic(url, count):
     count = int(count)
     rng = random.Random(20261207)
     now = time.time()
-    s = Session({}, type='ext:database', url=url)
-    s['user_name'] = 'first@example.com'
-    s.save()
-    engine = engine_for(url)
-    table = sqlalchemy.Table('beaker_cache', sqlalchemy.MetaData(), autoload_with=engine)
-    batch = []
-    with engine.begin() as c:
+
+    def rows():
         for i in range(1, count):
             created = now - 30 * 86400 * (1 - i / count)
             life = rng.random()
             span = 0 if life < 0.45 else rng.uniform(60, 1800) if life < 0.70 else rng.uniform(3600, 43200) if life < 0.90 else rng.uniform(86400, 20 * 86400)
             accessed = min(now, created + span)
-            values = realistic_values(rng, i, created, accessed)
-            batch.append({'namespace': uuid.UUID(int=rng.getrandbits(128)).hex,
-                          'accessed': dt.datetime.fromtimestamp(accessed),
-                          'created': dt.datetime.fromtimestamp(created),
-                          'data': pickle.dumps({'session': values}, pickle.HIGHEST_PROTOCOL)})
-            if len(batch) == 10000:
-                c.execute(table.insert(), batch)
-                batch = []
-        if batch:
-            c.execute(table.insert(), batch)
-    engine.dispose()
+            yield rng, created, accessed, realistic_values(rng, i, created, accessed)
+
+    insert(url, rows())
 
 
 def verify(url):
