@@ -130,6 +130,16 @@ Describe 'Encrypted and foreign values in Redis' {
         "$($problems[0].TargetObject)" | Should -Be 'notbeaker'
     }
 
+    It 'dates encrypted sessions with keys given only on the command line, or one of them there and one in the ini' {
+        $young = @($script:EncryptedIds.young_empty) + @($script:EncryptedIds.young_full) + @($script:PlainIds.young_empty) + @($script:PlainIds.young_full)
+        $onlyCommandLine = @(Get-BeakerSession $script:Encrypted.Ini -Timeout 1h -EncryptKey 'redis-encrypt-key' -ValidateKey 'redis-validate-key' -ErrorAction SilentlyContinue)
+        @($onlyCommandLine.BeakerId | Sort-Object) | Should -Be @($young | Sort-Object)
+        $encryptOnly = Join-Path $script:Encrypted.Dir 'encrypt-only.ini'
+        (Get-Content -Raw $script:Encrypted.Ini) + "beaker.session.encrypt_key = redis-encrypt-key`n" | Set-Content $encryptOnly
+        $mixed = @(Get-BeakerSession $encryptOnly -Timeout 1h -ValidateKey 'redis-validate-key' -ErrorAction SilentlyContinue)
+        @($mixed.BeakerId | Sort-Object) | Should -Be @($young | Sort-Object)
+    }
+
     It 'without the keys, removes nothing it cannot date and says so; with them, removes the old ones' {
         $summary = Remove-BeakerSession $script:Encrypted.Ini -Timeout 1h -PassThru -WarningVariable warned 3>$null
         $summary.Removed | Should -Be ($script:PlainIds.old_empty.Count + $script:PlainIds.old_full.Count)

@@ -4,7 +4,7 @@ namespace BeakerHelpers.Core.Config;
 /// The Beaker session settings of one app (docs/storage.md#settings), read under a prefix such as 'beaker.session'.
 /// Secrets (encrypt_key, validate_key, a URL password) are kept but never shown by <see cref="ToString"/>.
 /// </summary>
-public sealed class SessionSettings
+public sealed record SessionSettings
 {
     public const string DefaultPrefix = "beaker.session";
     public const string DefaultTableName = "beaker_cache";
@@ -143,14 +143,31 @@ public sealed class SessionSettings
         };
     }
 
+    /// <summary>Where <see cref="EncryptKey"/> and <see cref="ValidateKey"/> came from, for messages: the ini or the command line.</summary>
+    public string KeySource => _keysGiven ? "-EncryptKey/-ValidateKey" : Source;
+
+    private bool _keysGiven;
+
     /// <summary>
-    /// The keys to read encrypted sessions with: <paramref name="encryptKey"/>/<paramref name="validateKey"/> when
-    /// given (they win over the ini), else the ini's; null when there is no encrypt_key. Beaker needs both keys.
+    /// These settings with keys given on the command line, which win over the ini's (each on its own), so that every
+    /// reader of the store (the listing, a Redis store's ages, the app clock's check) uses the same keys.
     /// </summary>
-    public Payload.SessionKeys? Keys(string? encryptKey = null, string? validateKey = null)
+    public SessionSettings WithKeys(string? encryptKey, string? validateKey) =>
+        encryptKey == null && validateKey == null
+            ? this
+            : this with { EncryptKey = encryptKey ?? EncryptKey, ValidateKey = validateKey ?? ValidateKey, _keysGiven = true };
+
+    /// <summary>The payload decoder for these settings: their prefix and keys.</summary>
+    public Payload.SessionPayloadDecoder Decoder() => new(Prefix, Keys());
+
+    /// <summary>
+    /// The keys to read encrypted sessions with (the command line's over the ini's, <see cref="WithKeys"/>); null when
+    /// there is no encrypt_key. Beaker needs both keys.
+    /// </summary>
+    public Payload.SessionKeys? Keys()
     {
-        var encrypt = encryptKey ?? EncryptKey;
-        var validate = validateKey ?? ValidateKey;
+        var encrypt = EncryptKey;
+        var validate = ValidateKey;
         if (encrypt == null && validate == null)
         {
             return null;

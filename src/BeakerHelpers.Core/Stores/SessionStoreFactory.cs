@@ -117,7 +117,7 @@ public static class SessionStoreFactory
                 $"{settings.Source} sets {settings.Prefix}.type = {settings.Type} but no {settings.Prefix}.url (nor urls), which Beaker needs to find Redis. Check -Prefix and the ini file.");
         }
 
-        var decoder = new SessionPayloadDecoder(settings.Prefix, settings.Keys());
+        var decoder = settings.Decoder();
         double? AccessedOf(byte[] data)
         {
             try

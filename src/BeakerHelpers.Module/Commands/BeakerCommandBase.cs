@@ -195,7 +195,7 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
     /// computed in. A removal refuses when they disagree (a cutoff in the wrong zone removes live sessions); a listing
     /// warns. Where nothing can be measured the command goes on and says so in -Verbose.
     /// </summary>
-    protected void CheckAppClock(ISessionStore store, SessionSettings settings, bool refuse, SessionKeys? keys = null)
+    protected void CheckAppClock(ISessionStore store, SessionSettings settings, bool refuse)
     {
         if (!store.TimesAreLocal)
         {
@@ -205,7 +205,7 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
         AppClockReading? reading;
         try
         {
-            reading = AppClock.Measure(store, new SessionPayloadDecoder(settings.Prefix, keys ?? settings.Keys()), AppTimeZone, CancellationToken);
+            reading = AppClock.Measure(store, settings.Decoder(), AppTimeZone, CancellationToken);
         }
         catch (BeakerException ex) when (ex.ErrorId != "AppTimeZoneMismatch")
         {

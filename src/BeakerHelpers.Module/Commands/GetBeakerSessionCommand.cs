@@ -55,24 +55,25 @@ public sealed class GetBeakerSessionCommand : PipedConfigCommandBase
             WriteVerbose(cutoff is { } c ? $"Showing sessions accessed since {limit.Describe(c, AppTimeZone)}." : $"Showing all sessions ({limit.Source}).");
         }
 
-        using var store = OpenStore(settings);
-        var storeInfo = new BeakerStoreInfo(settings, store.Description);
         var (encryptKey, validateKey) = (Reveal(EncryptKey), Reveal(ValidateKey));
         Secrets.Add(encryptKey);
         Secrets.Add(validateKey);
-        var keys = settings.Keys(encryptKey, validateKey);
+        settings = settings.WithKeys(encryptKey, validateKey);
+        var keys = settings.Keys();
+        using var store = OpenStore(settings);
+        var storeInfo = new BeakerStoreInfo(settings, store.Description);
         if (keys != null)
         {
-            WriteVerbose($"Encrypted sessions are decrypted with the keys from {(EncryptKey != null ? "-EncryptKey" : settings.Source)}" +
+            WriteVerbose($"Encrypted sessions are decrypted with the keys from {settings.KeySource}" +
                 $"{(keys.CryptoType == null ? string.Empty : $", crypto_type {keys.CryptoType}")}{(keys.NonceBits == null ? string.Empty : $", {keys.NonceBits}-bit nonces")}.");
         }
 
         if (cutoff != null)
         {
-            CheckAppClock(store, settings, refuse: false, keys);
+            CheckAppClock(store, settings, refuse: false);
         }
 
-        var reader = new SessionReader(new SessionPayloadDecoder(settings.Prefix, keys), AppTimeZone);
+        var reader = new SessionReader(settings.Decoder(), AppTimeZone);
         var properties = new SessionPropertySet(expiring: store.SessionsExpire);
         _displayTypes = null;
         var pending = new List<BeakerSession>(LookAhead);

@@ -37,7 +37,7 @@ public sealed class MeasureBeakerSessionCommand : PipedConfigCommandBase
             // One pass that decodes every row; where the figures would otherwise take a query that scans the table
             // again, the same pass counts them (exactly: a row is a session when it decodes as one, or fails to).
             content = new SessionContentTally();
-            var reader = new SessionReader(new SessionPayloadDecoder(settings.Prefix, settings.Keys()), AppTimeZone);
+            var reader = new SessionReader(settings.Decoder(), AppTimeZone);
             var tally = store.MeasuresInDatabase ? new StoreStatisticsTally(bounds) : null;
             foreach (var (row, result) in reader.ReadWithRows(store, null, CancellationToken))
             {

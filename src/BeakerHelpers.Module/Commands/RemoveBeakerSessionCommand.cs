@@ -304,7 +304,7 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
         Carry(settings, reader =>
         {
             CheckAppClock(reader, settings, refuse: true);
-            var sessions = new SessionReader(new SessionPayloadDecoder(settings.Prefix, settings.Keys()), AppTimeZone);
+            var sessions = new SessionReader(settings.Decoder(), AppTimeZone);
             return RemovalPlan.EmptySessions(reader, sessions, cutoff, olderThan, settings.Source, CancellationToken);
         });
     }
