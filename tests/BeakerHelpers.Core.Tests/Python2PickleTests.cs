@@ -40,7 +40,7 @@ public class Python2PickleTests
         Assert.Equal(true, values["admin"]);
         Assert.Equal(false, values["guest"]);
         Assert.Equal(42L, values["count"]);
-        Assert.Equal(BigInteger.Parse("100000000000000000000"), values["big"]);
+        Assert.Equal(BigInteger.Parse("100000000000000000000", System.Globalization.CultureInfo.InvariantCulture), values["big"]);
         Assert.Equal(values["name"], values["again"]);
         Assert.Null(values["none"]);
         Assert.Equal(1796094440.731839, values["_accessed_time"]);

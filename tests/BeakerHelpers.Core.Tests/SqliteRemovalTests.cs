@@ -99,10 +99,8 @@ public sealed class SqliteRemovalTests : IDisposable
         var notices = new List<string>();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         BeakerException error;
-        using (var store = Open())
+        using (var store = SqliteDialect.Open(_db, "beaker_cache", null, writable: true, lockWaits: notices.Add, lockWaitLimit: TimeSpan.FromSeconds(2)))
         {
-            ((SqliteDialect)store.Dialect).LockWaitLimit = TimeSpan.FromSeconds(2);
-            store.LockWaitNotice = notices.Add;
             error = Assert.Throws<BeakerException>(() => store.RemoveAccessedBefore(Generated, 10, CancellationToken.None));
         }
 

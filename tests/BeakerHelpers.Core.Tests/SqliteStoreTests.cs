@@ -10,7 +10,7 @@ public class SqliteStoreTests
 {
     private static List<SessionReadResult> ReadAll(string db, string table, DateTime? since = null)
     {
-        var settings = new SessionSettings { Type = "ext:database", Url = "sqlite:///" + db, TableName = table, BaseDirectory = FixtureStore.Directory };
+        var settings = new SessionSettings { Source = "test", Type = "ext:database", Url = "sqlite:///" + db, TableName = table, BaseDirectory = FixtureStore.Directory };
         using var store = SessionStoreFactory.Open(settings);
         return new SessionReader(new SessionPayloadDecoder(keys: table == "crypto_sessions" ? CryptoKeys() : null)).Read(store, since, CancellationToken.None).ToList();
     }
@@ -153,7 +153,7 @@ public class SqliteStoreTests
     [Fact]
     public void AnUnsupportedDialectIsNamed()
     {
-        var settings = new SessionSettings { Type = "ext:database", Url = "oracle://scott:tiger@db/orcl" };
+        var settings = new SessionSettings { Source = "test", Type = "ext:database", Url = "oracle://scott:tiger@db/orcl" };
         var ex = Assert.Throws<BeakerException>(() => SessionStoreFactory.Open(settings));
         Assert.Equal("DialectNotSupported", ex.ErrorId);
         Assert.Contains("'oracle'", ex.Message);
@@ -164,7 +164,7 @@ public class SqliteStoreTests
     [Fact]
     public void AnInMemoryUrlIsRefused()
     {
-        var ex = Assert.Throws<BeakerException>(() => SessionStoreFactory.Open(new SessionSettings { Type = "ext:database", Url = "sqlite://" }));
+        var ex = Assert.Throws<BeakerException>(() => SessionStoreFactory.Open(new SessionSettings { Source = "test", Type = "ext:database", Url = "sqlite://" }));
         Assert.Equal("StoreInMemory", ex.ErrorId);
     }
 
@@ -172,7 +172,7 @@ public class SqliteStoreTests
     public void QueryOptionsAreIgnoredWithANote()
     {
         var notes = new List<string>();
-        var settings = new SessionSettings { Type = "ext:database", Url = "sqlite:///sessions.db?timeout=5", BaseDirectory = FixtureStore.Directory };
+        var settings = new SessionSettings { Source = "test", Type = "ext:database", Url = "sqlite:///sessions.db?timeout=5", BaseDirectory = FixtureStore.Directory };
         using var store = SessionStoreFactory.Open(settings, notes.Add);
         Assert.Contains(notes, n => n.Contains("'timeout'"));
     }
@@ -180,7 +180,7 @@ public class SqliteStoreTests
     [Fact]
     public void AnotherBackendTypeIsNamed()
     {
-        var ex = Assert.Throws<BeakerException>(() => SessionStoreFactory.Open(new SessionSettings { Type = "ext:memcached", Url = "127.0.0.1:11211" }));
+        var ex = Assert.Throws<BeakerException>(() => SessionStoreFactory.Open(new SessionSettings { Source = "test", Type = "ext:memcached", Url = "127.0.0.1:11211" }));
         Assert.Equal("StoreTypeNotSupported", ex.ErrorId);
         Assert.Contains("ext:memcached", ex.Message);
     }

@@ -27,7 +27,7 @@ public sealed class SqliteWalTests : IDisposable
 
     private int ListAll()
     {
-        var settings = new SessionSettings { Type = "ext:database", Url = "sqlite:///" + _db, TableName = "beaker_cache", BaseDirectory = _dir };
+        var settings = new SessionSettings { Source = "test", Type = "ext:database", Url = "sqlite:///" + _db, TableName = "beaker_cache", BaseDirectory = _dir };
         using var store = SessionStoreFactory.Open(settings);
         return new SessionReader(new SessionPayloadDecoder()).Read(store, null, CancellationToken.None).Count();
     }

@@ -53,6 +53,8 @@ internal static class ConfigFileKind
         return Stat(path, status) == 0 ? BitConverter.ToInt32(status, 4) : -1;
     }
 
+#pragma warning disable CA2101 // The path is marshaled explicitly, as UTF-8 (the shim's encoding): the rule does not see LPUTF8Str.
     [DllImport("libSystem.Native", EntryPoint = "SystemNative_Stat", SetLastError = true)]
     private static extern int Stat([MarshalAs(UnmanagedType.LPUTF8Str)] string path, [Out] byte[] status);
+#pragma warning restore CA2101
 }

@@ -12,6 +12,9 @@ namespace BeakerHelpers.Core.Config;
 /// </summary>
 public sealed class IniFile
 {
+    /// <summary>What ends a key: ConfigParser's delimiters.</summary>
+    private static readonly System.Buffers.SearchValues<char> Delimiters = System.Buffers.SearchValues.Create("=:");
+
     public const string DefaultSection = "DEFAULT";
     private const int MaxInterpolationDepth = 10;
 
@@ -90,8 +93,6 @@ public sealed class IniFile
     }
 
     public bool HasSection(string name) => _sections.ContainsKey(name);
-
-    public IEnumerable<string> DefaultKeys => _defaults.Keys;
 
     public bool IsDefaultKey(string key) => _defaults.ContainsKey(key);
 
@@ -335,13 +336,13 @@ public sealed class IniFile
             if (target == null || section == null)
             {
                 // Only the key is quoted: the line may hold a password.
-                var before = stripped.IndexOfAny(new[] { '=', ':' });
+                var before = stripped.AsSpan().IndexOfAny(Delimiters);
                 var what = before > 0 ? $"the setting '{Quote(stripped[..before].TrimEnd())}'" : "a line";
                 throw new BeakerException("ConfigSyntax", BeakerErrorKind.InvalidData,
                     $"In '{Path}', line {number}: {what} stands before any [section] header.");
             }
 
-            var delimiter = stripped.IndexOfAny(new[] { '=', ':' });
+            var delimiter = stripped.AsSpan().IndexOfAny(Delimiters);
             if (delimiter <= 0)
             {
                 throw new BeakerException("ConfigSyntax", BeakerErrorKind.InvalidData,

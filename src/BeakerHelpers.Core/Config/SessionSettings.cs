@@ -12,7 +12,7 @@ public sealed record SessionSettings
     public string Prefix { get; init; } = DefaultPrefix;
 
     /// <summary>Where the settings came from, for messages: 'prod.ini [app:main]'.</summary>
-    public string Source { get; init; } = "parameters";
+    public required string Source { get; init; }
 
     public string? Type { get; init; }
 

@@ -82,7 +82,7 @@ public sealed class SessionPayloadDecoder
             return DecodeSessionValue(value, mapper, "the 'session' entry");
         }
 
-        if (TryGetStringKey(namespaceDict, "_accessed_time", out _) || TryGetStringKey(namespaceDict, "_creation_time", out _))
+        if (TryGetStringKey(namespaceDict, Sessions.BeakerKeys.AccessedTime, out _) || TryGetStringKey(namespaceDict, Sessions.BeakerKeys.CreationTime, out _))
         {
             return new DecodedPayload(PayloadLayout.Flat, Entries(namespaceDict, mapper));
         }

@@ -57,25 +57,25 @@ public sealed class RemovalPlan : IDisposable
     /// <summary>Whether there is anything to ask about: sessions to remove, or a folder store's leftovers.</summary>
     public bool HasWork => Count > 0 || Leftovers;
 
-    /// <summary>Sessions last accessed before <paramref name="cutoff"/>, counted by <paramref name="reader"/>.</summary>
-    public static RemovalPlan ByAge(ISessionStore reader, DateTime cutoff, string olderThan, CancellationToken cancellationToken)
+    /// <summary>Sessions last accessed before <paramref name="cutoff"/>, counted by <paramref name="store"/>.</summary>
+    public static RemovalPlan ByAge(ISessionStore store, DateTime cutoff, string olderThan, CancellationToken cancellationToken)
     {
-        var count = reader.CountAccessedBefore(cutoff, cancellationToken);
-        var warnings = count == 0 && reader.Undated > 0
+        var count = store.CountAccessedBefore(cutoff, cancellationToken);
+        var warnings = count == 0 && store.Undated > 0
             ? new[]
             {
                 // With old sessions to remove, the removal itself says this.
-                $"{reader.Undated} session(s) in {reader.Description} were left alone: their age is inside their payload, which could not be read " +
+                $"{store.Undated} session(s) in {store.Description} were left alone: their age is inside their payload, which could not be read " +
                 "(encrypted without encrypt_key and validate_key, or corrupt).",
             }
             : Array.Empty<string>();
         var action = $"Remove {count} session(s) {olderThan}" +
-            (reader.CleansLeftovers ? ", with their lock files, and old unused lock files, half-written files and empty folders" : string.Empty);
-        return new RemovalPlan(reader.Description, count, action, olderThan,
+            (store.CleansLeftovers ? ", with their lock files, and old unused lock files, half-written files and empty folders" : string.Empty);
+        return new RemovalPlan(store.Description, count, action, olderThan,
             (store, options) => store.RemoveAccessedBefore(cutoff, options.BatchSize, options.CancellationToken, options.Progress, options.Adaptive))
         {
             Cutoff = cutoff,
-            Leftovers = reader.CleansLeftovers,
+            Leftovers = store.CleansLeftovers,
             Warnings = warnings,
         };
     }
@@ -86,7 +86,7 @@ public sealed class RemovalPlan : IDisposable
     /// batch re-checking the age, so a session that got content meanwhile (and with it a new access time) stays.
     /// </summary>
     /// <param name="keysSource">Where the keys came from, for the error when none of the sessions decrypts.</param>
-    public static RemovalPlan EmptySessions(ISessionStore reader, SessionReader sessions, DateTime cutoff, string olderThan, string keysSource, CancellationToken cancellationToken)
+    public static RemovalPlan EmptySessions(ISessionStore store, SessionReader sessions, DateTime cutoff, string olderThan, string keysSource, CancellationToken cancellationToken)
     {
         var spool = Path.GetTempFileName();
         try
@@ -94,7 +94,7 @@ public sealed class RemovalPlan : IDisposable
             long found = 0, decoded = 0, encrypted = 0, undecryptable = 0;
             using (var writer = new StreamWriter(spool))
             {
-                foreach (var result in sessions.Read(reader, null, cancellationToken))
+                foreach (var result in sessions.Read(store, null, cancellationToken))
                 {
                     if (result.Session is { } session)
                     {
@@ -120,18 +120,18 @@ public sealed class RemovalPlan : IDisposable
             if (decoded == 0 && undecryptable > 0)
             {
                 throw new BeakerException("EmptyUndecodable", BeakerErrorKind.InvalidArgument,
-                    $"Nothing was removed from {reader.Description}: none of its sessions could be decrypted with the keys from {keysSource} ({undecryptable} tried), " +
+                    $"Nothing was removed from {store.Description}: none of its sessions could be decrypted with the keys from {keysSource} ({undecryptable} tried), " +
                     "so no session can be known to be empty. Check encrypt_key and validate_key against the app's.");
             }
 
             var warnings = encrypted + undecryptable > 0
                 ? new[]
                 {
-                    $"{encrypted + undecryptable} encrypted session(s) in {reader.Description} could not be read " +
+                    $"{encrypted + undecryptable} encrypted session(s) in {store.Description} could not be read " +
                     (encrypted > 0 ? "without the keys (encrypt_key and validate_key in the ini file)" : "with the keys given") + "; they were left alone, whatever they hold.",
                 }
                 : Array.Empty<string>();
-            return new RemovalPlan(reader.Description, found, $"Remove {found} empty session(s) (nothing but Beaker's own keys) {olderThan}", "empty, " + olderThan,
+            return new RemovalPlan(store.Description, found, $"Remove {found} empty session(s) (nothing but Beaker's own keys) {olderThan}", "empty, " + olderThan,
                 (store, options) => store.RemoveIds(SpooledIds(spool), options.BatchSize, options.CancellationToken, options.Progress, accessedBefore: cutoff, options.Adaptive),
                 spool)
             {
@@ -147,10 +147,10 @@ public sealed class RemovalPlan : IDisposable
         }
     }
 
-    /// <summary>The sessions of <paramref name="ids"/> that <paramref name="reader"/> holds (looked up first, so the question names only those).</summary>
-    public static RemovalPlan ByIds(ISessionStore reader, IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    /// <summary>The sessions of <paramref name="ids"/> that <paramref name="store"/> holds (looked up first, so the question names only those).</summary>
+    public static RemovalPlan ByIds(ISessionStore store, IReadOnlyList<string> ids, CancellationToken cancellationToken)
     {
-        var found = reader.ReadIds(ids, cancellationToken).Select(row => row.Id).ToList();
+        var found = store.ReadIds(ids, cancellationToken).Select(row => row.Id).ToList();
         var shown = string.Join(", ", found.Take(IdsShown)) + (found.Count > IdsShown ? $", ... ({found.Count - IdsShown} more)" : string.Empty);
         var action = found.Count == ids.Count
             ? $"Remove {found.Count} session(s) given by id ({shown})"
@@ -159,7 +159,7 @@ public sealed class RemovalPlan : IDisposable
 
         // Sessions named one by one go in fixed batches: each batch is a list of ids, not a range to search.
         var held = found.Count == ids.Count ? null : new HashSet<string>(found, StringComparer.Ordinal);
-        return new RemovalPlan(reader.Description, found.Count, action, outcome,
+        return new RemovalPlan(store.Description, found.Count, action, outcome,
             (store, options) => store.RemoveIds(found, options.BatchSize, options.CancellationToken, options.Progress))
         {
             Missing = held == null ? Array.Empty<string>() : ids.Where(id => !held.Contains(id)).ToList(),
@@ -182,4 +182,4 @@ public sealed class RemovalPlan : IDisposable
 }
 
 /// <summary>How a plan's removal runs: batch size (and whether it adapts to the store's pace), cancellation, progress.</summary>
-public sealed record RemovalOptions(int BatchSize, bool Adaptive, CancellationToken CancellationToken, Action<long>? Progress);
+public sealed record RemovalOptions(int BatchSize, bool Adaptive, Action<long>? Progress, CancellationToken CancellationToken);

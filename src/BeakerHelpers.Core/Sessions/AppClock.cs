@@ -100,7 +100,7 @@ public static class AppClock
             double? seconds = null;
             foreach (var pair in payload.Values)
             {
-                if (pair.Key == "_accessed_time")
+                if (pair.Key == BeakerKeys.AccessedTime)
                 {
                     seconds = pair.Value switch { double d => d, long l => l, _ => null };
                 }

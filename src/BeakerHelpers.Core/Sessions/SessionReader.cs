@@ -6,8 +6,6 @@ namespace BeakerHelpers.Core.Sessions;
 /// <summary>Streams a store's rows and decodes each one; a bad row becomes an error result, never an exception.</summary>
 public sealed class SessionReader
 {
-    private static readonly string[] UnixTimeKeys = { "_accessed_time", "_creation_time" };
-
     private readonly SessionPayloadDecoder _decoder;
     private readonly TimeZoneInfo _appZone;
 
@@ -87,7 +85,7 @@ public sealed class SessionReader
         for (var i = 0; i < values.Count; i++)
         {
             var key = values[i].Key;
-            if (key.Length == 14 && (key == UnixTimeKeys[0] || key == UnixTimeKeys[1]))
+            if (BeakerKeys.IsUnixTime(key))
             {
                 values[i] = new KeyValuePair<string, object?>(key, FromUnixTime(values[i].Value));
             }
@@ -102,7 +100,7 @@ public sealed class SessionReader
     {
         foreach (var pair in values)
         {
-            if (pair.Key == "_creation_time" && FromUnixTime(pair.Value) is DateTime local)
+            if (pair.Key == BeakerKeys.CreationTime && FromUnixTime(pair.Value) is DateTime local)
             {
                 return TimeZoneInfo.ConvertTime(local, _appZone);
             }

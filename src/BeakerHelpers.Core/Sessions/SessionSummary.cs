@@ -18,24 +18,12 @@ public static class SessionSummary
     {
         foreach (var pair in values)
         {
-            if (!IsBookkeeping(pair.Key, pair.Value))
+            if (!BeakerKeys.IsBookkeeping(pair.Key, pair.Value))
             {
                 yield return pair;
             }
         }
     }
-
-    /// <summary>
-    /// Whether a key is Beaker's own and holds nothing worth showing: the two times (shown as columns of their own),
-    /// the id, and _domain, _path and _expires while they hold Beaker's defaults (None, '/', None).
-    /// </summary>
-    public static bool IsBookkeeping(string key, object? value) => key switch
-    {
-        "_accessed_time" or "_creation_time" or "_id" => true,
-        "_domain" or "_expires" => value is null || value is string { Length: 0 },
-        "_path" => value is "/" or null,
-        _ => false,
-    };
 
     /// <summary>The one-line text: key=value pairs separated by spaces, control characters escaped.</summary>
     public static string Of(IReadOnlyList<KeyValuePair<string, object?>> values)

@@ -89,12 +89,6 @@ public interface ISessionStore : IDisposable
     /// </summary>
     long Undated => 0;
 
-    /// <summary>
-    /// Told, while a removal waits for a lock the app holds (SQLite's one write lock), what it waits for and how long it
-    /// will; and again when it got it. Stores whose waits are short and silent (row locks) never call it.
-    /// </summary>
-    Action<string>? LockWaitNotice { get => null; set { } }
-
     /// <summary>How many rows were last accessed before <paramref name="cutoff"/>.</summary>
     long CountAccessedBefore(DateTime cutoff, CancellationToken cancellationToken);
 

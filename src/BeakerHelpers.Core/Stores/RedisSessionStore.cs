@@ -18,12 +18,16 @@ public sealed partial class RedisSessionStore : ISessionStore
     /// <summary>Keys and values handled per round trip: a SCAN page, a pipelined batch of GETs or deletes.</summary>
     public const int Page = 1000;
 
-    /// <summary>Deletes a key only while it still holds the value read: a session saved meanwhile stays.</summary>
-    /// A key turned into another type meanwhile answers GET with an error, which pcall keeps to itself: it stays too.
+    /// <summary>
+    /// Deletes a key only while it still holds the value read: a session saved meanwhile stays. A key turned into
+    /// another type meanwhile answers GET with an error, which pcall keeps to itself: it stays too.
+    /// </summary>
     private const string DeleteIfUnchanged = "if redis.pcall('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
     /// <summary>The suffixes of a session's key: ':session', or its SHA-1 when Beaker shortened a long key (docs/redis.md#keys).</summary>
+#pragma warning disable CA5350 // Beaker's own key scheme (docs/redis.md#keys): not a security use.
     private static readonly string[] Suffixes = { ":session", ":" + Convert.ToHexString(SHA1.HashData("session"u8)).ToLowerInvariant() };
+#pragma warning restore CA5350
 
     private readonly ConnectionMultiplexer _redis;
     private readonly IDatabase _database;
@@ -274,7 +278,7 @@ public sealed partial class RedisSessionStore : ISessionStore
             }
             finally
             {
-                scan.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(1));
+                scan.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(1), CancellationToken.None);
             }
         }
     }

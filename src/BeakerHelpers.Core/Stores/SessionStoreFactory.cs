@@ -124,7 +124,7 @@ public static class SessionStoreFactory
             {
                 foreach (var (key, value) in decoder.DecodeValue(data).Values)
                 {
-                    if (key == "_accessed_time")
+                    if (key == Sessions.BeakerKeys.AccessedTime)
                     {
                         return value switch { double d => d, long l => l, _ => null };
                     }
@@ -154,6 +154,6 @@ public static class SessionStoreFactory
         }
 
         var path = Path.GetFullPath(Path.Combine(settings.BaseDirectory, url.Database));
-        return SqliteDialect.Open(path, settings.TableName, settings.SchemaName, writable, lockWaits, cancellationToken);
+        return SqliteDialect.Open(path, settings.TableName, settings.SchemaName, writable, lockWaits, cancellationToken: cancellationToken);
     }
 }

@@ -21,8 +21,11 @@ internal static class Completion
 
     public static string Unquoted(string word) => word.Trim('\'', '"');
 
+    /// <summary>What makes PowerShell read a completed word as more than one token.</summary>
+    private static readonly System.Buffers.SearchValues<char> NeedsQuotes = System.Buffers.SearchValues.Create(" '\"$`(){};,&@[]");
+
     private static string Quoted(string text) =>
-        text.IndexOfAny(new[] { ' ', '\'', '"', '$', '`', '(', ')', '{', '}', ';', ',', '&', '@', '[', ']' }) >= 0
+        text.AsSpan().IndexOfAny(NeedsQuotes) >= 0
             ? "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'"
             : text;
 
@@ -64,8 +67,10 @@ internal static class Completion
 /// <summary>-TimeZone: the zone ids this machine knows, UTC and Local.</summary>
 public sealed class TimeZoneCompleter : IArgumentCompleter
 {
+    private static readonly string[] AlwaysKnown = { "UTC", "Local" };
+
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
-        Completion.Of(new[] { "UTC", "Local" }.Concat(TimeZoneInfo.GetSystemTimeZones().Select(z => z.Id).Order(StringComparer.Ordinal)), wordToComplete);
+        Completion.Of(AlwaysKnown.Concat(TimeZoneInfo.GetSystemTimeZones().Select(z => z.Id).Order(StringComparer.Ordinal)), wordToComplete);
 }
 
 /// <summary>

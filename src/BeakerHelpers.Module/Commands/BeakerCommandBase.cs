@@ -1,9 +1,6 @@
-using System.Collections.Concurrent;
-using System.Globalization;
 using System.Management.Automation;
 using BeakerHelpers.Core;
 using BeakerHelpers.Core.Config;
-using BeakerHelpers.Core.Payload;
 using BeakerHelpers.Core.Sessions;
 using BeakerHelpers.Core.Stores;
 using BeakerHelpers.Core.Text;
@@ -14,7 +11,7 @@ namespace BeakerHelpers.Module.Commands;
 /// What the BeakerHelpers cmdlets share: where the settings come from (an ini file or a URL), the
 /// timeout, cancellation on Ctrl+C, and turning core failures into error records.
 /// </summary>
-public abstract class BeakerCommandBase : PSCmdlet, IDisposable
+public abstract partial class BeakerCommandBase : PSCmdlet, IDisposable
 {
     protected const string ConfigParameterSet = "Config";
     protected const string UrlParameterSet = "Url";
@@ -97,7 +94,6 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
     /// </summary>
     protected void ForEachStore(Action<SessionSettings> body)
     {
-        _pipelineThread = Environment.CurrentManagedThreadId;
         try
         {
             ForEachStoreOnce(body);
@@ -285,170 +281,4 @@ public abstract class BeakerCommandBase : PSCmdlet, IDisposable
     {
         ThrowTerminatingError(ToErrorRecord(ex, target));
     }
-
-    /// <summary>Every secret of the settings in use; every message, verbose line and warning passes through it (docs/secrets.md).</summary>
-    protected SecretMask Secrets { get; } = new();
-
-    /// <summary>A verbose line, masked and escaped.</summary>
-    protected new void WriteVerbose(string text) => Write(() => base.WriteVerbose(Said(text)));
-
-    /// <summary>A warning, masked and escaped.</summary>
-    protected new void WriteWarning(string text) => Write(() => base.WriteWarning(Said(text)));
-
-    /// <summary>
-    /// A message as the command says it: secrets masked, and what a store or visitor put in it (an id, a key, a path)
-    /// unable to drive the terminal (docs/views.md#escaping).
-    /// </summary>
-    protected string Said(string text) => ScreenText.Escape(Secrets.Mask(text));
-
-    /// <summary>The thread that runs the command's ProcessRecord; 0 before it ran.</summary>
-    private int _pipelineThread;
-
-    /// <summary>Notes and problems a store reported on the thread that reads it ahead (SessionReader.Read), in order.</summary>
-    private readonly ConcurrentQueue<Action> _queued = new();
-
-    /// <summary>
-    /// Writes now on the pipeline thread, after what waited: PowerShell takes output only there. Elsewhere the write
-    /// waits in the queue until the pipeline thread passes <see cref="WriteQueued"/> (per session, and after each store).
-    /// </summary>
-    private void Write(Action write)
-    {
-        if (_pipelineThread == 0 || Environment.CurrentManagedThreadId == _pipelineThread)
-        {
-            WriteQueued();
-            write();
-        }
-        else
-        {
-            _queued.Enqueue(write);
-        }
-    }
-
-    /// <summary>Writes the notes and problems other threads left, on the pipeline thread.</summary>
-    protected void WriteQueued()
-    {
-        while (!_queued.IsEmpty && _queued.TryDequeue(out var write))
-        {
-            write();
-        }
-    }
-
-    /// <summary>Remembers the secrets of these settings before anything about them is said.</summary>
-    protected void LearnSecrets(SessionSettings settings)
-    {
-        Secrets.Add(settings.EncryptKey);
-        Secrets.Add(settings.ValidateKey);
-        if (settings.Url is not { } url)
-        {
-            return;
-        }
-
-        try
-        {
-            Secrets.Add(url.StartsWith("redis", StringComparison.OrdinalIgnoreCase) || url.StartsWith("unix:", StringComparison.OrdinalIgnoreCase)
-                ? RedisUrl.Parse(url, settings.UrlSource).Password
-                : SqlAlchemyUrl.Parse(url, settings.UrlSource).Password);
-        }
-        catch (BeakerException)
-        {
-            // A URL that does not parse is masked by its shape (SecretMask's patterns) when it is said.
-        }
-    }
-
-    /// <summary>
-    /// The error record of a core failure, its message masked. A message that had to be masked loses its inner
-    /// exception too, whose text (a driver's) may hold the same secret.
-    /// </summary>
-    protected ErrorRecord ToErrorRecord(BeakerException ex, object? target)
-    {
-        var masked = Secrets.Mask(ex.Message);
-        if (masked != ex.Message)
-        {
-            ex = new BeakerException(ex.ErrorId, ex.Kind, ScreenText.Escape(masked));
-        }
-        else if (ScreenText.NeedsEscape(masked))
-        {
-            ex = new BeakerException(ex.ErrorId, ex.Kind, ScreenText.Escape(masked), ex.InnerException);
-        }
-
-        var category = ex.Kind switch
-        {
-            BeakerErrorKind.InvalidArgument => ErrorCategory.InvalidArgument,
-            BeakerErrorKind.NotFound => ErrorCategory.ObjectNotFound,
-            BeakerErrorKind.InvalidData => ErrorCategory.InvalidData,
-            BeakerErrorKind.ConnectionError => ErrorCategory.ConnectionError,
-            BeakerErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
-            _ => ErrorCategory.NotImplemented,
-        };
-        var record = new ErrorRecord(ex, ex.ErrorId, category, target);
-        if (target is string text && ScreenText.NeedsEscape(text))
-        {
-            record.CategoryInfo.TargetName = ScreenText.Escape(text);
-        }
-
-        return record;
-    }
-
-    /// <summary>
-    /// The ini files one -ConfigPath or -LiteralPath value names. 'file.ini#name' selects [app:name]; a file that exists
-    /// as written keeps any '#' in its name. Paths resolve as PowerShell's do (current location, ~, drives); a
-    /// -ConfigPath with wildcards names every file it matches, and none is an error.
-    /// </summary>
-    protected IReadOnlyList<ConfigTarget> ResolveConfigTargets(string value, bool literal)
-    {
-        var whole = ResolveFileSystemPath(value, literal: true);
-        if (File.Exists(whole))
-        {
-            return new[] { new ConfigTarget(value, whole, null) };
-        }
-
-        var (path, name) = PasteDeployLoader.SplitConfigUri(value);
-        if (literal || !WildcardPattern.ContainsWildcardCharacters(path))
-        {
-            return new[] { new ConfigTarget(value, ResolveFileSystemPath(path, literal: true), name) };
-        }
-
-        var files = new List<ConfigTarget>();
-        try
-        {
-            foreach (var match in SessionState.Path.GetResolvedProviderPathFromPSPath(path, out var provider))
-            {
-                if (provider.Name != "FileSystem")
-                {
-                    throw NotFileSystem(path, provider.Name);
-                }
-
-                if (File.Exists(match))
-                {
-                    files.Add(new ConfigTarget(value, match, name));
-                }
-            }
-        }
-        catch (ItemNotFoundException)
-        {
-        }
-
-        if (files.Count == 0)
-        {
-            throw new BeakerException("ConfigFileNotFound", BeakerErrorKind.NotFound,
-                $"-ConfigPath '{value}' matches no file. Check the path and the pattern (Get-ChildItem '{path}' lists what it matches); " +
-                "a file whose name holds [ or ] is named with -LiteralPath.");
-        }
-
-        return files;
-    }
-
-    private string ResolveFileSystemPath(string path, bool literal)
-    {
-        var resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var provider, out _);
-        if (provider.Name != "FileSystem")
-        {
-            throw NotFileSystem(path, provider.Name);
-        }
-
-        return resolved;
-    }
-
-    private static BeakerException NotFileSystem(string path, string provider) =>
-        new("ConfigPathNotFile", BeakerErrorKind.InvalidArgument, $"-ConfigPath '{path}' is on the {provider} provider; it must be a file.");
 }

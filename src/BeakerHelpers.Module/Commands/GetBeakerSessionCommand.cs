@@ -38,6 +38,7 @@ public sealed class GetBeakerSessionCommand : PipedConfigCommandBase
 
     protected override void BeginProcessing()
     {
+        base.BeginProcessing();
         if (Id != null && Timeout != null)
         {
             ThrowTerminating(new BeakerException("TimeoutWithId", BeakerErrorKind.InvalidArgument,

@@ -111,6 +111,7 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
 
     protected override void BeginProcessing()
     {
+        base.BeginProcessing();
         if (MyInvocation.ExpectingInput && !MyInvocation.BoundParameters.ContainsKey(nameof(Id)))
         {
             // What comes may be ini files rather than ids: the combinations are checked as it is bound.
@@ -305,7 +306,7 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
         {
             CheckAppClock(reader, settings, refuse: true);
             var sessions = new SessionReader(settings.Decoder(), AppTimeZone);
-            return RemovalPlan.EmptySessions(reader, sessions, cutoff, olderThan, settings.Source, CancellationToken);
+            return RemovalPlan.EmptySessions(reader, sessions, cutoff, olderThan, settings.KeySource, CancellationToken);
         });
     }
 
@@ -342,8 +343,7 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
             if (Approved(removal))
             {
                 using var store = OpenStore(settings, writable: true);
-                store.LockWaitNotice = WriteWarning;
-                var options = new RemovalOptions(BatchSize, Adaptive: !MyInvocation.BoundParameters.ContainsKey(nameof(BatchSize)), CancellationToken, Progress: null);
+                var options = new RemovalOptions(BatchSize, Adaptive: !MyInvocation.BoundParameters.ContainsKey(nameof(BatchSize)), Progress: null, CancellationToken);
                 result = WithProgress(removal.Store, removal.Count, progress => removal.Execute(store, options with { Progress = progress }));
             }
             else if (removal.Count > 0)

@@ -42,7 +42,7 @@ internal sealed class SessionContentTally
 
         foreach (var (key, _) in session.Values)
         {
-            if (SessionContent.BeakerKeys.Contains(key))
+            if (BeakerKeys.All.Contains(key))
             {
                 continue;
             }

@@ -6,10 +6,10 @@ using BeakerHelpers.Core.Sessions;
 namespace BeakerHelpers.Module.Output;
 
 /// <summary>
-/// The keys one session holds, shared by the sessions after it that hold the same keys in the same order (an app
+/// The keys one session holds, shared by every session of the listing that holds the same keys in the same order (an app
 /// stores the same keys in nearly every session), so that each of those costs one comparison instead of a name lookup
 /// per key and a type-name lookup. Beaker's bookkeeping keys count with whether they hold their defaults, because
-/// that decides whether the default list view shows them (<see cref="SessionSummary.IsBookkeeping"/>).
+/// that decides whether the default list view shows them (<see cref="BeakerKeys.IsBookkeeping"/>).
 /// </summary>
 internal sealed class SessionKeySet
 {
@@ -19,6 +19,27 @@ internal sealed class SessionKeySet
 
     /// <summary>The session type names for this key set (SessionDisplayTypes), once they were worked out.</summary>
     public Collection<string>? TypeNames { get; set; }
+
+    /// <summary>
+    /// A number that sessions with the same keys share: the keys' identities in order (the decoder hands out one string
+    /// per short key text; a key it did not share only costs a miss) and whether the bookkeeping keys hold their defaults.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int Fingerprint(IReadOnlyList<KeyValuePair<string, object?>> values)
+    {
+        var hash = values.Count;
+        for (var i = 0; i < values.Count; i++)
+        {
+            var (key, value) = values[i];
+            hash = (hash * 31) + RuntimeHelpers.GetHashCode(key);
+            if (key.Length > 0 && key[0] == '_' && BeakerKeys.IsBookkeeping(key, value))
+            {
+                hash ^= 1 << (i & 31);
+            }
+        }
+
+        return hash;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Matches(IReadOnlyList<KeyValuePair<string, object?>> values)
@@ -46,7 +67,7 @@ internal sealed class SessionKeySet
                 return false;
             }
 
-            if (key.Length > 0 && key[0] == '_' && SessionSummary.IsBookkeeping(key, mine[i].Value) != SessionSummary.IsBookkeeping(key, theirs[i].Value))
+            if (key.Length > 0 && key[0] == '_' && BeakerKeys.IsBookkeeping(key, mine[i].Value) != BeakerKeys.IsBookkeeping(key, theirs[i].Value))
             {
                 return false;
             }

@@ -44,9 +44,16 @@ public sealed class SessionPropertySet
     /// <summary>The session-key properties in display order: (property name, session key).</summary>
     public IReadOnlyList<(string Name, string Key)> KeyProperties => _sorted;
 
+    /// <summary>Key sets kept to be shared: a real store mixes a few (visitors, logins with optional keys, older rows).</summary>
+    internal const int MaxKeySets = 256;
+
+    private readonly Dictionary<int, SessionKeySet> _keySets = new();
     private SessionKeySet? _lastKeySet;
 
-    /// <summary>Adds a session's keys; returns its key set, shared with the session before it when that held the same keys.</summary>
+    /// <summary>
+    /// Adds a session's keys; returns its key set, shared with every earlier session that held the same keys, whatever
+    /// came between them, so that a session costs the same whether its neighbours hold its keys or others.
+    /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal SessionKeySet Add(IReadOnlyList<KeyValuePair<string, object?>> values)
     {
@@ -55,12 +62,24 @@ public sealed class SessionPropertySet
             return _lastKeySet;
         }
 
+        var fingerprint = SessionKeySet.Fingerprint(values);
+        if (_keySets.TryGetValue(fingerprint, out var known) && known.Matches(values))
+        {
+            return _lastKeySet = known;
+        }
+
         foreach (var pair in values)
         {
             NameOf(pair.Key);
         }
 
-        return _lastKeySet = new SessionKeySet(values);
+        var keySet = new SessionKeySet(values);
+        if (_keySets.Count < MaxKeySets)
+        {
+            _keySets[fingerprint] = keySet;
+        }
+
+        return _lastKeySet = keySet;
     }
 
     /// <summary>The property name a session key is shown under; adds the key when it is new.</summary>

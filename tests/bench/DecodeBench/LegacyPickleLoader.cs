@@ -172,13 +172,13 @@ internal static class LegacyPickleLoader
                 throw new PickleException("datetime.timedelta expects (days, seconds, microseconds)");
             }
 
-            var days = Convert.ToInt64(args[0]);
+            var days = Convert.ToInt64(args[0], System.Globalization.CultureInfo.InvariantCulture);
             if (Math.Abs(days) > 10_000_000)
             {
                 throw new PickleException("the timedelta is longer than .NET can hold (10 million days)");
             }
 
-            return TimeSpan.FromDays(days) + TimeSpan.FromSeconds(Convert.ToInt64(args[1])) + TimeSpan.FromTicks(Convert.ToInt64(args[2]) * 10);
+            return TimeSpan.FromDays(days) + TimeSpan.FromSeconds(Convert.ToInt64(args[1], System.Globalization.CultureInfo.InvariantCulture)) + TimeSpan.FromTicks(Convert.ToInt64(args[2], System.Globalization.CultureInfo.InvariantCulture) * 10);
         }
     }
 

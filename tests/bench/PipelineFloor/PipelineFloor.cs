@@ -5,7 +5,7 @@ namespace BeakerHelpers.Bench;
 /// <summary>One emitted object: a class of four properties, about what a session row carries besides its keys.</summary>
 public sealed class FloorItem
 {
-    public FloorItem(int number) => (Id, Accessed, Created, Number) = (number.ToString("x32"), DateTime.Now, DateTime.Now, number);
+    public FloorItem(int number) => (Id, Accessed, Created, Number) = (number.ToString("x32", System.Globalization.CultureInfo.InvariantCulture), DateTime.Now, DateTime.Now, number);
 
     public string Id { get; }
 

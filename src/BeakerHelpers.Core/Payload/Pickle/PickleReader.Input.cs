@@ -152,7 +152,7 @@ internal sealed partial class PickleReader
         return value;
     }
 
-    private object LittleEndianInteger(ReadOnlySpan<byte> bytes)
+    private static object LittleEndianInteger(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length == 0)
         {

@@ -47,13 +47,13 @@ public sealed class PythonEnumMember
         name = memberName;
     }
 
-#pragma warning disable IDE1006, SA1300 // Python's names, as PowerShell users type them ($s.role.name).
+#pragma warning disable IDE1006, SA1300, CA1707 // Python's names, as PowerShell users type them ($s.role.name).
     /// <summary>The enum class as 'module.Name'.</summary>
     public string __class__ { get; }
 
     /// <summary>The member's name; members of a Flag combination joined by '|'.</summary>
     public string name { get; }
-#pragma warning restore IDE1006, SA1300
+#pragma warning restore IDE1006, SA1300, CA1707
 
     internal string ClassName => __class__;
 

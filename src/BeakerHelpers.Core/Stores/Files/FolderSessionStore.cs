@@ -50,9 +50,6 @@ public abstract partial class FolderSessionStore : ISessionStore
     /// <summary>The folder the session tree starts at (container_file, container_dbm, or file_dir/dbm_dir).</summary>
     public string Root { get; }
 
-    /// <summary>The folder of the lock tree, when known (lock_dir or data_dir/container_*_lock).</summary>
-    public string? LockRoot => _locks?.Root;
-
     /// <summary>The id a file of this backend belongs to, or null for a file that is not a session's.</summary>
     protected abstract string? SessionIdOf(string fileName);
 

@@ -24,16 +24,20 @@ internal sealed class LockTree
     /// <summary>lock_dir, or data_dir/container_*_lock.</summary>
     public string Root { get; }
 
+    private static readonly System.Buffers.SearchValues<char> LowercaseHex = System.Buffers.SearchValues.Create("0123456789abcdef");
+
     public string PathFor(string sessionId)
     {
+#pragma warning disable CA5350 // Beaker names a session's lock file by the SHA-1 of its id (docs/storage.md#file): not a security use.
         var hash = Convert.ToHexString(SHA1.HashData(Encoding.UTF8.GetBytes(sessionId))).ToLowerInvariant();
+#pragma warning restore CA5350
         return Path.Combine(Root, hash[..1], hash[..2], hash + Extension);
     }
 
     /// <summary>A lock file name as Beaker makes them: 40 lowercase hex digits and .lock.</summary>
     public static bool IsLockName(string name) =>
         name.Length == 40 + Extension.Length && name.EndsWith(Extension, StringComparison.Ordinal)
-        && name.AsSpan(0, 40).IndexOfAnyExcept("0123456789abcdef") < 0;
+        && name.AsSpan(0, 40).IndexOfAnyExcept(LowercaseHex) < 0;
 
     /// <summary>
     /// Takes the lock as Beaker's writer does (flock LOCK_EX, here without waiting: .NET opens with FileShare.None that

@@ -9,6 +9,9 @@ namespace BeakerHelpers.Core.Stores.Sql;
 /// </summary>
 public abstract class SqlDialect
 {
+    /// <summary>The columns of Beaker's ext:database and ext:sqla tables (docs/storage.md#tables).</summary>
+    private static readonly string[] BeakerColumns = { "namespace", "accessed", "created", "data" };
+
     private string _keyColumn = "namespace";
 
     private protected SqlDialect(DbConnection connection, string description, string qualifiedTable)
@@ -56,8 +59,8 @@ public abstract class SqlDialect
     /// <summary>Starts the transaction a listing runs in: a consistent read that changes nothing.</summary>
     internal abstract DbTransaction BeginRead();
 
-    /// <summary>Starts a removal batch's transaction; a long wait for a lock is said to <paramref name="lockWaitNotice"/>.</summary>
-    internal virtual DbTransaction BeginBatch(Action<string>? lockWaitNotice, CancellationToken cancellationToken) => Connection.BeginTransaction();
+    /// <summary>Starts a removal batch's transaction (SQLite: waiting for the write lock in steps, saying a long wait).</summary>
+    internal virtual DbTransaction BeginBatch(CancellationToken cancellationToken) => Connection.BeginTransaction();
 
     /// <summary>
     /// Runs a batch's DELETE. Ctrl+C cancels it where it waits: the server cancels the statement (PostgreSQL's cancel
@@ -176,7 +179,7 @@ public abstract class SqlDialect
                 $"{where} has no table {table}. Set <prefix>.table_name (and schema_name), or -TableName and -SchemaName, to the table Beaker writes sessions into.");
         }
 
-        var missing = new[] { "namespace", "accessed", "created", "data" }.Where(c => !columns.Contains(c)).ToList();
+        var missing = BeakerColumns.Where(c => !columns.Contains(c)).ToList();
         if (missing.Count > 0)
         {
             throw new BeakerException("TableNotBeaker", BeakerErrorKind.InvalidData,

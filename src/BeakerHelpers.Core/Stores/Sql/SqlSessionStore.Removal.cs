@@ -25,7 +25,7 @@ public sealed partial class SqlSessionStore
         var integerKey = _dialect.KeyIsInteger;
         if (adaptive && integerKey && _dialect.DeleteLocksOnlyDeletedRows)
         {
-            return RemoveByKeyWindows(cutoffValue, batchSize, cancellationToken, progress);
+            return RemoveByKeyWindows(cutoffValue, batchSize, progress, cancellationToken);
         }
 
         // The key of the last row looked at (null: none yet, for a string key). Rows added later have higher
@@ -33,7 +33,7 @@ public sealed partial class SqlSessionStore
         object? last = integerKey ? KeyBound("min") - 1 : null;
         var highest = integerKey ? KeyBound("max") : 0;
         Action<TimeSpan>? resize = adaptive ? took => batchSize = _dialect.Pacing.NextBatchSize(batchSize, took) : null;
-        return RunBatches(cancellationToken, progress, resize, () =>
+        return RunBatches(progress, resize, () =>
         {
             while (true)
             {
@@ -65,7 +65,7 @@ public sealed partial class SqlSessionStore
                 // Nothing old in this window of keys: move on without taking any lock.
                 last = (long)last + ScanWindow;
             }
-        });
+        }, cancellationToken);
     }
 
     /// <summary>The key of the <paramref name="batchSize"/>-th old row after <paramref name="after"/> (within one scan window of an integer key), or null.</summary>
@@ -94,11 +94,11 @@ public sealed partial class SqlSessionStore
     /// Deletes the old rows of one window of keys per batch, the window starting at <paramref name="width"/> keys and
     /// following the time batches take (see <see cref="BatchPacing.NextBatchSize"/>, up to <see cref="MaxKeyWindow"/> keys).
     /// </summary>
-    private RemovalResult RemoveByKeyWindows(object cutoffValue, int width, CancellationToken cancellationToken, Action<long>? progress)
+    private RemovalResult RemoveByKeyWindows(object cutoffValue, int width, Action<long>? progress, CancellationToken cancellationToken)
     {
         var last = KeyBound("min") - 1;
         var highest = KeyBound("max");
-        return RunBatches(cancellationToken, progress, took => width = _dialect.Pacing.NextBatchSize(width, took, MaxKeyWindow), () =>
+        return RunBatches(progress, took => width = _dialect.Pacing.NextBatchSize(width, took, MaxKeyWindow), () =>
         {
             if (last >= highest)
             {
@@ -114,7 +114,7 @@ public sealed partial class SqlSessionStore
                 Add(delete, "@cutoff", cutoffValue);
                 return $"{_dialect.KeyColumn} > @last AND {_dialect.KeyColumn} <= @upTo AND accessed < @cutoff";
             };
-        });
+        }, cancellationToken);
     }
 
     private long KeyBound(string function) => Convert.ToInt64(
@@ -133,7 +133,7 @@ public sealed partial class SqlSessionStore
         using var next = ids.GetEnumerator();
         var cutoff = accessedBefore is { } before ? _dialect.CutoffValue(before) : null;
         Action<TimeSpan>? resize = adaptive ? took => batchSize = _dialect.Pacing.NextBatchSize(batchSize, took) : null;
-        return RunBatches(cancellationToken, progress, resize, () =>
+        return RunBatches(progress, resize, () =>
         {
             var batch = new List<string>(Math.Min(batchSize, 10_000));
             while (batch.Count < batchSize && next.MoveNext())
@@ -156,7 +156,7 @@ public sealed partial class SqlSessionStore
                 Add(delete, "@cutoff", cutoff);
                 return _dialect.NamespaceIn(delete, batch) + " AND accessed < @cutoff";
             };
-        });
+        }, cancellationToken);
     }
 
     /// <summary>
@@ -165,7 +165,7 @@ public sealed partial class SqlSessionStore
     /// failing one rolls back alone, and the error says how much the earlier batches removed. After each batch,
     /// <paramref name="afterBatch"/> hears its time, the progress its running total, and the pacing may pause.
     /// </summary>
-    private RemovalResult RunBatches(CancellationToken cancellationToken, Action<long>? progress, Action<TimeSpan>? afterBatch, Func<Func<DbCommand, string>?> next)
+    private RemovalResult RunBatches(Action<long>? progress, Action<TimeSpan>? afterBatch, Func<Func<DbCommand, string>?> next, CancellationToken cancellationToken)
     {
         var tally = new BatchTally();
         while (true)
@@ -179,7 +179,7 @@ public sealed partial class SqlSessionStore
                     break;
                 }
 
-                using var transaction = _dialect.BeginBatch(LockWaitNotice, cancellationToken);
+                using var transaction = _dialect.BeginBatch(cancellationToken);
                 underWay = true;
                 tally.Start();
                 using var delete = Command(transaction, string.Empty);
@@ -242,6 +242,4 @@ public sealed partial class SqlSessionStore
             (lasting == null ? "running the command again is safe and finishes the job." : $"running the command again will not help until {lasting}."), ex);
     }
 
-    /// <summary>Told while a batch waits long for a lock (SQLite's write lock: <see cref="ISessionStore.LockWaitNotice"/>).</summary>
-    public Action<string>? LockWaitNotice { get; set; }
 }

@@ -16,9 +16,6 @@ public sealed partial class SqlSessionStore : ISessionStore
 
     public string Description => _dialect.Description;
 
-    /// <summary>The database's side of this store (SqliteDialect, PostgresDialect, MySqlDialect).</summary>
-    public SqlDialect Dialect => _dialect;
-
     public IEnumerable<StoredSession> ReadSessions(DateTime? accessedSince, CancellationToken cancellationToken)
     {
         var cutoff = accessedSince == null ? null : _dialect.CutoffValue(accessedSince.Value);

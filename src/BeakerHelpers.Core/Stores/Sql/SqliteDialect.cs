@@ -74,7 +74,7 @@ public sealed class SqliteDialect : SqlDialect
     /// <paramref name="writable"/>, and never creating anything either way.
     /// </summary>
     public static SqlSessionStore Open(string path, string table, string? schema, bool writable = false,
-        Action<string>? lockWaits = null, CancellationToken cancellationToken = default)
+        Action<string>? lockWaits = null, TimeSpan? lockWaitLimit = null, CancellationToken cancellationToken = default)
     {
         if (Directory.Exists(path))
         {
@@ -115,8 +115,12 @@ public sealed class SqliteDialect : SqlDialect
                     connection.DefaultTimeout = 1;
                 }
 
-                var dialect = new SqliteDialect(connection, path, table, schema);
-                dialect.WaitUntilReadable(lockWaits, cancellationToken);
+                var dialect = new SqliteDialect(connection, path, table, schema)
+                {
+                    LockWaits = lockWaits,
+                    LockWaitLimit = lockWaitLimit ?? TimeSpan.FromSeconds(BusyTimeoutSeconds),
+                };
+                dialect.WaitUntilReadable(cancellationToken);
                 dialect.CheckTable();
                 return new SqlSessionStore(dialect);
             }
@@ -222,14 +226,14 @@ public sealed class SqliteDialect : SqlDialect
     internal override object CutoffValue(DateTime cutoff) => cutoff.ToString(TimestampFormat, CultureInfo.InvariantCulture);
 
     /// <summary>How long a batch waits for the write lock another connection holds before the removal gives up.</summary>
-    public TimeSpan LockWaitLimit { get; set; } = TimeSpan.FromSeconds(BusyTimeoutSeconds);
+    private TimeSpan LockWaitLimit { get; init; }
+
+    /// <summary>Told while a wait for another connection's lock lasts, and when it ends (the cmdlets' warnings).</summary>
+    private Action<string>? LockWaits { get; init; }
 
     /// <summary>Takes the write lock for a batch (BEGIN IMMEDIATE), waiting for it as <see cref="WaitingForLock{T}"/> does.</summary>
-    internal override DbTransaction BeginBatch(Action<string>? lockWaitNotice, CancellationToken cancellationToken)
-    {
-        _lockWaitNotice = lockWaitNotice;
-        return WaitingForLock(() => Sqlite.BeginTransaction(deferred: false), cancellationToken);
-    }
+    internal override DbTransaction BeginBatch(CancellationToken cancellationToken) =>
+        WaitingForLock(() => Sqlite.BeginTransaction(deferred: false), cancellationToken);
 
     /// <summary>The DELETE, which waits only when spilling changed pages needs the readers gone: a BUSY statement is retried in the same transaction.</summary>
     internal override int ExecuteBatch(DbCommand delete, CancellationToken cancellationToken)
@@ -245,8 +249,6 @@ public sealed class SqliteDialect : SqlDialect
             transaction.Commit();
             return true;
         }, cancellationToken);
-
-    private Action<string>? _lockWaitNotice;
 
     /// <summary>
     /// Runs a step of a batch that may wait for another connection's lock, in waits of a second (the removal
@@ -265,7 +267,7 @@ public sealed class SqliteDialect : SqlDialect
                 var result = step();
                 if (said)
                 {
-                    _lockWaitNotice?.Invoke($"Got the write lock on '{FilePath}' after {Stopwatch.GetElapsedTime(started).TotalSeconds:0} s; removing goes on.");
+                    LockWaits?.Invoke($"Got the write lock on '{FilePath}' after {Stopwatch.GetElapsedTime(started).TotalSeconds:0} s; removing goes on.");
                 }
 
                 return result;
@@ -275,7 +277,7 @@ public sealed class SqliteDialect : SqlDialect
                 if (!said)
                 {
                     said = true;
-                    _lockWaitNotice?.Invoke($"Waiting for the write lock on '{FilePath}': another connection holds it (the app saving, a long transaction, or another cleanup). " +
+                    LockWaits?.Invoke($"Waiting for the write lock on '{FilePath}': another connection holds it (the app saving, a long transaction, or another cleanup). " +
                         $"Giving up after {LockWaitLimit.TotalSeconds:0} s.");
                 }
             }
@@ -402,10 +404,10 @@ public sealed class SqliteDialect : SqlDialect
 
     /// <summary>
     /// Waits, in steps of a second that Ctrl+C ends, while another process holds the database so that it cannot be read
-    /// (BEGIN EXCLUSIVE in a journal-mode database, or a writer's commit): said once to <paramref name="lockWaits"/>
+    /// (BEGIN EXCLUSIVE in a journal-mode database, or a writer's commit): said once to <see cref="LockWaits"/>
     /// while it lasts, and given up after 30 s as SQLITE_BUSY, which Open turns into StoreLocked.
     /// </summary>
-    private void WaitUntilReadable(Action<string>? lockWaits, CancellationToken cancellationToken)
+    private void WaitUntilReadable(CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var said = false;
@@ -419,7 +421,7 @@ public sealed class SqliteDialect : SqlDialect
                 probe.ExecuteScalar();
                 if (said)
                 {
-                    lockWaits?.Invoke($"'{FilePath}' can be read again after {Stopwatch.GetElapsedTime(started).TotalSeconds:0} s.");
+                    LockWaits?.Invoke($"'{FilePath}' can be read again after {Stopwatch.GetElapsedTime(started).TotalSeconds:0} s.");
                 }
 
                 return;
@@ -429,7 +431,7 @@ public sealed class SqliteDialect : SqlDialect
                 if (!said)
                 {
                     said = true;
-                    lockWaits?.Invoke($"Waiting to read '{FilePath}': another process holds the database locked (an exclusive transaction, or a writer committing). " +
+                    LockWaits?.Invoke($"Waiting to read '{FilePath}': another process holds the database locked (an exclusive transaction, or a writer committing). " +
                         $"Giving up after {BusyTimeoutSeconds} s.");
                 }
             }
