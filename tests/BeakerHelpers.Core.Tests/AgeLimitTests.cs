@@ -1,5 +1,6 @@
 using BeakerHelpers.Core.Config;
 using BeakerHelpers.Core.Sessions;
+using BeakerHelpers.Core.Time;
 
 namespace BeakerHelpers.Core.Tests;
 

@@ -1,3 +1,5 @@
+using BeakerHelpers.Core.Time;
+
 namespace BeakerHelpers.Core.Config;
 
 /// <summary>

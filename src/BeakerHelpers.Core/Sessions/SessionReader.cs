@@ -1,5 +1,6 @@
 using BeakerHelpers.Core.Payload;
 using BeakerHelpers.Core.Stores;
+using BeakerHelpers.Core.Threading;
 
 namespace BeakerHelpers.Core.Sessions;
 

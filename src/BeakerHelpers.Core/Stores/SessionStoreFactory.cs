@@ -2,6 +2,7 @@ using BeakerHelpers.Core.Config;
 using BeakerHelpers.Core.Payload;
 using BeakerHelpers.Core.Stores.Files;
 using BeakerHelpers.Core.Stores.Sql;
+using BeakerHelpers.Core.Stores.Redis;
 
 namespace BeakerHelpers.Core.Stores;
 

@@ -4,6 +4,7 @@ using BeakerHelpers.Core;
 using BeakerHelpers.Core.Config;
 using BeakerHelpers.Core.Stores;
 using BeakerHelpers.Core.Text;
+using BeakerHelpers.Core.Stores.Redis;
 
 namespace BeakerHelpers.Module.Commands;
 

@@ -4,6 +4,7 @@ using BeakerHelpers.Core.Config;
 using BeakerHelpers.Core.Sessions;
 using BeakerHelpers.Core.Stores;
 using BeakerHelpers.Core.Text;
+using BeakerHelpers.Core.Time;
 
 namespace BeakerHelpers.Module.Commands;
 

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using BeakerHelpers.Core;
 using BeakerHelpers.Core.Config;
+using BeakerHelpers.Core.Time;
 
 namespace BeakerHelpers.Module.Commands;
 

@@ -1,4 +1,4 @@
-namespace BeakerHelpers.Core.Sessions;
+namespace BeakerHelpers.Core.Time;
 
 /// <summary>
 /// Turns "older than this age" into the naive wall-clock time that rows are compared with. Beaker writes

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 
-namespace BeakerHelpers.Core.Stores;
+namespace BeakerHelpers.Core.Threading;
 
 /// <summary>
 /// Runs an enumeration on a thread of its own, a bounded amount ahead of its consumer, so that producing (reading the

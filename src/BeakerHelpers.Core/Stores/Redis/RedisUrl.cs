@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace BeakerHelpers.Core.Stores;
+namespace BeakerHelpers.Core.Stores.Redis;
 
 /// <summary>
 /// A Redis URL as Beaker's ext:redis hands it to redis-py (docs/redis.md#url): redis://[[user]:password@]host[:port][/db],

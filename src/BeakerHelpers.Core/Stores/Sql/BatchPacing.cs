@@ -1,4 +1,4 @@
-namespace BeakerHelpers.Core.Stores;
+namespace BeakerHelpers.Core.Stores.Sql;
 
 /// <summary>
 /// How removal batches share a database with the app that writes to it: the time an adaptive batch aims at, and how

@@ -1,7 +1,7 @@
 using System.Globalization;
 using BeakerHelpers.Core.Config;
 
-namespace BeakerHelpers.Core.Sessions;
+namespace BeakerHelpers.Core.Time;
 
 /// <summary>
 /// The age past which a session is old, and where that came from (for messages): -Timeout, else the app's

@@ -3,7 +3,7 @@ using System.Text;
 using BeakerHelpers.Core.Text;
 using StackExchange.Redis;
 
-namespace BeakerHelpers.Core.Stores;
+namespace BeakerHelpers.Core.Stores.Redis;
 
 /// <summary>
 /// Beaker's ext:redis and ext:rediscluster stores (docs/redis.md): one string key per session,

@@ -1,7 +1,8 @@
 using BeakerHelpers.Core.Payload;
 using BeakerHelpers.Core.Stores;
+using BeakerHelpers.Core.Sessions;
 
-namespace BeakerHelpers.Core.Sessions;
+namespace BeakerHelpers.Core.Time;
 
 /// <summary>
 /// The app server's UTC offset as a store shows it: a SQL row's accessed column is the server's naive wall clock at the

@@ -1,7 +1,7 @@
 using BeakerHelpers.Core.Removal;
 using StackExchange.Redis;
 
-namespace BeakerHelpers.Core.Stores;
+namespace BeakerHelpers.Core.Stores.Redis;
 
 /// <summary>Removal from Redis: pages of keys, each old session deleted only while it holds the value read (docs/redis.md).</summary>
 public sealed partial class RedisSessionStore

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace BeakerHelpers.Core.Config;
+namespace BeakerHelpers.Core.Time;
 
 /// <summary>
 /// Session ages as an operator types them: the original 'paster beakersessions -t' forms ('3s', '14m', '36h', '2d',

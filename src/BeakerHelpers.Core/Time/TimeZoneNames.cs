@@ -1,4 +1,4 @@
-namespace BeakerHelpers.Core.Config;
+namespace BeakerHelpers.Core.Time;
 
 /// <summary>Finds the app server's time zone by the names operators write: IANA ('Europe/Vilnius'), Windows ('FLE Standard Time') or 'UTC'.</summary>
 public static class TimeZoneNames
