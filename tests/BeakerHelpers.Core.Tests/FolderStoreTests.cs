@@ -90,7 +90,7 @@ public sealed class FolderStoreTests : IClassFixture<BeakerFolderStores>, IDispo
         var saved = old[^1].Id;
         using var store = OpenFileStore();
         var touched = false;
-        var result = store.RemoveAccessedBefore(Now.AddDays(-1), 1000, CancellationToken.None, _ =>
+        var result = store.RemoveAccessedBefore(Now.AddDays(-1), new RemovalOptions(1000, CancellationToken: CancellationToken.None, Progress: _ =>
         {
             if (!touched)
             {
@@ -99,7 +99,7 @@ public sealed class FolderStoreTests : IClassFixture<BeakerFolderStores>, IDispo
                 File.Move(SessionFile(saved) + ".temp", SessionFile(saved), overwrite: true);
                 touched = true;
             }
-        });
+        }));
 
         Assert.True(touched);
         Assert.Equal(old.Count - 1, result.Removed);
@@ -118,7 +118,7 @@ public sealed class FolderStoreTests : IClassFixture<BeakerFolderStores>, IDispo
         using (new FileStream(LockPath(lockRoot, held), FileMode.Open, FileAccess.Read, FileShare.Read))
         {
             using var store = OpenFileStore();
-            var result = store.RemoveAccessedBefore(Now.AddDays(-1), 1000, CancellationToken.None);
+            var result = store.RemoveAccessedBefore(Now.AddDays(-1), new RemovalOptions(1000, CancellationToken: CancellationToken.None));
             Assert.Equal(old.Count - 1, result.Removed);
             Assert.True(File.Exists(SessionFile(held)));
             var problem = Assert.Single(_problems, p => p.ErrorId == "SessionInUse");
@@ -128,7 +128,7 @@ public sealed class FolderStoreTests : IClassFixture<BeakerFolderStores>, IDispo
 
         using (var store = OpenFileStore())
         {
-            Assert.Equal(1, store.RemoveAccessedBefore(Now.AddDays(-1), 1000, CancellationToken.None).Removed);
+            Assert.Equal(1, store.RemoveAccessedBefore(Now.AddDays(-1), new RemovalOptions(1000, CancellationToken: CancellationToken.None)).Removed);
         }
 
         Assert.False(File.Exists(SessionFile(held)));
@@ -206,11 +206,11 @@ public sealed class FolderStoreTests : IClassFixture<BeakerFolderStores>, IDispo
         using var cancel = new CancellationTokenSource();
         using var store = OpenFileStore();
         long removed = 0;
-        Assert.ThrowsAny<OperationCanceledException>(() => store.RemoveAccessedBefore(Now.AddDays(-1), 1000, cancel.Token, n =>
+        Assert.ThrowsAny<OperationCanceledException>(() => store.RemoveAccessedBefore(Now.AddDays(-1), new RemovalOptions(1000, CancellationToken: cancel.Token, Progress: n =>
         {
             removed = n;
             cancel.Cancel();
-        }));
+        })));
 
         Assert.Equal(1, removed);
         var old = Sessions("file").Where(s => s.Age > 86400).ToList();

@@ -125,12 +125,12 @@ public class ReadAheadTests
 
         public StoreStatistics Measure(StatisticsBounds bounds, CancellationToken cancellationToken) => throw new NotSupportedException();
 
-        public long CountAccessedBefore(DateTime cutoff, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public AgeCount CountAccessedBefore(DateTime cutoff, CancellationToken cancellationToken) => throw new NotSupportedException();
 
-        public RemovalResult RemoveAccessedBefore(DateTime cutoff, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, bool adaptive = false) =>
+        public RemovalResult RemoveAccessedBefore(DateTime cutoff, RemovalOptions options) =>
             throw new NotSupportedException();
 
-        public RemovalResult RemoveIds(IEnumerable<string> ids, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, DateTime? accessedBefore = null, bool adaptive = false) =>
+        public RemovalResult RemoveIds(IEnumerable<string> ids, RemovalOptions options, DateTime? accessedBefore = null) =>
             throw new NotSupportedException();
 
         public void Dispose()

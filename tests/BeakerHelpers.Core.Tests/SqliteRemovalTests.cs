@@ -45,14 +45,14 @@ public sealed class SqliteRemovalTests : IDisposable
         var cutoff = Generated.AddDays(-2);
         using (var store = Open())
         {
-            var before = store.CountAccessedBefore(cutoff, CancellationToken.None);
+            var before = store.CountAccessedBefore(cutoff, CancellationToken.None).Older;
             Assert.Equal(2, before);
             var totals = new List<long>();
-            var result = store.RemoveAccessedBefore(cutoff, batchSize, CancellationToken.None, totals.Add);
+            var result = store.RemoveAccessedBefore(cutoff, new RemovalOptions(batchSize, CancellationToken: CancellationToken.None, Progress: totals.Add));
             Assert.Equal(before, result.Removed);
             Assert.Equal((int)Math.Ceiling(before / (double)batchSize), result.Batches);
             Assert.Equal(result.Removed, totals[^1]);
-            Assert.Equal(0, store.CountAccessedBefore(cutoff, CancellationToken.None));
+            Assert.Equal(0, store.CountAccessedBefore(cutoff, CancellationToken.None).Older);
         }
 
         Assert.Equal(ExpectedAfter(2 * 86400), RemainingIds());
@@ -63,7 +63,7 @@ public sealed class SqliteRemovalTests : IDisposable
     {
         using (var store = Open())
         {
-            store.RemoveAccessedBefore(Generated.AddHours(-1), 3, CancellationToken.None);
+            store.RemoveAccessedBefore(Generated.AddHours(-1), new RemovalOptions(3, CancellationToken: CancellationToken.None));
         }
 
         using var reader = Open(writable: false);
@@ -78,8 +78,8 @@ public sealed class SqliteRemovalTests : IDisposable
         using var cancellation = new CancellationTokenSource();
         using (var store = Open())
         {
-            var stop = Assert.Throws<BeakerHelpers.Core.Removal.RemovalStoppedException>(() =>
-                store.RemoveAccessedBefore(Generated.AddHours(-1), 2, cancellation.Token, removed => cancellation.Cancel()));
+            var stop = Assert.Throws<RemovalStoppedException>(() =>
+                store.RemoveAccessedBefore(Generated.AddHours(-1), new RemovalOptions(2, CancellationToken: cancellation.Token, Progress: removed => cancellation.Cancel())));
             Assert.Equal(2, stop.Removed);
             Assert.False(stop.RolledBack);
         }
@@ -101,7 +101,7 @@ public sealed class SqliteRemovalTests : IDisposable
         BeakerException error;
         using (var store = SqliteDialect.Open(_db, "beaker_cache", null, writable: true, lockWaits: notices.Add, lockWaitLimit: TimeSpan.FromSeconds(2)))
         {
-            error = Assert.Throws<BeakerException>(() => store.RemoveAccessedBefore(Generated, 10, CancellationToken.None));
+            error = Assert.Throws<BeakerException>(() => store.RemoveAccessedBefore(Generated, new RemovalOptions(10, CancellationToken: CancellationToken.None)));
         }
 
         Assert.InRange(clock.Elapsed.TotalSeconds, 1.9, 10);
@@ -121,7 +121,7 @@ public sealed class SqliteRemovalTests : IDisposable
     public void AReadOnlyStoreCannotRemove()
     {
         using var store = Open(writable: false);
-        var error = Assert.Throws<BeakerException>(() => store.RemoveAccessedBefore(Generated, 10, CancellationToken.None));
+        var error = Assert.Throws<BeakerException>(() => store.RemoveAccessedBefore(Generated, new RemovalOptions(10, CancellationToken: CancellationToken.None)));
         Assert.Equal("RemovalFailed", error.ErrorId);
         Assert.Contains("Nothing was removed from", error.Message);
         Assert.Equal(FixtureStore.Rows("sessions.db", "beaker_cache").Count(), RemainingIds().Count);
@@ -138,7 +138,7 @@ public sealed class SqliteRemovalTests : IDisposable
         using (var store = Open())
         {
             var totals = new List<long>();
-            var result = store.RemoveIds(asked, batchSize, CancellationToken.None, totals.Add);
+            var result = store.RemoveIds(asked, new RemovalOptions(batchSize, Progress: totals.Add, CancellationToken: CancellationToken.None));
             Assert.Equal(3, result.Removed);
             Assert.Equal((int)Math.Ceiling(asked.Count / (double)batchSize), result.Batches);
             Assert.Equal(3, totals[^1]);
@@ -159,7 +159,7 @@ public sealed class SqliteRemovalTests : IDisposable
 
             // After the first batch, the app saves one of the old sessions (as a request would).
             var first = true;
-            store.RemoveAccessedBefore(cutoff, 1, CancellationToken.None, _ =>
+            store.RemoveAccessedBefore(cutoff, new RemovalOptions(1, CancellationToken: CancellationToken.None, Progress: _ =>
             {
                 if (first)
                 {
@@ -172,7 +172,7 @@ public sealed class SqliteRemovalTests : IDisposable
                     update.Parameters.AddWithValue("$id", refreshed);
                     Assert.Equal(1, update.ExecuteNonQuery());
                 }
-            });
+            }));
         }
 
         Assert.Contains(refreshed, RemainingIds());

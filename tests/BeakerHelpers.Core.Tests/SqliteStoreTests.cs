@@ -108,7 +108,7 @@ public class SqliteStoreTests
         }
 
         Assert.Equal(total, store.ReadSessions(null, CancellationToken.None).Count());
-        Assert.Equal(total, store.CountAccessedBefore(DateTime.MaxValue, CancellationToken.None));
+        Assert.Equal(total, store.CountAccessedBefore(DateTime.MaxValue, CancellationToken.None).Older);
     }
 
     [Fact]

@@ -60,19 +60,19 @@ public sealed class RemovalPlan : IDisposable
     /// <summary>Sessions last accessed before <paramref name="cutoff"/>, counted by <paramref name="store"/>.</summary>
     public static RemovalPlan ByAge(ISessionStore store, DateTime cutoff, string olderThan, CancellationToken cancellationToken)
     {
-        var count = store.CountAccessedBefore(cutoff, cancellationToken);
-        var warnings = count == 0 && store.Undated > 0
+        var (count, undated) = store.CountAccessedBefore(cutoff, cancellationToken);
+        var warnings = count == 0 && undated > 0
             ? new[]
             {
                 // With old sessions to remove, the removal itself says this.
-                $"{store.Undated} session(s) in {store.Description} were left alone: their age is inside their payload, which could not be read " +
+                $"{undated} session(s) in {store.Description} were left alone: their age is inside their payload, which could not be read " +
                 "(encrypted without encrypt_key and validate_key, or corrupt).",
             }
             : Array.Empty<string>();
         var action = $"Remove {count} session(s) {olderThan}" +
             (store.CleansLeftovers ? ", with their lock files, and old unused lock files, half-written files and empty folders" : string.Empty);
         return new RemovalPlan(store.Description, count, action, olderThan,
-            (store, options) => store.RemoveAccessedBefore(cutoff, options.BatchSize, options.CancellationToken, options.Progress, options.Adaptive))
+            (store, options) => store.RemoveAccessedBefore(cutoff, options))
         {
             Cutoff = cutoff,
             Leftovers = store.CleansLeftovers,
@@ -132,7 +132,7 @@ public sealed class RemovalPlan : IDisposable
                 }
                 : Array.Empty<string>();
             return new RemovalPlan(store.Description, found, $"Remove {found} empty session(s) (nothing but Beaker's own keys) {olderThan}", "empty, " + olderThan,
-                (store, options) => store.RemoveIds(SpooledIds(spool), options.BatchSize, options.CancellationToken, options.Progress, accessedBefore: cutoff, options.Adaptive),
+                (store, options) => store.RemoveIds(SpooledIds(spool), options, accessedBefore: cutoff),
                 spool)
             {
                 Cutoff = cutoff,
@@ -160,7 +160,7 @@ public sealed class RemovalPlan : IDisposable
         // Sessions named one by one go in fixed batches: each batch is a list of ids, not a range to search.
         var held = found.Count == ids.Count ? null : new HashSet<string>(found, StringComparer.Ordinal);
         return new RemovalPlan(store.Description, found.Count, action, outcome,
-            (store, options) => store.RemoveIds(found, options.BatchSize, options.CancellationToken, options.Progress))
+            (store, options) => store.RemoveIds(found, options))
         {
             Missing = held == null ? Array.Empty<string>() : ids.Where(id => !held.Contains(id)).ToList(),
         };
@@ -180,6 +180,3 @@ public sealed class RemovalPlan : IDisposable
     private static IEnumerable<string> SpooledIds(string spool) =>
         File.ReadLines(spool).Select(line => Encoding.UTF8.GetString(Convert.FromBase64String(line)));
 }
-
-/// <summary>How a plan's removal runs: batch size (and whether it adapts to the store's pace), cancellation, progress.</summary>
-public sealed record RemovalOptions(int BatchSize, bool Adaptive, Action<long>? Progress, CancellationToken CancellationToken);

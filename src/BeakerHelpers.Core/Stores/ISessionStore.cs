@@ -25,6 +25,12 @@ public sealed record StoredSession(string Id, DateTime Accessed, DateTime? Creat
     public TimeSpan? ExpiresIn { get; init; }
 }
 
+/// <summary>
+/// Sessions last accessed before a cutoff, and those the store could not date (Redis keeps a session's age only inside
+/// its payload: an encrypted one without the keys); a removal by age leaves the undated ones.
+/// </summary>
+public readonly record struct AgeCount(long Older, long Undated = 0);
+
 /// <summary>What one cleanup did: rows removed, in how many batches, and the longest batch.</summary>
 public sealed record RemovalResult(long Removed, int Batches, TimeSpan LongestBatch, TimeSpan Duration)
 {
@@ -83,14 +89,8 @@ public interface ISessionStore : IDisposable
     /// <summary>How many rows there are, how big and how old, without decoding any (docs/statistics.md).</summary>
     StoreStatistics Measure(StatisticsBounds bounds, CancellationToken cancellationToken);
 
-    /// <summary>
-    /// Sessions the last <see cref="CountAccessedBefore"/> could not date (Redis keeps a session's age only inside its
-    /// payload: an encrypted one without the keys); a removal by age leaves them.
-    /// </summary>
-    long Undated => 0;
-
-    /// <summary>How many rows were last accessed before <paramref name="cutoff"/>.</summary>
-    long CountAccessedBefore(DateTime cutoff, CancellationToken cancellationToken);
+    /// <summary>How many rows were last accessed before <paramref name="cutoff"/>, and how many could not be dated.</summary>
+    AgeCount CountAccessedBefore(DateTime cutoff, CancellationToken cancellationToken);
 
     /// <summary>
     /// Removes the rows last accessed before <paramref name="cutoff"/>, at most <paramref name="batchSize"/>
@@ -99,7 +99,7 @@ public interface ISessionStore : IDisposable
     /// The store must have been opened for writing. With <paramref name="adaptive"/>, <paramref name="batchSize"/> is
     /// only the first batch's size: later ones grow or shrink with the time batches take.
     /// </summary>
-    RemovalResult RemoveAccessedBefore(DateTime cutoff, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, bool adaptive = false);
+    RemovalResult RemoveAccessedBefore(DateTime cutoff, RemovalOptions options);
 
     /// <summary>
     /// Removes the sessions with these ids (the caller chose them), at most <paramref name="batchSize"/> per batch, each
@@ -107,5 +107,5 @@ public interface ISessionStore : IDisposable
     /// <paramref name="accessedBefore"/> is given: then a session accessed since (saved meanwhile) stays. With
     /// <paramref name="adaptive"/>, batches follow the time they take as an age removal's do.
     /// </summary>
-    RemovalResult RemoveIds(IEnumerable<string> ids, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, DateTime? accessedBefore = null, bool adaptive = false);
+    RemovalResult RemoveIds(IEnumerable<string> ids, RemovalOptions options, DateTime? accessedBefore = null);
 }

@@ -1,4 +1,3 @@
-using BeakerHelpers.Core.Removal;
 
 namespace BeakerHelpers.Core.Stores.Files;
 
@@ -30,8 +29,9 @@ internal enum SessionRemoval
 /// <summary>A folder store's removal: sessions under Beaker's lock, old lock files, half-written files, empty folders.</summary>
 public abstract partial class FolderSessionStore
 {
-    public RemovalResult RemoveAccessedBefore(DateTime cutoff, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, bool adaptive = false)
+    public RemovalResult RemoveAccessedBefore(DateTime cutoff, RemovalOptions options)
     {
+        var (batchSize, adaptive, progress, cancellationToken) = options;
         var run = new Run(batchSize, progress);
         return Removing(run, () => RemoveOld(run, cutoff, cancellationToken));
     }
@@ -87,8 +87,9 @@ public abstract partial class FolderSessionStore
         return run.Result();
     }
 
-    public RemovalResult RemoveIds(IEnumerable<string> ids, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, DateTime? accessedBefore = null, bool adaptive = false)
+    public RemovalResult RemoveIds(IEnumerable<string> ids, RemovalOptions options, DateTime? accessedBefore = null)
     {
+        var (batchSize, adaptive, progress, cancellationToken) = options;
         var run = new Run(batchSize, progress);
         return Removing(run, () => RemoveGiven(run, ids, accessedBefore, cancellationToken));
     }

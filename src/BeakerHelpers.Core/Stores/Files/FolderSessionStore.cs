@@ -200,7 +200,7 @@ public abstract partial class FolderSessionStore : ISessionStore
         };
     }
 
-    public long CountAccessedBefore(DateTime cutoff, CancellationToken cancellationToken)
+    public AgeCount CountAccessedBefore(DateTime cutoff, CancellationToken cancellationToken)
     {
         long count = 0;
         foreach (var leaf in _sessions.LeafFolders(cancellationToken))
@@ -208,7 +208,7 @@ public abstract partial class FolderSessionStore : ISessionStore
             count += SessionsIn(leaf).Count(s => Wall(s.ModifiedUtc) < cutoff);
         }
 
-        return count;
+        return new AgeCount(count);
     }
 
     public void Dispose()

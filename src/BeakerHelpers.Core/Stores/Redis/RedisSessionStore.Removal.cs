@@ -1,4 +1,3 @@
-using BeakerHelpers.Core.Removal;
 using StackExchange.Redis;
 
 namespace BeakerHelpers.Core.Stores.Redis;
@@ -10,8 +9,9 @@ public sealed partial class RedisSessionStore
     /// Walks the keys once; each page's sessions older than the cutoff go in one pipelined round of compare-and-delete
     /// scripts, each deleting its key only while it holds the value just read. Sessions that cannot be dated are left.
     /// </summary>
-    public RemovalResult RemoveAccessedBefore(DateTime cutoff, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, bool adaptive = false)
+    public RemovalResult RemoveAccessedBefore(DateTime cutoff, RemovalOptions options)
     {
+        var (batchSize, adaptive, progress, cancellationToken) = options;
         var before = Epoch(cutoff);
         var tally = new BatchTally();
         long undated = 0;
@@ -51,8 +51,9 @@ public sealed partial class RedisSessionStore
         return tally.Result();
     }
 
-    public RemovalResult RemoveIds(IEnumerable<string> ids, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, DateTime? accessedBefore = null, bool adaptive = false)
+    public RemovalResult RemoveIds(IEnumerable<string> ids, RemovalOptions options, DateTime? accessedBefore = null)
     {
+        var (batchSize, adaptive, progress, cancellationToken) = options;
         var tally = new BatchTally();
         var before = accessedBefore is { } cutoff ? Epoch(cutoff) : (double?)null;
         foreach (var chunk in ids.Select(KeyOf).Chunk(Math.Clamp(batchSize, 1, Page)))

@@ -162,9 +162,7 @@ public sealed partial class RedisSessionStore : ISessionStore
         }
     }
 
-    public long Undated { get; private set; }
-
-    public long CountAccessedBefore(DateTime cutoff, CancellationToken cancellationToken)
+    public AgeCount CountAccessedBefore(DateTime cutoff, CancellationToken cancellationToken)
     {
         var before = Epoch(cutoff);
         long count = 0, undated = 0;
@@ -183,8 +181,7 @@ public sealed partial class RedisSessionStore : ISessionStore
             }
         }
 
-        Undated = undated;
-        return count;
+        return new AgeCount(count, undated);
     }
 
     public StoreStatistics Measure(StatisticsBounds bounds, CancellationToken cancellationToken)

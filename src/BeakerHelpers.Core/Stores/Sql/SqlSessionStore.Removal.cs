@@ -1,5 +1,4 @@
 using System.Data.Common;
-using BeakerHelpers.Core.Removal;
 
 namespace BeakerHelpers.Core.Stores.Sql;
 
@@ -18,8 +17,9 @@ public sealed partial class SqlSessionStore
     /// run of live sessions never makes one long batch. With <paramref name="adaptive"/> the batch size follows the
     /// time batches take (see <see cref="BatchPacing.NextBatchSize"/>).
     /// </summary>
-    public RemovalResult RemoveAccessedBefore(DateTime cutoff, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, bool adaptive = false)
+    public RemovalResult RemoveAccessedBefore(DateTime cutoff, RemovalOptions options)
     {
+        var (batchSize, adaptive, progress, cancellationToken) = options;
         CheckBatchSize(batchSize);
         var cutoffValue = _dialect.CutoffValue(cutoff);
         var integerKey = _dialect.KeyIsInteger;
@@ -127,8 +127,9 @@ public sealed partial class SqlSessionStore
     /// <summary>A key window holds live rows too, which cost less than old ones: it may grow wider than a batch of rows.</summary>
     public const int MaxKeyWindow = 1_000_000;
 
-    public RemovalResult RemoveIds(IEnumerable<string> ids, int batchSize, CancellationToken cancellationToken, Action<long>? progress = null, DateTime? accessedBefore = null, bool adaptive = false)
+    public RemovalResult RemoveIds(IEnumerable<string> ids, RemovalOptions options, DateTime? accessedBefore = null)
     {
+        var (batchSize, adaptive, progress, cancellationToken) = options;
         CheckBatchSize(batchSize);
         using var next = ids.GetEnumerator();
         var cutoff = accessedBefore is { } before ? _dialect.CutoffValue(before) : null;

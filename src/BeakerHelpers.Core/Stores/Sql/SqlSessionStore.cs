@@ -75,7 +75,7 @@ public sealed partial class SqlSessionStore : ISessionStore
         }
     }
 
-    public long CountAccessedBefore(DateTime cutoff, CancellationToken cancellationToken)
+    public AgeCount CountAccessedBefore(DateTime cutoff, CancellationToken cancellationToken)
     {
         using var transaction = Guard("counting sessions", _dialect.BeginRead);
         using var command = Command(transaction, $"SELECT count(*) FROM {_dialect.QualifiedTable} WHERE accessed < @cutoff");
@@ -88,7 +88,7 @@ public sealed partial class SqlSessionStore : ISessionStore
             return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
         });
         transaction.Commit();
-        return count;
+        return new AgeCount(count);
     }
 
     public void Dispose()

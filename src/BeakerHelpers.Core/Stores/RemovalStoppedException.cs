@@ -1,4 +1,4 @@
-namespace BeakerHelpers.Core.Removal;
+namespace BeakerHelpers.Core.Stores;
 
 /// <summary>
 /// Ctrl+C ended a removal: how many sessions its committed batches removed, and whether a batch was under way and

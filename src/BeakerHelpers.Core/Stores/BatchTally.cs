@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using BeakerHelpers.Core.Stores;
 
-namespace BeakerHelpers.Core.Removal;
+namespace BeakerHelpers.Core.Stores;
 
 /// <summary>
 /// Counts a removal's sessions and batches and times the batches: the one tally of every store's removal, whose
