@@ -173,7 +173,7 @@ public class SqliteStoreTests
     {
         var notes = new List<string>();
         var settings = new SessionSettings { Source = "test", Type = "ext:database", Url = "sqlite:///sessions.db?timeout=5", BaseDirectory = FixtureStore.Directory };
-        using var store = SessionStoreFactory.Open(settings, notes.Add);
+        using var store = SessionStoreFactory.Open(settings, new StoreOptions(Notes: notes.Add));
         Assert.Contains(notes, n => n.Contains("'timeout'"));
     }
 

@@ -6,6 +6,21 @@ using BeakerHelpers.Core.Stores.Redis;
 
 namespace BeakerHelpers.Core.Stores;
 
+/// <summary>
+/// How a store is opened: read-only unless <see cref="Writable"/> (for removal). <see cref="Notes"/> receives remarks for
+/// verbose output (ignored options and such). File stores turn modification times into wall-clock times of
+/// <see cref="Zone"/> (the app server's, local by default) and report per-file trouble to <see cref="Problems"/>. A
+/// SQLite file locked by another process is waited for while <see cref="LockWaits"/> hears it, until Ctrl+C
+/// (<see cref="CancellationToken"/>) or 30 s; a removal's waits for its write lock are said there too.
+/// </summary>
+public sealed record StoreOptions(
+    Action<string>? Notes = null,
+    bool Writable = false,
+    TimeZoneInfo? Zone = null,
+    Action<StoreProblem>? Problems = null,
+    Action<string>? LockWaits = null,
+    CancellationToken CancellationToken = default);
+
 /// <summary>Chooses and opens the store that <see cref="SessionSettings"/> describe.</summary>
 public static class SessionStoreFactory
 {
@@ -15,16 +30,10 @@ public static class SessionStoreFactory
     private static readonly string[] FolderTypes = { "file", "dbm" };
     private static readonly string[] RedisTypes = { "ext:redis", "ext:rediscluster" };
 
-    /// <summary>
-    /// Opens the store, read-only unless <paramref name="writable"/> (for removal). <paramref name="notes"/>
-    /// receives remarks for verbose output (ignored options and such). File stores turn modification times into
-    /// wall-clock times of <paramref name="zone"/> (the app server's, local by default) and report per-file trouble
-    /// to <paramref name="problems"/>. A SQLite file locked by another process is waited for while
-    /// <paramref name="lockWaits"/> hears it, until Ctrl+C (<paramref name="cancellationToken"/>) or 30 s.
-    /// </summary>
-    public static ISessionStore Open(SessionSettings settings, Action<string>? notes = null, bool writable = false,
-        TimeZoneInfo? zone = null, Action<StoreProblem>? problems = null, Action<string>? lockWaits = null, CancellationToken cancellationToken = default)
+    /// <summary>Opens the store the settings describe, as <paramref name="options"/> say (read-only by default).</summary>
+    public static ISessionStore Open(SessionSettings settings, StoreOptions? options = null)
     {
+        var (notes, writable, zone, problems, lockWaits, cancellationToken) = options ?? new StoreOptions();
         var type = settings.Type;
         if (type == null && settings.DataDir != null)
         {

@@ -257,7 +257,7 @@ public abstract partial class BeakerCommandBase : PSCmdlet, IDisposable
     /// </summary>
     protected ISessionStore OpenStore(SessionSettings settings, bool writable = false, bool quiet = false)
     {
-        var store = SessionStoreFactory.Open(settings, WriteVerbose, writable, AppTimeZone, quiet ? null : WriteProblem, WriteWarning, CancellationToken);
+        var store = SessionStoreFactory.Open(settings, new StoreOptions(WriteVerbose, writable, AppTimeZone, quiet ? null : WriteProblem, WriteWarning, CancellationToken));
         WriteVerbose($"Store: {store.Description}.");
         return store;
     }
