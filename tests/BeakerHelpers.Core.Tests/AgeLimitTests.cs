@@ -41,4 +41,24 @@ public sealed class AgeLimitTests
         Assert.Equal(new DateTime(2026, 12, 3, 2, 0, 0), cutoff);
         Assert.Equal("2026-12-03 02:00:00 (Europe/Vilnius; -Timeout: 36h)", limit.Describe(cutoff!.Value, zone));
     }
+
+    [Fact]
+    public void ACutoffIsTakenOnceAndItsBucketsAtTheSameInstantInTheAppsZone()
+    {
+        var zone = TimeZoneInfo.FindSystemTimeZoneById("Europe/Vilnius");
+        var now = new DateTimeOffset(2026, 7, 1, 12, 0, 0, TimeSpan.Zero);
+        var age = new AgeCutoff(AgeLimit.Resolve(TimeSpan.FromDays(2), WithoutTimeout), zone, now);
+        Assert.Equal(new DateTime(2026, 6, 29, 15, 0, 0), age.Cutoff);
+        Assert.Equal("2026-06-29 15:00:00 (Europe/Vilnius; -Timeout: 48h)", age.Said);
+        var bounds = age.Bounds();
+        Assert.Equal(age.Cutoff, bounds.Cutoff);
+        Assert.Equal(new DateTime(2026, 7, 1, 14, 0, 0), bounds.HourAgo);
+        Assert.Equal(new DateTime(2026, 6, 1, 15, 0, 0), bounds.MonthAgo);
+
+        var none = new AgeCutoff(AgeLimit.Resolve(null, WithoutTimeout), zone, now);
+        Assert.Null(none.Cutoff);
+        Assert.Null(none.Said);
+        Assert.Null(none.Bounds().Cutoff);
+        Assert.Equal("no -Timeout and no beaker.session.timeout", none.Source);
+    }
 }

@@ -185,7 +185,7 @@ public abstract partial class BeakerCommandBase : PSCmdlet, IDisposable
     }
 
     /// <summary>The age limit in force for these settings (-Timeout, else &lt;prefix&gt;.timeout, else none).</summary>
-    protected AgeLimit ResolveAgeLimit(SessionSettings settings) => AgeLimit.Resolve(Timeout, settings);
+    protected AgeCutoff ResolveCutoff(SessionSettings settings) => AgeCutoff.Resolve(Timeout, settings, AppTimeZone);
 
     /// <summary>
     /// Compares the app server's UTC offset, measured from the store's own rows (AppClock), with the zone the cutoff is
@@ -247,9 +247,6 @@ public abstract partial class BeakerCommandBase : PSCmdlet, IDisposable
 
         WriteWarning($"{store.Description}: {found}, so the -Timeout filter may be off by {AppClockReading.Span(reading.Measured - reading.Expected)}. {fix}");
     }
-
-    /// <summary>The app server's wall-clock time below which a row is older than <paramref name="age"/>.</summary>
-    protected DateTime CutoffFor(TimeSpan age) => SessionCutoff.OlderThan(age, AppTimeZone, DateTimeOffset.UtcNow);
 
     /// <summary>
     /// Opens the store (read-only unless <paramref name="writable"/>), writing its notes as verbose output and, unless

@@ -51,9 +51,9 @@ public sealed class GetBeakerSessionCommand : PipedConfigCommandBase
         DateTime? cutoff = null;
         if (Id == null)
         {
-            var limit = ResolveAgeLimit(settings);
-            cutoff = limit.CutoffAt(AppTimeZone, DateTimeOffset.UtcNow);
-            WriteVerbose(cutoff is { } c ? $"Showing sessions accessed since {limit.Describe(c, AppTimeZone)}." : $"Showing all sessions ({limit.Source}).");
+            var age = ResolveCutoff(settings);
+            cutoff = age.Cutoff;
+            WriteVerbose(age.Said is { } said ? $"Showing sessions accessed since {said}." : $"Showing all sessions ({age.Source}).");
         }
 
         var (encryptKey, validateKey) = (Reveal(EncryptKey), Reveal(ValidateKey));

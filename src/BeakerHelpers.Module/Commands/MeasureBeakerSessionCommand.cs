@@ -22,14 +22,12 @@ public sealed class MeasureBeakerSessionCommand : PipedConfigCommandBase
 
     protected override void ProcessStore(SessionSettings settings)
     {
-        var limit = ResolveAgeLimit(settings);
-        var cutoff = limit.CutoffAt(AppTimeZone, DateTimeOffset.UtcNow);
+        var age = ResolveCutoff(settings);
         using var store = OpenStore(settings);
-        var bounds = new StatisticsBounds(cutoff, CutoffFor(TimeSpan.FromHours(1)), CutoffFor(TimeSpan.FromDays(1)),
-            CutoffFor(TimeSpan.FromDays(7)), CutoffFor(TimeSpan.FromDays(30)));
-        WriteVerbose(cutoff is { } c
-            ? $"Counting sessions accessed before {limit.Describe(c, AppTimeZone)} as old."
-            : $"No timeout ({limit.Source}): Active and Old are not counted.");
+        var bounds = age.Bounds();
+        WriteVerbose(age.Said is { } said
+            ? $"Counting sessions accessed before {said} as old."
+            : $"No timeout ({age.Source}): Active and Old are not counted.");
         StoreStatistics measured;
         SessionContentTally? content = null;
         if (Detailed)
@@ -52,7 +50,7 @@ public sealed class MeasureBeakerSessionCommand : PipedConfigCommandBase
             measured = store.Measure(bounds, CancellationToken);
         }
 
-        var output = new PSObject(new BeakerSessionStatistics(measured, limit.Age, cutoff, AppTimeZone.Id, content));
+        var output = new PSObject(new BeakerSessionStatistics(measured, age.Limit.Age, age.Cutoff, AppTimeZone.Id, content));
         output.TypeNames.Insert(0, BeakerSessionStatistics.TypeName);
         WriteObject(output);
     }

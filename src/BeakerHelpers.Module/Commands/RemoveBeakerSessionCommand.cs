@@ -278,13 +278,13 @@ public sealed class RemoveBeakerSessionCommand : BeakerCommandBase
     /// </summary>
     private (DateTime Cutoff, string OlderThan) RemovalCutoff(SessionSettings settings, string errorId, string what, string why)
     {
-        var limit = ResolveAgeLimit(settings);
-        if (limit.CutoffAt(AppTimeZone, DateTimeOffset.UtcNow) is not { } cutoff)
+        var age = ResolveCutoff(settings);
+        if (age.Cutoff is not { } cutoff)
         {
-            throw new BeakerException(errorId, BeakerErrorKind.InvalidArgument, $"{what} older than a timeout, and there is none ({limit.Source}). {why}");
+            throw new BeakerException(errorId, BeakerErrorKind.InvalidArgument, $"{what} older than a timeout, and there is none ({age.Source}). {why}");
         }
 
-        return (cutoff, $"last accessed before {limit.Describe(cutoff, AppTimeZone)}");
+        return (cutoff, $"last accessed before {age.Said}");
     }
 
     private void RemoveOld(SessionSettings settings)
