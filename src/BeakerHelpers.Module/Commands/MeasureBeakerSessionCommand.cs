@@ -28,27 +28,9 @@ public sealed class MeasureBeakerSessionCommand : PipedConfigCommandBase
         WriteVerbose(age.Said is { } said
             ? $"Counting sessions accessed before {said} as old."
             : $"No timeout ({age.Source}): Active and Old are not counted.");
-        StoreStatistics measured;
-        SessionContentTally? content = null;
-        if (Detailed)
-        {
-            // One pass that decodes every row; where the figures would otherwise take a query that scans the table
-            // again, the same pass counts them (exactly: a row is a session when it decodes as one, or fails to).
-            content = new SessionContentTally();
-            var reader = new SessionReader(settings.Decoder(), AppTimeZone);
-            var tally = store.MeasuresInDatabase ? new StoreStatisticsTally(bounds) : null;
-            foreach (var (row, result) in reader.ReadWithRows(store, null, CancellationToken))
-            {
-                tally?.Add(row.Accessed, row.Data.LongLength, isSession: !result.IsSkipped);
-                content.Add(result);
-            }
-
-            measured = tally?.Result(store.Description) ?? store.Measure(bounds, CancellationToken);
-        }
-        else
-        {
-            measured = store.Measure(bounds, CancellationToken);
-        }
+        var (measured, content) = Detailed
+            ? SessionContentTally.Measure(store, new SessionReader(settings.Decoder(), AppTimeZone), bounds, CancellationToken)
+            : (store.Measure(bounds, CancellationToken), null);
 
         var output = new PSObject(new BeakerSessionStatistics(measured, age.Limit.Age, age.Cutoff, AppTimeZone.Id, content));
         output.TypeNames.Insert(0, BeakerSessionStatistics.TypeName);

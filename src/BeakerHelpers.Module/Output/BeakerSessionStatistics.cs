@@ -1,5 +1,6 @@
 using System.Collections.Specialized;
 using BeakerHelpers.Core.Stores;
+using BeakerHelpers.Core.Sessions;
 
 namespace BeakerHelpers.Module.Output;
 

@@ -1,13 +1,13 @@
 using System.Collections.Specialized;
-using BeakerHelpers.Core.Sessions;
+using BeakerHelpers.Core.Stores;
 
-namespace BeakerHelpers.Module.Output;
+namespace BeakerHelpers.Core.Sessions;
 
 /// <summary>
 /// What Measure-BeakerSession -Detailed learns by decoding every session once: the empty ones, the unreadable ones,
 /// and how often each key occurs. Memory stays bounded: at most <see cref="MaxKeys"/> distinct keys are counted.
 /// </summary>
-internal sealed class SessionContentTally
+public sealed class SessionContentTally
 {
     /// <summary>Distinct keys counted at most; a store of random keys cannot grow the table past this.</summary>
     public const int MaxKeys = 10_000;
@@ -67,5 +67,23 @@ internal sealed class SessionContentTally
         }
 
         return common;
+    }
+
+    /// <summary>
+    /// Measure-BeakerSession -Detailed: one pass that decodes every row of <paramref name="store"/> into this tally. Where
+    /// the store's own figures would take a second scan of a table, the same pass counts them (exactly: a row is a session
+    /// when it decodes as one, or fails to); a folder or Redis store is measured as usual.
+    /// </summary>
+    public static (StoreStatistics Statistics, SessionContentTally Content) Measure(ISessionStore store, SessionReader reader, StatisticsBounds bounds, CancellationToken cancellationToken)
+    {
+        var content = new SessionContentTally();
+        var tally = store.MeasuresInDatabase ? new StoreStatisticsTally(bounds) : null;
+        foreach (var (row, result) in reader.ReadWithRows(store, null, cancellationToken))
+        {
+            tally?.Add(row.Accessed, row.Data.LongLength, isSession: !result.IsSkipped);
+            content.Add(result);
+        }
+
+        return (tally?.Result(store.Description) ?? store.Measure(bounds, cancellationToken), content);
     }
 }
