@@ -5,7 +5,8 @@
 .DESCRIPTION
     Build  assembles the module folder out/BeakerHelpers (manifest, assemblies, native SQLite, help).
     Test   builds, runs the xunit tests of the core library, then the Pester tests against the built
-           module in a child pwsh. Installs what the tests need when it is missing (as root, with apt).
+           module in a child pwsh. Installs what the tests need when it is missing (as root, with apt; without
+           root it says what to install). -Offline runs only what needs no server, no Python and no root.
     Demo   builds and lists the sessions of the SQLite demo store in tests/fixtures/stores.
     Bench  builds, starts the servers as Test does, and measures speed and memory against references
            (tests/bench/Invoke-Bench.ps1 for the SQL stores, Invoke-FileBench.ps1 for a file store against
@@ -13,6 +14,7 @@
     Package builds, then makes out/package: the PowerShell Gallery package BeakerHelpers.<version>.nupkg,
            published by Publish-PSResource into that folder as a local repository, and the release archive
            BeakerHelpers-<version>.zip of the module folder. Test runs it too (the tests install both).
+    Lint   checks the CI workflows (.github/workflows) with an offline workflow linter from npm (tests/lint).
     Fuzz   mutates the real payloads of tests/fixtures/stores (-FuzzCases, fixed -FuzzSeed) and feeds them to
            the decoder; fails on a crash, a hang (> 1 s) or an exception other than a per-session error.
            Writes the failing and the slowest cases to out/fuzz. Not part of Test.
@@ -21,7 +23,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Fuzz', 'Package')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Fuzz', 'Package', 'Lint')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -30,9 +32,19 @@ param(
     # Use the module already in out/BeakerHelpers (the tests run the demo this way).
     [switch] $NoBuild,
 
+    # Test: only what needs no server, no Python and no root (xunit, and the Pester suites tagged NoServer), for a
+    # contributor's machine and the Windows and macOS CI jobs; it names the suites it leaves out. The README's test
+    # command (without -Offline) runs everything.
+    [switch] $Offline,
+
     # Bench: the store sizes (sessions) and the runs per figure.
     [int[]] $BenchSizes = @(10000, 100000, 1000000),
     [int] $BenchRuns = 3,
+    # Bench: the servers' memory. Default: what PostgreSQL and MariaDB ship with (shared_buffers 128 MB, work_mem 4 MB;
+    # innodb_buffer_pool_size 128 MB, sort_buffer_size 2 MB), as many sites run them. Generous: MariaDB's buffer pool at
+    # 256 MB, as the tests run it.
+    [ValidateSet('Default', 'Generous')]
+    [string] $BenchServerMemory = 'Default',
 
     # Fuzz: how many mutated payloads, from which seed.
     [int] $FuzzCases = 100000,
@@ -47,6 +59,13 @@ $out = Join-Path $root 'out'
 $moduleDir = Join-Path $out 'BeakerHelpers'
 $packageDir = Join-Path $out 'package'
 $nativeRids = 'linux-x64', 'linux-arm64', 'win-x64', 'win-arm64', 'osx-x64', 'osx-arm64'
+
+# What the module folder, and so the package, must hold besides the manifest: one list, which the build checks in
+# out/BeakerHelpers and the package task in the .nupkg itself. A store whose library is missing here fails the build.
+$moduleMustHave = @('BeakerHelpers.dll', 'BeakerHelpers.types.ps1xml', 'BeakerHelpers.format.ps1xml', 'LICENSE', 'en-US/BeakerHelpers.dll-Help.xml', 'en-US/about_BeakerHelpers.help.txt',
+    'lib/BeakerHelpers.Core.dll', 'lib/Microsoft.Data.Sqlite.dll', 'lib/SQLitePCLRaw.core.dll', 'lib/Npgsql.dll', 'lib/MySqlConnector.dll',
+    'lib/StackExchange.Redis.dll', 'lib/Pipelines.Sockets.Unofficial.dll') +
+    @($nativeRids | ForEach-Object { "lib/runtimes/$_/native/" + $(if ($_ -like 'win-*') { 'e_sqlite3.dll' } elseif ($_ -like 'osx-*') { 'libe_sqlite3.dylib' } else { 'libe_sqlite3.so' }) })
 $pesterVersion = '5.7.1'
 
 function Invoke-Native {
@@ -101,13 +120,7 @@ function Invoke-Build {
             -ModuleDir $moduleDir -SourceDir (Join-Path $root 'src/BeakerHelpers.Module/Help/en-US') -Destination (Join-Path $moduleDir 'en-US/BeakerHelpers.dll-Help.xml')
     }
 
-    $expected = @(
-        'BeakerHelpers.psd1', 'BeakerHelpers.dll', 'BeakerHelpers.types.ps1xml', 'BeakerHelpers.format.ps1xml', 'en-US/BeakerHelpers.dll-Help.xml', 'en-US/about_BeakerHelpers.help.txt',
-        'lib/BeakerHelpers.Core.dll', 'lib/Microsoft.Data.Sqlite.dll', 'lib/Npgsql.dll', 'lib/MySqlConnector.dll', 'lib/SQLitePCLRaw.core.dll',
-        'lib/runtimes/linux-x64/native/libe_sqlite3.so', 'lib/runtimes/win-x64/native/e_sqlite3.dll',
-        'lib/runtimes/osx-x64/native/libe_sqlite3.dylib', 'lib/runtimes/osx-arm64/native/libe_sqlite3.dylib'
-    )
-    $missing = $expected | Where-Object { -not (Test-Path (Join-Path $moduleDir $_)) }
+    $missing = @('BeakerHelpers.psd1') + $moduleMustHave | Where-Object { -not (Test-Path (Join-Path $moduleDir $_)) }
     if ($missing) { throw "The module folder lacks: $($missing -join ', ')" }
     Write-Host "Built $moduleDir"
 }
@@ -136,8 +149,12 @@ function Install-TestPrerequisites {
     }
     if ((Test-Path $python) -and (& $check)) { return }
     $packages = @('python3', 'python3-beaker', 'python3-sqlalchemy', 'python3-psycopg2', 'python3-pymysql', 'python3-cryptography', 'python3-pycryptodome', 'python3-tz', 'python3-redis', 'postgresql', 'mariadb-server', 'redis-server') + $Extra
+    $offline = 'build.ps1 -Task Test -Offline runs what needs none of them (xunit, and the Pester suites that need no server and no Python) and names what it leaves out.'
     if (-not (Get-Command apt-get -ErrorAction Ignore)) {
-        throw "The tests need Debian's $($packages -join ', '), and apt-get is not here to install them."
+        throw "The tests need Debian's $($packages -join ', '), and apt-get is not here to install them. Install them with this system's package manager, or: $offline"
+    }
+    if ((id -u) -ne '0') {
+        throw "The tests need Debian's $($packages -join ', '), and installing them needs root. Run: sudo apt-get install -y $($packages -join ' '); then run this again. Or: $offline"
     }
     Write-Host "Installing $($packages -join ', ') with apt-get"
     $env:DEBIAN_FRONTEND = 'noninteractive'
@@ -152,12 +169,12 @@ function Install-TestPrerequisites {
 }
 
 # Runs $Action with private PostgreSQL and MariaDB servers, whose admin URLs it finds in the environment.
-function Invoke-WithServers([scriptblock] $Action) {
+function Invoke-WithServers([scriptblock] $Action, [string] $MariaDbBufferPool = '256M') {
     . (Join-Path $root 'tests/TestServers.ps1')
     $servers = @()
     try {
         $postgres = Start-TestPostgres; $servers += $postgres
-        $mariadb = Start-TestMariaDb; $servers += $mariadb
+        $mariadb = Start-TestMariaDb -BufferPool $MariaDbBufferPool; $servers += $mariadb
         $redis = Start-TestRedis; $servers += $redis
         $redisCluster = Start-TestRedisCluster; $servers += $redisCluster
         Write-Host "Servers: $(($servers | ForEach-Object { "$($_.Kind) $($_.Version) on port $($_.Port)" }) -join ', ')"
@@ -172,11 +189,6 @@ function Invoke-WithServers([scriptblock] $Action) {
         Remove-Item Env:BEAKERHELPERS_POSTGRES_URL, Env:BEAKERHELPERS_MARIADB_URL, Env:BEAKERHELPERS_REDIS_URL, Env:BEAKERHELPERS_REDIS_CLUSTER_URLS -ErrorAction Ignore
     }
 }
-
-# What the package must hold besides the manifest (checked in the .nupkg itself), and what it must not.
-$packageMustHave = @('BeakerHelpers.dll', 'BeakerHelpers.types.ps1xml', 'BeakerHelpers.format.ps1xml', 'LICENSE', 'en-US/BeakerHelpers.dll-Help.xml', 'en-US/about_BeakerHelpers.help.txt',
-    'lib/BeakerHelpers.Core.dll', 'lib/Microsoft.Data.Sqlite.dll', 'lib/Npgsql.dll', 'lib/MySqlConnector.dll', 'lib/SQLitePCLRaw.core.dll') +
-    @($nativeRids | ForEach-Object { "lib/runtimes/$_/native/" + $(if ($_ -like 'win-*') { 'e_sqlite3.dll' } elseif ($_ -like 'osx-*') { 'libe_sqlite3.dylib' } else { 'libe_sqlite3.so' }) })
 
 function Invoke-Package {
     Invoke-Build
@@ -208,30 +220,49 @@ function Invoke-Package {
     Add-Type -AssemblyName System.IO.Compression.FileSystem
     $zip = [IO.Compression.ZipFile]::OpenRead($nupkg)
     try { $entries = @($zip.Entries.FullName | ForEach-Object { [uri]::UnescapeDataString($_) }) } finally { $zip.Dispose() }
-    $missing = $packageMustHave | Where-Object { $_ -notin $entries }
+    $missing = $moduleMustHave | Where-Object { $_ -notin $entries }
     $stray = $entries | Where-Object { $_ -match '(^|/)tests/|\.pdb$' }
     if ($missing -or $stray) { throw "The package lacks: $($missing -join ', '); and holds what it must not: $($stray -join ', ')" }
     Get-ChildItem $packageDir -File | ForEach-Object { Write-Host ('Packaged {0} ({1:N0} KiB)' -f $_.FullName, ($_.Length / 1KB)) }
 }
 
 function Invoke-Test {
+    if ($Offline) {
+        Invoke-Build
+        Invoke-TestSuites -Tag NoServer
+        return
+    }
     Invoke-Package
     Install-TestPrerequisites
     Invoke-WithServers { Invoke-TestSuites }
+}
+
+# The CI workflows checked against GitHub's workflow schema by a linter from npm that needs no network once installed
+# (tests/lint/package.json pins it; npm ci installs exactly the locked versions).
+function Invoke-Lint {
+    if (-not (Get-Command npm -ErrorAction Ignore)) {
+        throw 'The workflow linter runs on Node.js: install node and npm (Debian: apt-get install -y nodejs npm), then run this again.'
+    }
+    $lint = Join-Path $root 'tests/lint'
+    Invoke-Native 'npm ci' { npm ci --prefix $lint --no-audit --no-fund --silent }
+    foreach ($workflow in Get-ChildItem (Join-Path $root '.github/workflows') -Filter *.yml) {
+        Invoke-Native "action-validator $($workflow.Name)" { & (Join-Path $lint 'node_modules/.bin/action-validator') $workflow.FullName }
+        Write-Host "$($workflow.Name): valid"
+    }
 }
 
 function Invoke-Bench {
     Invoke-Build
     Install-TestPrerequisites -Extra sqlite3
     $benchDir = New-Item -ItemType Directory -Force (Join-Path $out 'bench')
-    Invoke-WithServers {
+    Invoke-WithServers -MariaDbBufferPool $(if ($BenchServerMemory -eq 'Generous') { '256M' } else { '' }) {
         $env:BEAKERHELPERS_MODULE = $moduleDir
-        & (Join-Path $root 'tests/bench/Invoke-Bench.ps1') -ModuleDir $moduleDir -OutDir $benchDir -Sizes $BenchSizes -Runs $BenchRuns
+        & (Join-Path $root 'tests/bench/Invoke-Bench.ps1') -ModuleDir $moduleDir -OutDir $benchDir -Sizes $BenchSizes -Runs $BenchRuns -ServerMemory $BenchServerMemory
         & (Join-Path $root 'tests/bench/Invoke-FileBench.ps1') -ModuleDir $moduleDir -OutDir $benchDir -Runs $BenchRuns
     }
 }
 
-function Invoke-TestSuites {
+function Invoke-TestSuites([string] $Tag) {
     $results = New-Item -ItemType Directory -Force (Join-Path $out 'test-results')
     $trx = Join-Path $results 'xunit.trx'
     $nunit = Join-Path $results 'pester.xml'
@@ -244,7 +275,7 @@ function Invoke-TestSuites {
 
     $env:BEAKERHELPERS_MODULE = $moduleDir
     dotnet (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive -File (Join-Path $root 'tests/Invoke-PesterRun.ps1') `
-        -PesterPath (Get-Pester) -TestsPath (Join-Path $root 'tests') -ResultPath $nunit
+        -PesterPath (Get-Pester) -TestsPath (Join-Path $root 'tests') -ResultPath $nunit -Tag $Tag
     $pester = Get-NUnitCounts $nunit
 
     $passed = $xunit.Passed + $pester.Passed
@@ -303,4 +334,5 @@ switch ($Task) {
     'Bench' { Invoke-Bench }
     'Fuzz' { Invoke-Fuzz }
     'Package' { Invoke-Package }
+    'Lint' { Invoke-Lint }
 }

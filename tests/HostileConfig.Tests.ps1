@@ -18,7 +18,7 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
 }
 
-Describe 'A hostile ini file: <Name>' -ForEach $Cases {
+Describe 'A hostile ini file: <Name>' -ForEach $Cases -Tag 'NoServer' {
     It 'is <Id> in a pwsh that goes on, under 500 MB' {
         $path = Join-Path $TestDrive "hostile-$([guid]::NewGuid().ToString('n')).ini"
         [IO.File]::WriteAllText($path, $Ini)

@@ -7,7 +7,9 @@
 param(
     [Parameter(Mandatory)] [string] $PesterPath,
     [Parameter(Mandatory)] [string] $TestsPath,
-    [Parameter(Mandatory)] [string] $ResultPath
+    [Parameter(Mandatory)] [string] $ResultPath,
+    # Only the suites with this tag (NoServer: no server, no Python); the others are named as left out.
+    [string] $Tag
 )
 
 $ErrorActionPreference = 'Stop'
@@ -18,4 +20,13 @@ $config.Output.Verbosity = 'Detailed'
 $config.TestResult.Enabled = $true
 $config.TestResult.OutputFormat = 'NUnitXml'
 $config.TestResult.OutputPath = $ResultPath
+if ($Tag) {
+    $config.Filter.Tag = $Tag
+    $left = foreach ($file in Get-ChildItem $TestsPath -Filter *.Tests.ps1 | Sort-Object Name) {
+        $blocks = @(Select-String -Path $file.FullName -Pattern '^Describe ')
+        $tagged = @($blocks | Where-Object { $_.Line -like "*-Tag '$Tag'*" })
+        if ($tagged.Count -eq 0) { $file.Name } elseif ($tagged.Count -lt $blocks.Count) { "$($file.Name) (in part)" }
+    }
+    Write-Host "Left out (they need servers, or Python and Beaker): $($left -join ', ')"
+}
 Invoke-Pester -Configuration $config

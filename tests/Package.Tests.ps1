@@ -28,21 +28,35 @@ BeforeAll {
         }
     }
 
-    # Lists and cleans a fresh store real Beaker wrote with whatever 'Import-Module BeakerHelpers' finds.
+    # A Redis database of the test server the other test files do not use.
+    $script:RedisDatabase = 60
+
+    # Lists and cleans a fresh SQLite store and a fresh Redis store real Beaker wrote, with whatever 'Import-Module
+    # BeakerHelpers' finds: each store's libraries must be in the package.
     function Test-InstalledModule([string] $HomeDir, [string] $ModulePath) {
         $store = Join-Path $TestDrive ([guid]::NewGuid().ToString('n'))
         $expected = New-BeakerFixture $store
         $ini = Join-Path $store 'prod.ini'
         $listed = @(Get-BeakerSession $ini -Timeout 0 -ErrorAction SilentlyContinue).Count
+        $redis = "$(Get-ServerAdminUrl Redis)/$script:RedisDatabase"
+        $null = Invoke-Redis $redis 'c.flushdb()'
+        Invoke-BeakerTraffic seed-empty $redis (Join-Path $store 'redis-ids.json') | Out-Null
+        $redisIds = Get-Content -Raw (Join-Path $store 'redis-ids.json') | ConvertFrom-Json
         $output = Invoke-Isolated $HomeDir ("Import-Module BeakerHelpers; `$m = Get-Module BeakerHelpers; 'MODULE ' + `$m.Version + ' ' + `$m.ModuleBase; " +
             "'LISTED ' + @(Get-BeakerSession '$ini' -Timeout 0 -ErrorAction SilentlyContinue).Count; " +
-            "'REMOVED ' + (Remove-BeakerSession '$ini' -Timeout 8h -PassThru).Removed") $ModulePath
+            "'REMOVED ' + (Remove-BeakerSession '$ini' -Timeout 8h -PassThru).Removed; " +
+            "'REDIS ' + @(Get-BeakerSession -Url '$redis' -Timeout 0).Count; " +
+            "'REDISREMOVED ' + (Remove-BeakerSession -Url '$redis' -Timeout 1h -PassThru).Removed") $ModulePath
         [pscustomobject]@{
             Module = ($output | Where-Object { $_ -like 'MODULE *' }) -replace '^MODULE ', ''
             Listed = [int](($output | Where-Object { $_ -like 'LISTED *' }) -replace '^LISTED ', '')
             Removed = [int](($output | Where-Object { $_ -like 'REMOVED *' }) -replace '^REMOVED ', '')
             ExpectedListed = $listed
             ExpectedRemoved = @(Get-ExpectedRows $expected 'sessions.db' | Where-Object { $_.age_seconds -gt 28800 }).Count
+            RedisListed = [int](($output | Where-Object { $_ -like 'REDIS *' }) -replace '^REDIS ', '')
+            RedisRemoved = [int](($output | Where-Object { $_ -like 'REDISREMOVED *' }) -replace '^REDISREMOVED ', '')
+            RedisExpectedListed = @($redisIds.PSObject.Properties.Value | ForEach-Object { $_ }).Count
+            RedisExpectedRemoved = @($redisIds.old_empty).Count + @($redisIds.old_full).Count
         }
     }
 }
@@ -59,6 +73,7 @@ Describe 'The package' {
         $entries | Should -Contain 'BeakerHelpers.psd1'
         $entries | Should -Contain 'BeakerHelpers.dll'
         $entries | Should -Contain 'en-US/BeakerHelpers.dll-Help.xml'
+        $entries | Should -Contain 'lib/StackExchange.Redis.dll'
         $entries | Where-Object { $_ -match '(^|/)tests/|\.pdb$|\.Tests\.ps1$|fixtures' } | Should -BeNullOrEmpty
         $module = @($entries | Where-Object { $_ -notmatch '^(_rels/|package/|\[Content_Types\]\.xml$|BeakerHelpers\.nuspec$)' })
         $module | Sort-Object | Should -Be (@(Get-ChildItem $script:ModuleDir -Recurse -File | ForEach-Object { [IO.Path]::GetRelativePath($script:ModuleDir, $_.FullName).Replace('\', '/') }) | Sort-Object)
@@ -98,6 +113,8 @@ Describe 'Installing from the package' {
         $run.Listed | Should -BeGreaterThan 0
         $run.Listed | Should -Be $run.ExpectedListed
         $run.Removed | Should -Be $run.ExpectedRemoved
+        $run.RedisListed | Should -Be $run.RedisExpectedListed
+        $run.RedisRemoved | Should -Be $run.RedisExpectedRemoved
     }
 
     It 'upgrades in place to the next version, which then loads' {
@@ -125,5 +142,7 @@ Describe 'The release archive' {
         $run.Module | Should -Be "$script:Version $(Join-Path $modules 'BeakerHelpers')"
         $run.Listed | Should -Be $run.ExpectedListed
         $run.Removed | Should -Be $run.ExpectedRemoved
+        $run.RedisListed | Should -Be $run.RedisExpectedListed
+        $run.RedisRemoved | Should -Be $run.RedisExpectedRemoved
     }
 }

@@ -25,7 +25,7 @@ BeforeAll {
     $script:Secret = (Get-Content $secretFile).Trim()
 }
 
-Describe 'No secret in any stream: <Name>' -ForEach $Cases {
+Describe 'No secret in any stream: <Name>' -ForEach $Cases -Tag 'NoServer' {
     It 'ends in a named error that shows no password or key, for Get- and Remove-BeakerSession' {
         foreach ($command in 'Get-BeakerSession', 'Remove-BeakerSession') {
             $Error.Clear()

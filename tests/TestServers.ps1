@@ -55,7 +55,8 @@ function Start-TestPostgres {
     }
 }
 
-function Start-TestMariaDb {
+# -BufferPool: InnoDB's buffer pool ('256M' as the tests run it; empty for the server's own default, 128 MB).
+function Start-TestMariaDb([string] $BufferPool = '256M') {
     $server = Get-Command mariadbd -ErrorAction Ignore
     if (-not $server) { $server = Get-Item /usr/sbin/mariadbd -ErrorAction Ignore }
     if (-not $server) { throw 'MariaDB is not installed (mariadbd is missing).' }
@@ -69,9 +70,9 @@ function Start-TestMariaDb {
 
     $output = mariadb-install-db --no-defaults "--user=$user" "--datadir=$data" --auth-root-authentication-method=normal --skip-test-db 2>&1
     if ($LASTEXITCODE -ne 0) { throw "mariadb-install-db failed: $output" }
-    $process = Start-Process $server.Source -PassThru -RedirectStandardError $log -RedirectStandardOutput "$log.out" -ArgumentList @(
-        '--no-defaults', "--user=$user", "--datadir=$data", "--port=$port", '--bind-address=127.0.0.1', "--socket=$socket",
-        "--pid-file=$dir/mariadb.pid", '--skip-name-resolve', '--innodb-buffer-pool-size=256M', '--max-allowed-packet=64M')
+    $arguments = @('--no-defaults', "--user=$user", "--datadir=$data", "--port=$port", '--bind-address=127.0.0.1', "--socket=$socket",
+        "--pid-file=$dir/mariadb.pid", '--skip-name-resolve', '--max-allowed-packet=64M') + @(if ($BufferPool) { "--innodb-buffer-pool-size=$BufferPool" })
+    $process = Start-Process $server.Source -PassThru -RedirectStandardError $log -RedirectStandardOutput "$log.out" -ArgumentList $arguments
     Wait-Until { (Test-Path $socket) -or $process.HasExited } 60 'MariaDB creating its socket' { Get-LogTail $log }
     if ($process.HasExited) { throw "MariaDB exited with code $($process.ExitCode). $(Get-LogTail $log)" }
     $sql = "CREATE OR REPLACE USER 'root'@'127.0.0.1' IDENTIFIED BY '$password'; GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION; FLUSH PRIVILEGES;"

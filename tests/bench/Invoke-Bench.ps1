@@ -13,6 +13,12 @@ param(
     [Parameter(Mandatory)] [string] $OutDir,
     [int] $Runs = 3,
     [int[]] $Sizes = @(10000, 100000, 1000000),
+    # Realistic: written as Beaker writes a real table (creation order, rows updated in place, mixed key sets, long-tailed
+    # payloads; bench_store.py write-realistic). Uniform: one key set, rows in access order (the stores of 0.5.2 and before).
+    # The listing is measured on both; the other parts on the first.
+    [ValidateSet('Realistic', 'Uniform')] [string[]] $Shapes = @('Realistic', 'Uniform'),
+    # How the caller started the servers (build.ps1 -BenchServerMemory), for the report.
+    [string] $ServerMemory = 'Default',
     [ValidateSet('SQLite', 'PostgreSQL', 'MariaDB')] [string[]] $Backends = @('SQLite', 'PostgreSQL', 'MariaDB'),
     [ValidateSet('Listing', 'Removal', 'Startup', 'WarmUp', 'Decode', 'Load', 'Measure', 'Empty', 'Redis')] [string[]] $Parts = @('Listing', 'Removal', 'Startup', 'WarmUp', 'Decode', 'Load', 'Measure', 'Empty', 'Redis'),
     # Reuse SQLite stores an earlier run wrote into -OutDir (when Beaker still loads a sample of them).
@@ -29,15 +35,16 @@ $benchStore = Join-Path $PSScriptRoot 'bench_store.py'
 $reference = Join-Path $PSScriptRoot 'reference_listing.py'
 $work = New-Item -ItemType Directory -Force (Join-Path $OutDir 'stores')
 
-function New-BenchStore([string] $Backend, [int] $Count) {
-    $url = if ($Backend -eq 'SQLite') { 'sqlite:///' + (Join-Path $work "bench-$Count.db") } else { New-EmptyStoreUrl $Backend $work }
+function New-BenchStore([string] $Backend, [int] $Count, [string] $Shape) {
+    $name = if ($Shape -eq 'Realistic') { "real-$Count.db" } else { "bench-$Count.db" }
+    $url = if ($Backend -eq 'SQLite') { 'sqlite:///' + (Join-Path $work $name) } else { New-EmptyStoreUrl $Backend $work }
     if ($Backend -eq 'SQLite' -and $KeepStores -and (Test-Path ($url -replace '^sqlite:///', ''))) {
         $null = Measure-Native 'bench_store.py verify' /usr/bin/python3 @($benchStore, 'verify', $url)
         return $url
     }
     if ($Backend -eq 'SQLite') { Remove-Item ($url -replace '^sqlite:///', '') -ErrorAction Ignore }
-    Write-Host "Writing $Count sessions to $Backend"
-    $null = Measure-Native 'bench_store.py write' /usr/bin/python3 @($benchStore, 'write', $url, "$Count")
+    Write-Host "Writing $Count $($Shape.ToLowerInvariant()) sessions to $Backend"
+    $null = Measure-Native "bench_store.py $Shape" /usr/bin/python3 @($benchStore, $(if ($Shape -eq 'Realistic') { 'write-realistic' } else { 'write' }), $url, "$Count")
     $null = Measure-Native 'bench_store.py verify' /usr/bin/python3 @($benchStore, 'verify', $url)
     $url
 }
@@ -95,25 +102,32 @@ function Invoke-RawAggregate([string] $Backend, [string] $Url) {
 
 $rows = [Collections.Generic.List[string]]::new()
 $stores = @{}
+$allStores = @{}
 foreach ($backend in $backends) {
-    foreach ($size in $Sizes) { $stores["$backend/$size"] = New-BenchStore $backend $size }
+    foreach ($size in $Sizes) {
+        foreach ($shape in $Shapes | Where-Object { $_ -eq $Shapes[0] -or 'Listing' -in $Parts }) {
+            $allStores["$backend/$shape/$size"] = New-BenchStore $backend $size $shape
+        }
+        $stores["$backend/$size"] = $allStores["$backend/$($Shapes[0])/$size"]
+    }
 }
 
-# (1) and (2): listing every session, whole process, against the Python reference; peak working set.
+# (1) and (2): listing every session, whole process, against the Python reference; peak working set; on each shape of store.
 $listing = @{}
 foreach ($backend in $backends | Where-Object { 'Listing' -in $Parts }) {
-    foreach ($size in $Sizes) {
-        $url = $stores["$backend/$size"]
+    foreach ($key in $Sizes | ForEach-Object { $size = $_; $Shapes | ForEach-Object { "$_/$size" } }) {
+        $shape, $size = $key -split '/'; $size = [int]$size
+        $url = $allStores["$backend/$key"]
         $ours = 1..$Runs | ForEach-Object {
             $run = Measure-Pwsh "listing $backend $size" "(Get-BeakerSession -Url '$url' -Timeout 0 | Measure-Object).Count"
             if ([int]($run.Output | Where-Object { $_ -match '^\d+$' } | Select-Object -First 1) -ne $size) { throw "Listing $backend $size returned $($run.Output -join ' ')" }
             $run
         }
         $python = 1..$Runs | ForEach-Object { Measure-Native "reference $backend $size" /usr/bin/python3 @($reference, $url) }
-        $listing["$backend/$size"] = [pscustomobject]@{
+        $listing["$backend/$key"] = [pscustomobject]@{
             Seconds = Get-Median $ours.Seconds; PeakMB = Get-Median $ours.PeakMB; Python = Get-Median $python.Seconds
         }
-        Write-Host ("listing {0} {1}: {2:0.00} s, {3:0} MB; Python {4:0.00} s" -f $backend, $size, $listing["$backend/$size"].Seconds, $listing["$backend/$size"].PeakMB, $listing["$backend/$size"].Python)
+        Write-Host ("listing {0} {1} {2}: {3:0.00} s, {4:0} MB; Python {5:0.00} s" -f $backend, $shape, $size, $listing["$backend/$key"].Seconds, $listing["$backend/$key"].PeakMB, $listing["$backend/$key"].Python)
     }
 }
 
@@ -176,16 +190,22 @@ if ('WarmUp' -in $Parts -and $stores.ContainsKey('SQLite/100000')) {
         # PowerShell's own cost of the same number of objects through the same pipeline (tests/bench/PipelineFloor).
         $floorCount = if ($case.Timeout) { [int](Invoke-Cli 'SQLite' $url "SELECT count(*) FROM beaker_cache WHERE accessed >= '$(Format-Stamp 'SQLite' ((Get-Date).AddSeconds(-$case.Timeout)))'" 'count').Output[0] } else { $case.Size }
         $ours = [Collections.Generic.List[double]]::new(); $python = [Collections.Generic.List[double]]::new(); $floor = [Collections.Generic.List[double]]::new(); $bare = [Collections.Generic.List[double]]::new()
+        $inside = [Collections.Generic.List[double]]::new()
         # The four alternately, run after run, for the same reason as above.
         foreach ($run in 1..$Runs) {
             $bare.Add((Measure-Bare))
             $ours.Add((Measure-Pwsh "warm-up $($case.Name)" "(Get-BeakerSession -Url '$url' -Timeout $timeout | Measure-Object).Count").Seconds)
             $python.Add((Measure-Native "reference $($case.Name)" /usr/bin/python3 $pythonArgs).Seconds)
             $floor.Add((Measure-Native "floor $($case.Name)" dotnet @($pwsh, '-NoProfile', '-NonInteractive', '-Command', "Import-Module '$floorModule'; (Get-FloorItem $floorCount | Measure-Object).Count")).Seconds)
+            # The operator's wait in an open pwsh: Import-Module and the first listing, timed inside the process.
+            $open = Measure-Native "open pwsh $($case.Name)" dotnet @($pwsh, '-NoProfile', '-NonInteractive', '-Command',
+                "`$c = [Diagnostics.Stopwatch]::StartNew(); Import-Module '$ModuleDir'; `$null = (Get-BeakerSession -Url '$url' -Timeout $timeout | Measure-Object).Count; 'INSIDE ' + `$c.Elapsed.TotalSeconds")
+            $inside.Add([double](($open.Output | Where-Object { $_ -like 'INSIDE *' }) -replace 'INSIDE ', ''))
         }
         $bares.AddRange($bare)
         $figures[$case.Name] = [pscustomobject]@{
             Ours = Get-Median $ours; Python = Get-Median $python; AboveBare = (Get-Median $ours) - (Get-Median $bare); Floor = Get-Median $floor; FloorCount = $floorCount
+            Inside = Get-Median $inside
         }
     }
     $bare = Get-Median $bares
@@ -318,19 +338,23 @@ function Format-Ratio([double] $Number) { '{0:0.00}x' -f $Number }
 $lines = [Collections.Generic.List[string]]::new()
 $lines.Add('# BeakerHelpers benchmark')
 $lines.Add('')
-$lines.Add("Run $(Get-Date -Format 'yyyy-MM-dd HH:mm') UTC$(Get-Date -Format 'zzz'); $([Environment]::ProcessorCount) cores, $([math]::Round((Get-Content /proc/meminfo -TotalCount 1).Split(' ', [StringSplitOptions]::RemoveEmptyEntries)[1] / 1MB)) GiB; PowerShell $($PSVersionTable.PSVersion), .NET $([Environment]::Version); $((& /usr/bin/python3 --version) 2>&1); BeakerHelpers $((Import-PowerShellDataFile (Join-Path $ModuleDir 'BeakerHelpers.psd1')).ModuleVersion). Median of $Runs runs, each a new process.")
+$lines.Add("Run $(Get-Date -Format 'yyyy-MM-dd HH:mm') UTC$(Get-Date -Format 'zzz'); $([Environment]::ProcessorCount) cores, $([math]::Round((Get-Content /proc/meminfo -TotalCount 1).Split(' ', [StringSplitOptions]::RemoveEmptyEntries)[1] / 1MB)) GiB; PowerShell $($PSVersionTable.PSVersion), .NET $([Environment]::Version); $((& /usr/bin/python3 --version) 2>&1); BeakerHelpers $((Import-PowerShellDataFile (Join-Path $ModuleDir 'BeakerHelpers.psd1')).ModuleVersion). Median of $Runs runs, each a new process. Servers' memory: $(if ($ServerMemory -eq 'Default') { 'their defaults (PostgreSQL shared_buffers 128 MB, work_mem 4 MB; MariaDB innodb_buffer_pool_size 128 MB, sort_buffer_size 2 MB)' } else { 'MariaDB buffer pool 256 MB, PostgreSQL defaults' }).")
 if ('Listing' -in $Parts) {
     $lines.Add('')
     $lines.Add('## Listing: `(Get-BeakerSession -Url … -Timeout 0 | Measure-Object).Count`, whole process')
     $lines.Add('')
-    $lines.Add('| store | sessions | BeakerHelpers | sessions/s | peak working set | Python reference | faster by |')
-    $lines.Add('|---|---:|---:|---:|---:|---:|---:|')
+    $lines.Add('| store | shape | sessions | BeakerHelpers | sessions/s | peak working set | Python reference | faster by |')
+    $lines.Add('|---|---|---:|---:|---:|---:|---:|---:|')
     foreach ($backend in $backends) {
         foreach ($size in $Sizes) {
-            $m = $listing["$backend/$size"]
-            $lines.Add(('| {0} | {1:N0} | {2:0.00} s | {3:N0} | {4:0} MB | {5:0.00} s | {6} |' -f $backend, $size, $m.Seconds, ($size / $m.Seconds), $m.PeakMB, $m.Python, (Format-Ratio ($m.Python / $m.Seconds))))
+            foreach ($shape in $Shapes) {
+                $m = $listing["$backend/$shape/$size"]
+                $lines.Add(('| {0} | {1} | {2:N0} | {3:0.00} s | {4:N0} | {5:0} MB | {6:0.00} s | {7} |' -f $backend, $shape.ToLowerInvariant(), $size, $m.Seconds, ($size / $m.Seconds), $m.PeakMB, $m.Python, (Format-Ratio ($m.Python / $m.Seconds))))
+            }
         }
     }
+    $lines.Add('')
+    $lines.Add('Realistic: written as Beaker writes a real table (rows inserted at creation and updated in place, so in creation order; four key sets interleaved; 200 B-4 KB payloads with a long tail). Uniform: one key set, rows in access order.')
 }
 if ('Removal' -in $Parts) {
     $lines.Add('')
@@ -355,13 +379,15 @@ if ($warmUp) {
     $lines.Add('')
     $lines.Add('## Warm-up: the sizes operators have, whole process, against bare `pwsh -NoProfile -c exit` and the Python reference')
     $lines.Add('')
-    $lines.Add('| what | BeakerHelpers | above bare pwsh | Python reference | faster by | PowerShell''s floor (same count of plain objects) | BeakerHelpers above the floor |')
-    $lines.Add('|---|---:|---:|---:|---:|---:|---:|')
+    $lines.Add('| what | in an open pwsh (Import-Module + listing) | faster by | whole process | above bare pwsh | Python reference (whole process) | faster by | PowerShell''s floor (same count of plain objects) | BeakerHelpers above the floor |')
+    $lines.Add('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
     foreach ($name in $warmUp.Figures.Keys) {
         $m = $warmUp.Figures[$name]
-        $lines.Add(('| {0} | {1:0.00} s | {2:0.00} s | {3:0.00} s | {4} | {5:0.00} s ({6:N0}) | {7:0.00} s |' -f $name, $m.Ours, $m.AboveBare, $m.Python, (Format-Ratio ($m.Python / $m.Ours)), $m.Floor, $m.FloorCount, ($m.Ours - $m.Floor)))
+        $lines.Add(('| {0} | {1:0.00} s | {2} | {3:0.00} s | {4:0.00} s | {5:0.00} s | {6} | {7:0.00} s ({8:N0}) | {9:0.00} s |' -f $name, $m.Inside, (Format-Ratio ($m.Python / $m.Inside)), $m.Ours, $m.AboveBare, $m.Python, (Format-Ratio ($m.Python / $m.Ours)), $m.Floor, $m.FloorCount, ($m.Ours - $m.Floor)))
     }
-    $lines.Add(('| bare pwsh | {0:0.00} s | | | | | |' -f $warmUp.Bare))
+    $lines.Add(('| bare pwsh | | | {0:0.00} s | | | | | |' -f $warmUp.Bare))
+    $lines.Add('')
+    $lines.Add("The stores are the $($Shapes[0].ToLowerInvariant()) SQLite stores of the listing table.")
     $lines.Add('')
     $lines.Add('The floor is a compiled cmdlet (tests/bench/PipelineFloor) writing as many plain objects into the same `| Measure-Object`, whole process:')
     $lines.Add('what this PowerShell itself takes for the pipeline, before any store is read or any session decoded.')

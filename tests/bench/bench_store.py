@@ -3,9 +3,10 @@
 
     bench_store.py write URL COUNT [EMPTY_EVERY]   creates beaker_cache (as Beaker does) and bulk-inserts COUNT rows;
                                           every EMPTY_EVERY-th session holds only Beaker's own keys (a crawler's)
-    bench_store.py write-realistic URL COUNT  the same format, shaped like a real table: rows in creation order (Beaker
-                                          INSERTs at creation and UPDATEs accessed and data in place), lifetimes from one
-                                          request to days-long logins, mixed key sets, payloads 200 B-4 KB with a long tail
+    bench_store.py write-realistic URL COUNT  the same format, shaped like a real table and written as Beaker writes it:
+                                          INSERT at creation, UPDATE of accessed and data in place at the last request,
+                                          in time order; lifetimes from one request to days-long logins, mixed key sets,
+                                          payloads 200 B-4 KB with a long tail
     bench_store.py verify URL             loads 5 sessions through beaker.session.Session and checks them
     bench_store.py write-files DATA_DIR COUNT    the same sessions as Beaker's file backend keeps them
     bench_store.py verify-files DATA_DIR  loads 5 of those through Beaker
@@ -78,68 +79,95 @@ def write(url, count, empty_every='0'):
 
 def insert(url, sessions):
     """The first session saved by Beaker itself (which creates the table), then the rest in bulk as its PickleType writes them."""
+    apply_events(url, ((created, 0, uuid.UUID(int=rng.getrandbits(128)).hex, created, accessed, values)
+                       for rng, created, accessed, values in sessions))
+
+
+def realistic_values(rng, i, created, accessed):
+    """One of the key sets a real site's table mixes: a visitor or bot (Beaker's keys, a CSRF token, where it came from),
+    a login with optional keys, or a row an older version of the app wrote with other names. Pickled: 200 B to 4 KB,
+    most of them 300-800 B, with a long tail."""
+    values = {'_accessed_time': accessed, '_creation_time': created, '_domain': None, '_path': '/',
+              'csrf_token': uuid.UUID(int=rng.getrandbits(128)).hex}
+    kind = rng.random()
+    if kind < 0.40:
+        values['came_from'] = rng.choice(PAGES) + '?utm_source=' + 'x' * rng.randint(0, 60)
+        return values
+    if kind < 0.90:
+        values.update({'user_name': 'user%d@example.com' % i, 'user_id': 100000 + i, 'full_name': 'User Number %d' % i,
+                       'roles': rng.sample(['reader', 'editor', 'admin', 'billing', 'support', 'beta'], rng.randint(1, 4)),
+                       'last_login': dt.datetime.fromtimestamp(created)})
+        if rng.random() < 0.3:
+            values['prefs'] = {'theme': rng.choice(['dark', 'light']), 'lang': rng.choice(['en', 'lt', 'de']), 'page_size': rng.choice([20, 50])}
+        if rng.random() < 0.2:
+            values['cart'] = [{'sku': 'SKU-%d' % rng.randint(1, 9999), 'qty': rng.randint(1, 3), 'price': rng.randint(100, 99900) / 100}
+                              for _ in range(rng.randint(1, 8))]
+        if rng.random() < 0.2:
+            values['_flash'] = rng.sample(FLASHES, rng.randint(1, 2))
+        # A long tail of payload sizes: most pages short, a few with long query strings.
+        values['last_page'] = rng.choice(PAGES) + '?' + 'x' * min(3000, int(rng.lognormvariate(4.5, 1.1)))
+        return values
+    values.update({'username': 'old%d' % i, 'uid': i, 'groups': 'users,staff', 'lang': 'en', 'visits': rng.randint(1, 500),
+                   'last_login': dt.datetime.fromtimestamp(created), 'history': [rng.choice(PAGES) for _ in range(rng.randint(1, 10))]})
+    return values
+
+
+def write_realistic(url, count):
+    """Written as Beaker writes: a row INSERTed when a session is created (Beaker's keys only), and UPDATEd in place
+    (accessed and data) at its last request, the events in time order; so the table is in creation order and its
+    pages hold rows rewritten at all times."""
+    count = int(count)
+    rng = random.Random(20261207)
+    now = time.time()
+    events = []
+    for i in range(1, count):
+        created = now - 30 * 86400 * (1 - i / count)
+        life = rng.random()
+        span = 0 if life < 0.45 else rng.uniform(60, 1800) if life < 0.70 else rng.uniform(3600, 43200) if life < 0.90 else rng.uniform(86400, 20 * 86400)
+        accessed = min(now, created + span)
+        values = realistic_values(rng, i, created, accessed)
+        id = uuid.UUID(int=rng.getrandbits(128)).hex
+        if span == 0:
+            events.append((created, 0, id, created, accessed, values))
+        else:
+            first = {'_accessed_time': created, '_creation_time': created, '_domain': None, '_path': '/', 'csrf_token': values['csrf_token']}
+            events.append((created, 0, id, created, created, first))
+            events.append((accessed, 1, id, created, accessed, values))
+    events.sort(key=lambda e: e[0])
+    apply_events(url, events)
+
+
+def apply_events(url, events):
+    """The first session saved by Beaker itself (which creates the table), then INSERTs and UPDATEs in time order, in bulk."""
     s = Session({}, type='ext:database', url=url)
     s['user_name'] = 'first@example.com'
     s.save()
     engine = engine_for(url)
     table = sqlalchemy.Table('beaker_cache', sqlalchemy.MetaData(), autoload_with=engine)
-    batch = []
+    update = table.update().where(table.c.namespace == sqlalchemy.bindparam('ns')).values(
+        accessed=sqlalchemy.bindparam('acc'), data=sqlalchemy.bindparam('payload'))
+    inserts, updates = [], []
+
+    def flush(c):
+        if inserts:
+            c.execute(table.insert(), inserts)
+            inserts.clear()
+        if updates:
+            c.execute(update, updates)
+            updates.clear()
+
     with engine.begin() as c:
-        for rng, created, accessed, values in sessions:
-            batch.append({'namespace': uuid.UUID(int=rng.getrandbits(128)).hex,
-                          'accessed': dt.datetime.fromtimestamp(accessed),
-                          'created': dt.datetime.fromtimestamp(created),
-                          'data': pickle.dumps({'session': values}, pickle.HIGHEST_PROTOCOL)})
-            if len(batch) == 10000:
-                c.execute(table.insert(), batch)
-                batch = []
-        if batch:
-            c.execute(table.insert(), batch)
+        for _, kind, id, created, accessed, values in events:
+            data = pickle.dumps({'session': values}, pickle.HIGHEST_PROTOCOL)
+            if kind == 0:
+                inserts.append({'namespace': id, 'accessed': dt.datetime.fromtimestamp(accessed),
+                                'created': dt.datetime.fromtimestamp(created), 'data': data})
+            else:
+                updates.append({'ns': id, 'acc': dt.datetime.fromtimestamp(accessed), 'payload': data})
+            if len(inserts) + len(updates) >= 10000:
+                flush(c)
+        flush(c)
     engine.dispose()
-
-
-def realistic_values(rng, i, created, accessed):
-    """One of the key sets a real site's table mixes: a visitor or bot (Beaker's keys and perhaps a CSRF token), a login
-    with optional keys, or a row an older version of the app wrote with other names."""
-    values = {'_accessed_time': accessed, '_creation_time': created, '_domain': None, '_path': '/'}
-    kind = rng.random()
-    if kind < 0.40:
-        if rng.random() < 0.5:
-            values['csrf_token'] = uuid.UUID(int=rng.getrandbits(128)).hex
-        return values
-    if kind < 0.90:
-        values.update({'user_name': 'user%d@example.com' % i, 'user_id': 100000 + i,
-                       'roles': rng.sample(['reader', 'editor', 'admin', 'billing', 'support', 'beta'], rng.randint(1, 4))})
-        if rng.random() < 0.5:
-            values['csrf_token'] = uuid.UUID(int=rng.getrandbits(128)).hex
-        if rng.random() < 0.3:
-            values['prefs'] = {'theme': rng.choice(['dark', 'light']), 'lang': rng.choice(['en', 'lt', 'de']), 'page_size': rng.choice([20, 50])}
-        if rng.random() < 0.2:
-            values['cart'] = [{'sku': 'SKU-%d' % rng.randint(1, 9999), 'qty': rng.randint(1, 3)} for _ in range(rng.randint(1, 6))]
-        if rng.random() < 0.2:
-            values['_flash'] = rng.sample(FLASHES, rng.randint(1, 2))
-        # A long tail of payload sizes: most pages short, a few with long query strings.
-        values['last_page'] = rng.choice(PAGES) + '?' + 'x' * min(3500, int(rng.lognormvariate(3.5, 1.2)))
-        return values
-    values.update({'username': 'old%d' % i, 'uid': i, 'groups': 'users,staff', 'lang': 'en',
-                   'last_login': dt.datetime.fromtimestamp(created)})
-    return values
-
-
-def write_realistic(url, count):
-    count = int(count)
-    rng = random.Random(20261207)
-    now = time.time()
-
-    def rows():
-        for i in range(1, count):
-            created = now - 30 * 86400 * (1 - i / count)
-            life = rng.random()
-            span = 0 if life < 0.45 else rng.uniform(60, 1800) if life < 0.70 else rng.uniform(3600, 43200) if life < 0.90 else rng.uniform(86400, 20 * 86400)
-            accessed = min(now, created + span)
-            yield rng, created, accessed, realistic_values(rng, i, created, accessed)
-
-    insert(url, rows())
 
 
 def verify(url):
@@ -150,7 +178,7 @@ def verify(url):
     engine.dispose()
     for id in random.Random(1).sample(ids, min(5, len(ids))):
         s = Session({'cookie': ''}, id=id, type='ext:database', url=url)
-        if s.is_new or not str(s.get('user_name', '')).endswith('@example.com'):
+        if s.is_new or '_creation_time' not in s:
             sys.exit('Beaker cannot load bench session %s' % id)
     print(json.dumps({'verified': min(5, len(ids))}))
 
