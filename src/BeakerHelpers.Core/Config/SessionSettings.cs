@@ -53,6 +53,9 @@ public sealed record SessionSettings
     /// <summary>lock_dir: the file and dbm backends' lock files instead of data_dir/container_*_lock.</summary>
     public string? LockDir { get; init; }
 
+    /// <summary>The cookie's settings as the ini writes them (docs/audit.md): what the audit judges, never the stores.</summary>
+    public CookieSettings Cookie { get; init; } = new();
+
     /// <summary>The directory relative sqlite:/// paths are resolved against (SQLAlchemy uses the process's current directory).</summary>
     public string BaseDirectory { get; init; } = Environment.CurrentDirectory;
 
@@ -142,6 +145,16 @@ public sealed record SessionSettings
             DbmDir = Blank(Setting("dbm_dir")),
             LockDir = Blank(Setting("lock_dir")),
             BaseDirectory = baseDirectory,
+            Cookie = new CookieSettings
+            {
+                Name = Blank(Setting("key")),
+                Secret = Blank(Setting("secret")),
+                HttpOnly = Blank(Setting("httponly")),
+                Secure = Blank(Setting("secure")),
+                SameSite = Blank(Setting("samesite")),
+                Expires = Blank(Setting("cookie_expires")),
+                SaveAccessedTime = Blank(Setting("save_accessed_time")),
+            },
         };
     }
 
@@ -216,4 +229,29 @@ public sealed record SessionSettings
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     public override string ToString() => $"{Source} prefix '{Prefix}'";
+}
+
+/// <summary>
+/// The session cookie's settings under the prefix, as written (Beaker coerces them when the app starts: docs/audit.md).
+/// <see cref="Secret"/> signs the cookie; it is a secret like the keys and is never shown.
+/// </summary>
+public sealed record CookieSettings
+{
+    /// <summary>The cookie's name (key); Beaker's default is beaker.session.id.</summary>
+    public string? Name { get; init; }
+
+    public string? Secret { get; init; }
+
+    public string? HttpOnly { get; init; }
+
+    public string? Secure { get; init; }
+
+    public string? SameSite { get; init; }
+
+    /// <summary>cookie_expires: true (a browser-session cookie), false (never), or seconds.</summary>
+    public string? Expires { get; init; }
+
+    public string? SaveAccessedTime { get; init; }
+
+    public override string ToString() => $"cookie '{Name ?? "beaker.session.id"}'";
 }

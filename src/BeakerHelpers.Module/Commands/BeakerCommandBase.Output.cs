@@ -69,6 +69,7 @@ public abstract partial class BeakerCommandBase
     {
         Secrets.Add(settings.EncryptKey);
         Secrets.Add(settings.ValidateKey);
+        Secrets.Add(settings.Cookie.Secret);
         if (settings.Url is not { } url)
         {
             return;

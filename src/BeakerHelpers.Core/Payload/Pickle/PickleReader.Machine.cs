@@ -115,6 +115,11 @@ internal sealed partial class PickleReader
 
     private PyGlobal Global(string module, string name)
     {
+        if (t_namedGlobals is { Count: < MaxNamedGlobals } named)
+        {
+            named.Add(module + "." + name);
+        }
+
         // The same class again (a session's datetimes) comes with the same cached strings: no lookup needed.
         if (ReferenceEquals(module, _lastGlobal?.Module) && ReferenceEquals(name, _lastGlobal.Name))
         {

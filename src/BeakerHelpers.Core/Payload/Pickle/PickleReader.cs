@@ -48,6 +48,29 @@ internal sealed partial class PickleReader
     [ThreadStatic]
     private static PickleReader? t_reader;
 
+    /// <summary>
+    /// When set, every class or function a pickle read on this thread names is added (module.name, at most
+    /// <see cref="MaxNamedGlobals"/>): what the audit's scan reports of a payload (docs/audit.md). Nothing is imported.
+    /// </summary>
+    [ThreadStatic]
+    private static List<string>? t_namedGlobals;
+
+    internal const int MaxNamedGlobals = 64;
+
+    /// <summary>Runs <paramref name="read"/> with the names of the globals its pickles name collected into <paramref name="names"/>.</summary>
+    public static T NamingGlobals<T>(List<string> names, Func<T> read)
+    {
+        t_namedGlobals = names;
+        try
+        {
+            return read();
+        }
+        finally
+        {
+            t_namedGlobals = null;
+        }
+    }
+
     private readonly ValueStack _stack = new(64);
     private readonly List<int> _marks = new(8);
     private readonly ValueStack _memo = new(64);
