@@ -151,3 +151,29 @@ Describe 'Test-BeakerConfiguration -Scan on a store real Beaker wrote, with plan
         Get-StoreFingerprint $script:Store | Should -Be $before
     }
 }
+
+Describe 'Test-BeakerConfiguration -Scan on a file store real Beaker wrote, with planted session files and stray lock files' {
+    It 'reports each planted file and the lock files that far outnumber the sessions, and runs nothing' {
+        $null = New-FolderStores (Join-Path $TestDrive 'folders')
+        $dir = Join-Path $TestDrive 'folders'
+        $marker = Join-Path $TestDrive 'ran-planted-file'
+        $planted = & /usr/bin/python3 (Join-Path $PSScriptRoot 'fixtures/plant_payloads.py') "file:$(Join-Path $dir 'file_data')" $marker 1500 | ConvertFrom-Json
+        if ($LASTEXITCODE -ne 0) { throw 'plant_payloads.py failed' }
+        $findings = @(Test-BeakerConfiguration (Join-Path $dir 'file.ini') -Scan)
+        @(($findings | Where-Object RuleName -eq 'PlantedCode').SessionId | Sort-Object) | Should -Be @($planted | Sort-Object)
+        $locks = @($findings | Where-Object RuleName -eq 'LockFileBuildUp')
+        $locks.Count | Should -Be 1
+        $locks[0].Message | Should -Match '^\d+ lock files for \d+ session file\(s\)'
+        Test-Path $marker | Should -BeFalse
+    }
+}
+
+Describe 'Test-BeakerConfiguration -Scan on sessions holding application objects and standard-library values' {
+    It 'takes none of them for planted code: <_>' -ForEach 'values.ini', 'values-crypto.ini', 'files.ini' {
+        $dir = Join-Path $TestDrive 'values'
+        if (-not (Test-Path $dir)) { $null = New-ValueStores $dir }
+        $findings = @(Test-BeakerConfiguration (Join-Path $dir $_) -Scan)
+        $findings.Count | Should -BeGreaterThan 0
+        @($findings | Where-Object RuleName -eq 'PlantedCode') | Should -BeNullOrEmpty
+    }
+}

@@ -16,14 +16,31 @@ public static class StoreAudit
 {
     /// <summary>
     /// Modules whose functions run commands, evaluate code, open files or sockets, or load further pickles: a payload
-    /// naming one of them was planted (docs/audit.md#scan). An app's own classes are data and are not listed.
+    /// naming anything in one of them was planted (docs/audit.md#scan). An app's own classes are data and are not listed.
     /// </summary>
     public static IReadOnlySet<string> CodeModules { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
-        "os", "posix", "nt", "subprocess", "_posixsubprocess", "pty", "commands", "popen2", "sys", "builtins", "__builtin__",
-        "importlib", "imp", "runpy", "code", "codeop", "pdb", "timeit", "ctypes", "socket", "shutil", "tempfile", "io",
-        "pickle", "_pickle", "cPickle", "marshal", "types", "webbrowser", "multiprocessing", "asyncio", "platform",
-        "ftplib", "smtplib", "telnetlib", "http.client", "urllib.request", "zipimport", "operator",
+        "os", "posix", "nt", "subprocess", "_posixsubprocess", "pty", "commands", "popen2", "sys", "importlib", "imp",
+        "runpy", "code", "codeop", "pdb", "timeit", "ctypes", "socket", "shutil", "tempfile", "pickle", "_pickle",
+        "cPickle", "marshal", "webbrowser", "multiprocessing", "asyncio", "platform", "ftplib", "smtplib", "telnetlib",
+        "http.client", "urllib.request", "zipimport",
+    };
+
+    /// <summary>
+    /// The callables of otherwise harmless modules that run code, open files or set attributes: builtins also holds
+    /// bytearray, set, slice and getattr (how Python 3 pickles an enum member), which sessions really store, so it is
+    /// listed by name.
+    /// </summary>
+    public static IReadOnlySet<string> CodeCallables { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "builtins.eval", "builtins.exec", "builtins.compile", "builtins.open", "builtins.__import__",
+        "builtins.setattr", "builtins.delattr", "builtins.globals", "builtins.locals", "builtins.vars", "builtins.input",
+        "builtins.breakpoint", "builtins.exit", "builtins.quit", "builtins.help",
+        "__builtin__.eval", "__builtin__.execfile", "__builtin__.compile", "__builtin__.open", "__builtin__.file",
+        "__builtin__.__import__", "__builtin__.setattr", "__builtin__.delattr", "__builtin__.globals",
+        "__builtin__.locals", "__builtin__.vars", "__builtin__.input", "__builtin__.raw_input", "__builtin__.reload",
+        "__builtin__.apply", "io.open", "io.FileIO", "codecs.open", "operator.methodcaller", "operator.attrgetter",
+        "types.FunctionType", "types.CodeType", "types.MethodType",
     };
 
     /// <summary>Lock files beyond this many times the sessions, and this many more, are a build-up.</summary>
@@ -113,9 +130,14 @@ public static class StoreAudit
         }
     }
 
-    /// <summary>Whether module.name lies in one of <see cref="CodeModules"/> (or a submodule of one).</summary>
+    /// <summary>Whether module.name is one of <see cref="CodeCallables"/> or lies in one of <see cref="CodeModules"/> (or a submodule).</summary>
     private static bool IsCode(string qualified)
     {
+        if (CodeCallables.Contains(qualified))
+        {
+            return true;
+        }
+
         for (var dot = qualified.LastIndexOf('.'); dot > 0; dot = qualified.LastIndexOf('.', dot - 1))
         {
             if (CodeModules.Contains(qualified[..dot]))
