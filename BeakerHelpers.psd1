@@ -12,7 +12,7 @@
     RequiredAssemblies   = @('BeakerHelpers.dll')
     TypesToProcess       = @('BeakerHelpers.types.ps1xml')
     FormatsToProcess     = @('BeakerHelpers.format.ps1xml')
-    CmdletsToExport      = @('Get-BeakerSession', 'Measure-BeakerSession', 'Remove-BeakerSession', 'Test-BeakerConfiguration')
+    CmdletsToExport      = @('ConvertFrom-BeakerCookie', 'Get-BeakerSession', 'Measure-BeakerSession', 'Remove-BeakerSession', 'Test-BeakerConfiguration')
     FunctionsToExport    = @()
     VariablesToExport    = @()
     AliasesToExport      = @()

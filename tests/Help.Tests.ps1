@@ -18,12 +18,12 @@ Describe 'Help' {
         $about | Should -Match 'Remove-BeakerSession -ConfigPath /srv/app/production.ini -Timeout 2d'
     }
 
-    It 'links <_> to the about topic and the other cmdlets' -ForEach 'Get-BeakerSession', 'Measure-BeakerSession', 'Remove-BeakerSession', 'Test-BeakerConfiguration' {
+    It 'links <_> to the about topic and the other cmdlets' -ForEach 'ConvertFrom-BeakerCookie', 'Get-BeakerSession', 'Measure-BeakerSession', 'Remove-BeakerSession', 'Test-BeakerConfiguration' {
         $name = $_
         $links = @((Get-Help $name -Full).relatedLinks.navigationLink.linkText)
         $links | Should -Contain 'about_BeakerHelpers'
-        $others = @('Get-BeakerSession', 'Measure-BeakerSession', 'Remove-BeakerSession', 'Test-BeakerConfiguration' | Where-Object { $_ -ne $name })
-        $others.Count | Should -Be 3
+        $others = @('ConvertFrom-BeakerCookie', 'Get-BeakerSession', 'Measure-BeakerSession', 'Remove-BeakerSession', 'Test-BeakerConfiguration' | Where-Object { $_ -ne $name })
+        $others.Count | Should -Be 4
         foreach ($other in $others) { $links | Should -Contain $other }
         $links | Should -Not -Contain $name
         # The project's address once in RELATED LINKS, not as both the link's text and its address.

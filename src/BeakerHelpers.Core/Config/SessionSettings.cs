@@ -167,10 +167,16 @@ public sealed record SessionSettings
     /// These settings with keys given on the command line, which win over the ini's (each on its own), so that every
     /// reader of the store (the listing, a Redis store's ages, the app clock's check) uses the same keys.
     /// </summary>
-    public SessionSettings WithKeys(string? encryptKey, string? validateKey) =>
-        encryptKey == null && validateKey == null
+    public SessionSettings WithKeys(string? encryptKey, string? validateKey, string? secret = null) =>
+        encryptKey == null && validateKey == null && secret == null
             ? this
-            : this with { EncryptKey = encryptKey ?? EncryptKey, ValidateKey = validateKey ?? ValidateKey, _keysGiven = true };
+            : this with
+            {
+                EncryptKey = encryptKey ?? EncryptKey,
+                ValidateKey = validateKey ?? ValidateKey,
+                Cookie = secret == null ? Cookie : Cookie with { Secret = secret },
+                _keysGiven = _keysGiven || encryptKey != null || validateKey != null,
+            };
 
     /// <summary>The payload decoder for these settings: their prefix and keys.</summary>
     public Payload.SessionPayloadDecoder Decoder() => new(Prefix, Keys());
@@ -183,8 +189,9 @@ public sealed record SessionSettings
     {
         var encrypt = EncryptKey;
         var validate = ValidateKey;
-        if (encrypt == null && validate == null)
+        if (encrypt == null && (validate == null || string.Equals(Type, "cookie", StringComparison.OrdinalIgnoreCase)))
         {
+            // A cookie session signs with validate_key alone; without encrypt_key it is not encrypted (docs/cookies.md).
             return null;
         }
 

@@ -110,6 +110,12 @@ public sealed class SessionPayloadDecoder
         return DecodeSessionValue(value.Value, new PythonValueMapper(value.Shared), "the stored value");
     }
 
+    /// <summary>
+    /// Decodes a cookie session's payload (its signature already checked): base64 of the serialized session, or the
+    /// nonce and the base64 ciphertext under encrypt_key, as the 'session' text of Beaker 1.12 (docs/cookies.md).
+    /// </summary>
+    public DecodedPayload DecodeCookie(string payload) => DecodeText(payload);
+
     private DecodedPayload DecodeSessionValue(object? value, PythonValueMapper mapper, string what) => value switch
     {
         PyDict sessionDict => new DecodedPayload(PayloadLayout.SessionDict, Entries(sessionDict, mapper)),

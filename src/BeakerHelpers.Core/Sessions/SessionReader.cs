@@ -17,6 +17,9 @@ public sealed class SessionReader
         _appZone = appZone ?? TimeZoneInfo.Local;
     }
 
+    /// <summary>The decoder this reader decodes with.</summary>
+    public SessionPayloadDecoder Decoder => _decoder;
+
     /// <summary>
     /// Every session the store holds (accessed since the cutoff, when there is one), decoded. The store is read on a
     /// thread of its own, a bounded amount ahead of the caller (<see cref="ReadAhead"/>); that thread also decodes
@@ -81,8 +84,17 @@ public sealed class SessionReader
             return new SessionReadResult(row.Id, null, null);
         }
 
-        // The decoder's list is this row's own: its two times are converted in place.
         var values = payload.Values as List<KeyValuePair<string, object?>> ?? payload.Values.ToList();
+        return new SessionReadResult(row.Id, FromValues(row.Id, row.Accessed, storeDescription, payload.Layout, values, row.Created, row.ExpiresIn), null);
+    }
+
+    /// <summary>
+    /// A session from its decoded values (a list of the caller's own: Beaker's two UNIX times in it become datetimes in
+    /// place); its created time is <paramref name="created"/>, else its own _creation_time in the app server's zone.
+    /// </summary>
+    public SessionRecord FromValues(string id, DateTime accessed, string storeDescription, PayloadLayout layout, List<KeyValuePair<string, object?>> values,
+        DateTime? created = null, TimeSpan? expiresIn = null)
+    {
         for (var i = 0; i < values.Count; i++)
         {
             var key = values[i].Key;
@@ -92,9 +104,11 @@ public sealed class SessionReader
             }
         }
 
-        var created = row.Created ?? CreationTime(values);
-        return new SessionReadResult(row.Id, new SessionRecord(row.Id, row.Accessed, created, storeDescription, payload.Layout, values) { ExpiresIn = row.ExpiresIn }, null);
+        return new SessionRecord(id, accessed, created ?? CreationTime(values), storeDescription, layout, values) { ExpiresIn = expiresIn };
     }
+
+    /// <summary>A UNIX time as the app server's wall-clock time (its zone), or null when the value is not a time.</summary>
+    public DateTime? AppTime(object? unixTime) => FromUnixTime(unixTime) is DateTime local ? TimeZoneInfo.ConvertTime(local, _appZone) : null;
 
     /// <summary>The session's own _creation_time as the app server's wall-clock time, or null without one.</summary>
     private DateTime? CreationTime(IReadOnlyList<KeyValuePair<string, object?>> values)

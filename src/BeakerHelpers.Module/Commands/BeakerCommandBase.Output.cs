@@ -1,3 +1,6 @@
+using BeakerHelpers.Module.Output;
+using System.Security;
+using System.Runtime.InteropServices;
 using System.Collections.Concurrent;
 using System.Management.Automation;
 using BeakerHelpers.Core;
@@ -119,5 +122,53 @@ public abstract partial class BeakerCommandBase
         }
 
         return record;
+    }
+
+    /// <summary>A key given as a [SecureString], as text for the one place that needs it.</summary>
+    protected static string? Reveal(SecureString? secret)
+    {
+        if (secret == null)
+        {
+            return null;
+        }
+
+        var pointer = Marshal.SecureStringToGlobalAllocUnicode(secret);
+        try
+        {
+            return Marshal.PtrToStringUni(pointer);
+        }
+        finally
+        {
+            Marshal.ZeroFreeGlobalAllocUnicode(pointer);
+        }
+    }
+
+    private SessionDisplayTypes? _displayTypes;
+
+    /// <summary>Starts a new store's sessions: their key sets and type names are its own.</summary>
+    protected void ForgetDisplayTypes() => _displayTypes = null;
+
+    /// <summary>Writes a session with the type names that select its views (docs/views.md), registering each key set's once.</summary>
+    protected void EmitSession(BeakerSession session)
+    {
+        _displayTypes ??= new SessionDisplayTypes(session.Properties.Expiring, (typeName, names) =>
+        {
+            try
+            {
+                // Update-TypeData as a command, in a nested pipeline of this runspace: nothing to parse, no scope touched.
+                using var shell = PowerShell.Create(RunspaceMode.CurrentRunspace);
+                shell.AddCommand("Microsoft.PowerShell.Utility\\Update-TypeData")
+                    .AddParameter("TypeName", typeName).AddParameter("DefaultDisplayPropertySet", names).AddParameter("Force").AddParameter("ErrorAction", ActionPreference.Stop)
+                    .Invoke();
+                return true;
+            }
+            catch (Exception ex) when (ex is RuntimeException or InvalidOperationException)
+            {
+                WriteVerbose($"Format-List will show every key: the type data of a key set could not be registered ({ex.Message}).");
+                return false;
+            }
+        });
+        _displayTypes.Give(session);
+        WriteObject(session);
     }
 }

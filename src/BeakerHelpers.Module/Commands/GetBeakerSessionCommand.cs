@@ -76,7 +76,7 @@ public sealed class GetBeakerSessionCommand : PipedConfigCommandBase
 
         var reader = new SessionReader(settings.Decoder(), AppTimeZone);
         var properties = new SessionPropertySet(expiring: store.SessionsExpire);
-        _displayTypes = null;
+        ForgetDisplayTypes();
         var pending = new List<BeakerSession>(LookAhead);
         int sessions = 0, skipped = 0, errors = 0;
         var wanted = Id?.Distinct(StringComparer.Ordinal).ToList();
@@ -101,7 +101,7 @@ public sealed class GetBeakerSessionCommand : PipedConfigCommandBase
                 }
                 else
                 {
-                    Emit(session);
+                    EmitSession(session);
                 }
             }
             else if (result.Error != null)
@@ -129,54 +129,11 @@ public sealed class GetBeakerSessionCommand : PipedConfigCommandBase
         WriteVerbose($"{sessions} session(s) listed from {store.Description}; {skipped} row(s) skipped because they are not sessions (cache namespaces sharing the table); {errors} unreadable.");
     }
 
-    private static string? Reveal(SecureString? secret)
-    {
-        if (secret == null)
-        {
-            return null;
-        }
-
-        var pointer = Marshal.SecureStringToGlobalAllocUnicode(secret);
-        try
-        {
-            return Marshal.PtrToStringUni(pointer);
-        }
-        finally
-        {
-            Marshal.ZeroFreeGlobalAllocUnicode(pointer);
-        }
-    }
-
-    private SessionDisplayTypes? _displayTypes;
-
-    private void Emit(BeakerSession session)
-    {
-        _displayTypes ??= new SessionDisplayTypes(session.Properties.Expiring, (typeName, names) =>
-        {
-            try
-            {
-                // Update-TypeData as a command, in a nested pipeline of this runspace: nothing to parse, no scope touched.
-                using var shell = PowerShell.Create(RunspaceMode.CurrentRunspace);
-                shell.AddCommand("Microsoft.PowerShell.Utility\\Update-TypeData")
-                    .AddParameter("TypeName", typeName).AddParameter("DefaultDisplayPropertySet", names).AddParameter("Force").AddParameter("ErrorAction", ActionPreference.Stop)
-                    .Invoke();
-                return true;
-            }
-            catch (Exception ex) when (ex is RuntimeException or InvalidOperationException)
-            {
-                WriteVerbose($"Format-List will show every key: the type data of a key set could not be registered ({ex.Message}).");
-                return false;
-            }
-        });
-        _displayTypes.Give(session);
-        WriteObject(session);
-    }
-
     private void Flush(List<BeakerSession> pending)
     {
         foreach (var session in pending)
         {
-            Emit(session);
+            EmitSession(session);
         }
     }
 }
