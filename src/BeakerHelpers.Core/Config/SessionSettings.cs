@@ -71,7 +71,8 @@ public sealed record SessionSettings
         Source = "-Url",
         IsFromUrl = true,
         Type = url.StartsWith("redis://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("rediss://", StringComparison.OrdinalIgnoreCase)
-            || url.StartsWith("unix://", StringComparison.OrdinalIgnoreCase) ? "ext:redis" : "ext:database",
+            || url.StartsWith("unix://", StringComparison.OrdinalIgnoreCase) ? "ext:redis"
+            : url.StartsWith("memcached://", StringComparison.OrdinalIgnoreCase) ? "ext:memcached" : "ext:database",
         Url = url,
         UrlSource = "-Url",
         TableName = tableName,

@@ -116,6 +116,11 @@ public sealed class SessionPayloadDecoder
     /// </summary>
     public DecodedPayload DecodeCookie(string payload) => DecodeText(payload);
 
+    /// <summary>A session value V stored as text (memcached keeps a str so): encrypted, or Beaker 1.12's base64.</summary>
+    public DecodedPayload DecodeValueText(byte[] data) => data.Length == 0
+        ? throw new PayloadException("the stored data is empty")
+        : DecodeText(System.Text.Encoding.Latin1.GetString(data));
+
     private DecodedPayload DecodeSessionValue(object? value, PythonValueMapper mapper, string what) => value switch
     {
         PyDict sessionDict => new DecodedPayload(PayloadLayout.SessionDict, Entries(sessionDict, mapper)),

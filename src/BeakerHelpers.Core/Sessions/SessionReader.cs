@@ -67,7 +67,12 @@ public sealed class SessionReader
         DecodedPayload payload;
         try
         {
-            payload = row.Payload == StoredPayload.SessionValue ? _decoder.DecodeValue(row.Data) : _decoder.Decode(row.Data);
+            payload = row.Payload switch
+            {
+                StoredPayload.SessionValue => _decoder.DecodeValue(row.Data),
+                StoredPayload.SessionText => _decoder.DecodeValueText(row.Data),
+                _ => _decoder.Decode(row.Data),
+            };
         }
         catch (PayloadException ex)
         {

@@ -6,8 +6,11 @@ public enum StoredPayload
     /// <summary>SQL tables and the file backend.</summary>
     NamespaceDict,
 
-    /// <summary>The dbm backend, which stores V under the key 'session'.</summary>
+    /// <summary>The dbm backend, which stores V under the key 'session'; memcached's pickled values.</summary>
     SessionValue,
+
+    /// <summary>V as text (an encrypted session, or Beaker 1.12's base64), as memcached's client libraries store a str.</summary>
+    SessionText,
 }
 
 /// <summary>

@@ -1,3 +1,4 @@
+using BeakerHelpers.Core.Stores.Memcached;
 using BeakerHelpers.Core.Config;
 using BeakerHelpers.Core.Payload;
 using BeakerHelpers.Core.Stores.Files;
@@ -52,10 +53,15 @@ public static class SessionStoreFactory
             return RedisStore(settings, zone ?? TimeZoneInfo.Local, problems);
         }
 
+        if (string.Equals(type, "ext:memcached", StringComparison.OrdinalIgnoreCase))
+        {
+            return MemcachedStore(settings, zone ?? TimeZoneInfo.Local, cancellationToken);
+        }
+
         if (type != null && !DatabaseTypes.Contains(type, StringComparer.OrdinalIgnoreCase))
         {
             throw new BeakerException("StoreTypeNotSupported", BeakerErrorKind.NotImplemented,
-                $"{settings.Prefix}.type is '{type}' in {settings.Source}. BeakerHelpers reads sessions of type ext:database, ext:sqla, file, dbm, ext:redis and ext:rediscluster.");
+                $"{settings.Prefix}.type is '{type}' in {settings.Source}. BeakerHelpers reads sessions of type ext:database, ext:sqla, file, dbm, ext:redis, ext:rediscluster and ext:memcached.");
         }
 
         if (settings.Url == null)
@@ -148,6 +154,42 @@ public static class SessionStoreFactory
         }
 
         return RedisSessionStore.Open(RedisUrl.Parse(settings.Url, settings.UrlSource), settings.UrlSource, AccessedOf, zone, problems);
+    }
+
+    /// <summary>
+    /// ext:memcached: the url's servers as Beaker's client libraries read them ('host:port;host:port'). A session's age
+    /// is its payload's _accessed_time, read with the settings' keys (docs/memcached.md).
+    /// </summary>
+    private static ISessionStore MemcachedStore(SessionSettings settings, TimeZoneInfo zone, CancellationToken cancellationToken)
+    {
+        if (settings.Url == null)
+        {
+            throw new BeakerException("SettingMissing", BeakerErrorKind.NotFound,
+                $"{settings.Source} sets {settings.Prefix}.type = {settings.Type} but no {settings.Prefix}.url, which names Beaker's memcached servers (host:port;host:port). Check -Prefix and the ini file.");
+        }
+
+        var decoder = settings.Decoder();
+        double? AccessedOf(byte[] data, StoredPayload payload)
+        {
+            try
+            {
+                var decoded = payload == StoredPayload.SessionText ? decoder.DecodeValueText(data) : decoder.DecodeValue(data);
+                foreach (var (key, value) in decoded.Values)
+                {
+                    if (key == Sessions.BeakerKeys.AccessedTime)
+                    {
+                        return value switch { double d => d, long l => l, _ => null };
+                    }
+                }
+            }
+            catch (PayloadException)
+            {
+            }
+
+            return null;
+        }
+
+        return MemcachedSessionStore.Open(settings.Url, settings.UrlSource, AccessedOf, zone, cancellationToken);
     }
 
     private static ISessionStore SqliteStore(SqlAlchemyUrl url, SessionSettings settings, Action<string>? notes, bool writable, Action<string>? lockWaits, CancellationToken cancellationToken)
