@@ -142,13 +142,13 @@ function Install-TestPrerequisites {
     # PostgreSQL, MariaDB and Redis servers they start themselves (Debian postgresql, mariadb-server, redis-server).
     $python = '/usr/bin/python3'
     $check = {
-        & $python -c 'import beaker, sqlalchemy, psycopg2, pymysql, cryptography, Cryptodome, pytz, redis' 2>$null
+        & $python -c 'import beaker, sqlalchemy, psycopg2, pymysql, cryptography, Cryptodome, pytz, redis, memcache, pylibmc' 2>$null
         ($LASTEXITCODE -eq 0) -and [bool](Get-Item /usr/lib/postgresql/*/bin/postgres -ErrorAction Ignore) -and [bool](Get-Command redis-server -ErrorAction Ignore) -and
-            (Test-Path /usr/sbin/mariadbd) -and [bool](Get-Command mariadb-install-db -ErrorAction Ignore) -and
+            (Test-Path /usr/sbin/mariadbd) -and [bool](Get-Command mariadb-install-db -ErrorAction Ignore) -and [bool](Get-Command memcached -ErrorAction Ignore) -and
             -not ($Extra | Where-Object { -not (Get-Command $_ -ErrorAction Ignore) })
     }
     if ((Test-Path $python) -and (& $check)) { return }
-    $packages = @('python3', 'python3-beaker', 'python3-sqlalchemy', 'python3-psycopg2', 'python3-pymysql', 'python3-cryptography', 'python3-pycryptodome', 'python3-tz', 'python3-redis', 'postgresql', 'mariadb-server', 'redis-server') + $Extra
+    $packages = @('python3', 'python3-beaker', 'python3-sqlalchemy', 'python3-psycopg2', 'python3-pymysql', 'python3-cryptography', 'python3-pycryptodome', 'python3-tz', 'python3-redis', 'python3-memcache', 'python3-pylibmc', 'postgresql', 'mariadb-server', 'redis-server', 'memcached') + $Extra
     $offline = 'build.ps1 -Task Test -Offline runs what needs none of them (xunit, and the Pester suites that need no server and no Python) and names what it leaves out.'
     if (-not (Get-Command apt-get -ErrorAction Ignore)) {
         throw "The tests need Debian's $($packages -join ', '), and apt-get is not here to install them. Install them with this system's package manager, or: $offline"
@@ -177,16 +177,18 @@ function Invoke-WithServers([scriptblock] $Action, [string] $MariaDbBufferPool =
         $mariadb = Start-TestMariaDb -BufferPool $MariaDbBufferPool; $servers += $mariadb
         $redis = Start-TestRedis; $servers += $redis
         $redisCluster = Start-TestRedisCluster; $servers += $redisCluster
+        $memcached = Start-TestMemcached; $servers += $memcached
         Write-Host "Servers: $(($servers | ForEach-Object { "$($_.Kind) $($_.Version) on port $($_.Port)" }) -join ', ')"
         $env:BEAKERHELPERS_POSTGRES_URL = $postgres.Url
         $env:BEAKERHELPERS_MARIADB_URL = $mariadb.Url
         $env:BEAKERHELPERS_REDIS_URL = $redis.Url
         $env:BEAKERHELPERS_REDIS_CLUSTER_URLS = $redisCluster.Url
+        $env:BEAKERHELPERS_MEMCACHED_URLS = $memcached.Url
         & $Action
     }
     finally {
         foreach ($server in $servers) { Stop-TestServer $server }
-        Remove-Item Env:BEAKERHELPERS_POSTGRES_URL, Env:BEAKERHELPERS_MARIADB_URL, Env:BEAKERHELPERS_REDIS_URL, Env:BEAKERHELPERS_REDIS_CLUSTER_URLS -ErrorAction Ignore
+        Remove-Item Env:BEAKERHELPERS_POSTGRES_URL, Env:BEAKERHELPERS_MARIADB_URL, Env:BEAKERHELPERS_REDIS_URL, Env:BEAKERHELPERS_REDIS_CLUSTER_URLS, Env:BEAKERHELPERS_MEMCACHED_URLS -ErrorAction Ignore
     }
 }
 

@@ -130,6 +130,30 @@ function Start-TestRedisCluster {
     }
 }
 
+# Two memcached servers on free ports (Beaker's ext:memcached spreads sessions over every server its url lists), each
+# once it answers. Returns one object: both pids, and the url as Beaker writes it (host:port;host:port).
+function Start-TestMemcached {
+    $server = Get-Command memcached -ErrorAction Ignore
+    if (-not $server) { throw 'memcached is not installed (Debian memcached).' }
+    $dir = (New-Item -ItemType Directory (Join-Path ([IO.Path]::GetTempPath()) "beakerhelpers-memcached-$([guid]::NewGuid().ToString('n').Substring(0, 8))")).FullName
+    $user = if ((id -u) -eq '0') { @('-u', 'root') } else { @() }
+    $nodes = foreach ($n in 1..2) {
+        $port = Get-FreePort
+        $log = Join-Path $dir "memcached$n.log"
+        $process = Start-Process $server.Source -PassThru -RedirectStandardError $log -RedirectStandardOutput "$log.out" -ArgumentList (@('-p', "$port", '-l', '127.0.0.1', '-U', '0', '-m', '64') + $user)
+        Wait-Until {
+            $process.HasExited -or $(try { $c = [Net.Sockets.TcpClient]::new('127.0.0.1', $port); $c.Dispose(); $true } catch { $false })
+        } 30 "memcached listening on $port" { Get-LogTail $log }
+        if ($process.HasExited) { throw "memcached exited with code $($process.ExitCode). $(Get-LogTail $log)" }
+        [pscustomobject]@{ Pid = $process.Id; Port = $port }
+    }
+    $version = (& $server.Source -V) -replace '^memcached ', ''
+    [pscustomobject]@{
+        Kind = 'memcached'; Version = "$version, 2 servers"; Pid = @($nodes.Pid); Port = ($nodes.Port -join ','); Directory = $dir; Log = $null
+        Url = ($nodes | ForEach-Object { "127.0.0.1:$($_.Port)" }) -join ';'
+    }
+}
+
 # Stops a server by its pid(s) (SIGTERM: they shut down cleanly), waits, and removes its directory.
 function Stop-TestServer($Server) {
     if (-not $Server) { return }

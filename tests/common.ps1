@@ -31,7 +31,7 @@ function Invoke-ModuleScript {
 
 # The admin URL of the server a backend's tests use. A missing server fails the test run; it is never skipped.
 function Get-ServerAdminUrl([string] $Backend) {
-    $name = @{ PostgreSQL = 'BEAKERHELPERS_POSTGRES_URL'; MariaDB = 'BEAKERHELPERS_MARIADB_URL'; Redis = 'BEAKERHELPERS_REDIS_URL'; RedisCluster = 'BEAKERHELPERS_REDIS_CLUSTER_URLS' }[$Backend]
+    $name = @{ PostgreSQL = 'BEAKERHELPERS_POSTGRES_URL'; MariaDB = 'BEAKERHELPERS_MARIADB_URL'; Redis = 'BEAKERHELPERS_REDIS_URL'; RedisCluster = 'BEAKERHELPERS_REDIS_CLUSTER_URLS'; Memcached = 'BEAKERHELPERS_MEMCACHED_URLS' }[$Backend]
     $url = [Environment]::GetEnvironmentVariable($name)
     if (-not $url) { throw "No $Backend server for the tests: $name is not set. Run the tests with ./build.ps1 -Task Test, which starts one." }
     $url
