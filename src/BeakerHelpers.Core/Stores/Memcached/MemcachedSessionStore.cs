@@ -131,11 +131,17 @@ public sealed class MemcachedSessionStore : ISessionStore
         }
     }
 
+    /// <summary>Bytes of values a listing keeps from its first pass; past them, it reads the values again in order.</summary>
+    private const long KeptValueBytes = 64L * 1024 * 1024;
+
     public IEnumerable<StoredSession> ReadSessions(DateTime? accessedSince, CancellationToken cancellationToken)
     {
-        // Oldest first: the keys and times first (only they are kept), then the values again in that order.
+        // Oldest first: the keys and times first, then the values in that order. While they fit in KeptValueBytes the
+        // values of the first pass are kept and yielded in that order; past that, only the keys and times are kept and
+        // the values read again.
         var since = accessedSince is { } wall ? Epoch(wall) : double.NegativeInfinity;
-        var dated = new List<(int Server, string Key, double Accessed)>();
+        var dated = new List<(int Server, string Key, double Accessed, Item? Kept)>();
+        long kept = 0;
         foreach (var (server, items) in Sessions(cancellationToken))
         {
             foreach (var item in items)
@@ -143,12 +149,29 @@ public sealed class MemcachedSessionStore : ISessionStore
                 var accessed = _accessedOf(item.Data, item.Payload) ?? double.NaN;
                 if (double.IsNaN(accessed) || accessed >= since)
                 {
-                    dated.Add((server, item.Key, accessed));
+                    kept = kept < 0 || kept + item.Data.Length > KeptValueBytes ? -1 : kept + item.Data.Length;
+                    dated.Add((server, item.Key, accessed, kept < 0 ? null : item));
                 }
             }
         }
 
         dated.Sort((a, b) => double.IsNaN(a.Accessed) ? (double.IsNaN(b.Accessed) ? 0 : -1) : double.IsNaN(b.Accessed) ? 1 : a.Accessed.CompareTo(b.Accessed));
+        if (kept >= 0)
+        {
+            foreach (var entry in dated)
+            {
+                yield return Stored(entry.Kept!, double.IsNaN(entry.Accessed) ? default : Wall(entry.Accessed));
+            }
+
+            yield break;
+        }
+
+        for (var i = 0; i < dated.Count; i++)
+        {
+            // Past the budget no value is kept: the notes are keys and times alone.
+            dated[i] = dated[i] with { Kept = null };
+        }
+
         foreach (var batch in dated.Chunk(Page))
         {
             cancellationToken.ThrowIfCancellationRequested();
