@@ -169,7 +169,7 @@ function Install-TestPrerequisites {
 }
 
 # Runs $Action with private PostgreSQL and MariaDB servers, whose admin URLs it finds in the environment.
-function Invoke-WithServers([scriptblock] $Action, [string] $MariaDbBufferPool = '256M') {
+function Invoke-WithServers([scriptblock] $Action, [string] $MariaDbBufferPool = '256M', [int] $MemcachedMegabytes = 64) {
     . (Join-Path $root 'tests/TestServers.ps1')
     $servers = @()
     try {
@@ -177,7 +177,7 @@ function Invoke-WithServers([scriptblock] $Action, [string] $MariaDbBufferPool =
         $mariadb = Start-TestMariaDb -BufferPool $MariaDbBufferPool; $servers += $mariadb
         $redis = Start-TestRedis; $servers += $redis
         $redisCluster = Start-TestRedisCluster; $servers += $redisCluster
-        $memcached = Start-TestMemcached; $servers += $memcached
+        $memcached = Start-TestMemcached -Megabytes $MemcachedMegabytes; $servers += $memcached
         Write-Host "Servers: $(($servers | ForEach-Object { "$($_.Kind) $($_.Version) on port $($_.Port)" }) -join ', ')"
         $env:BEAKERHELPERS_POSTGRES_URL = $postgres.Url
         $env:BEAKERHELPERS_MARIADB_URL = $mariadb.Url
@@ -257,7 +257,7 @@ function Invoke-Bench {
     Invoke-Build
     Install-TestPrerequisites -Extra sqlite3
     $benchDir = New-Item -ItemType Directory -Force (Join-Path $out 'bench')
-    Invoke-WithServers -MariaDbBufferPool $(if ($BenchServerMemory -eq 'Generous') { '256M' } else { '' }) {
+    Invoke-WithServers -MariaDbBufferPool $(if ($BenchServerMemory -eq 'Generous') { '256M' } else { '' }) -MemcachedMegabytes 1024 {
         $env:BEAKERHELPERS_MODULE = $moduleDir
         & (Join-Path $root 'tests/bench/Invoke-Bench.ps1') -ModuleDir $moduleDir -OutDir $benchDir -Sizes $BenchSizes -Runs $BenchRuns -ServerMemory $BenchServerMemory
         & (Join-Path $root 'tests/bench/Invoke-FileBench.ps1') -ModuleDir $moduleDir -OutDir $benchDir -Runs $BenchRuns

@@ -132,7 +132,7 @@ function Start-TestRedisCluster {
 
 # Two memcached servers on free ports (Beaker's ext:memcached spreads sessions over every server its url lists), each
 # once it answers. Returns one object: both pids, and the url as Beaker writes it (host:port;host:port).
-function Start-TestMemcached {
+function Start-TestMemcached([int] $Megabytes = 64) {
     $server = Get-Command memcached -ErrorAction Ignore
     if (-not $server) { throw 'memcached is not installed (Debian memcached).' }
     $dir = (New-Item -ItemType Directory (Join-Path ([IO.Path]::GetTempPath()) "beakerhelpers-memcached-$([guid]::NewGuid().ToString('n').Substring(0, 8))")).FullName
@@ -140,7 +140,7 @@ function Start-TestMemcached {
     $nodes = foreach ($n in 1..2) {
         $port = Get-FreePort
         $log = Join-Path $dir "memcached$n.log"
-        $process = Start-Process $server.Source -PassThru -RedirectStandardError $log -RedirectStandardOutput "$log.out" -ArgumentList (@('-p', "$port", '-l', '127.0.0.1', '-U', '0', '-m', '64') + $user)
+        $process = Start-Process $server.Source -PassThru -RedirectStandardError $log -RedirectStandardOutput "$log.out" -ArgumentList (@('-p', "$port", '-l', '127.0.0.1', '-U', '0', '-m', "$Megabytes") + $user)
         Wait-Until {
             $process.HasExited -or $(try { $c = [Net.Sockets.TcpClient]::new('127.0.0.1', $port); $c.Dispose(); $true } catch { $false })
         } 30 "memcached listening on $port" { Get-LogTail $log }

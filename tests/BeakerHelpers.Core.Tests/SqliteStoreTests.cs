@@ -180,8 +180,9 @@ public class SqliteStoreTests
     [Fact]
     public void AnotherBackendTypeIsNamed()
     {
-        var ex = Assert.Throws<BeakerException>(() => SessionStoreFactory.Open(new SessionSettings { Source = "test", Type = "ext:memcached", Url = "127.0.0.1:11211" }));
+        var ex = Assert.Throws<BeakerException>(() => SessionStoreFactory.Open(new SessionSettings { Source = "test", Type = "ext:mongodb", Url = "mongodb://127.0.0.1/app" }));
         Assert.Equal("StoreTypeNotSupported", ex.ErrorId);
+        Assert.Contains("ext:mongodb", ex.Message);
         Assert.Contains("ext:memcached", ex.Message);
     }
 }

@@ -20,7 +20,7 @@ param(
     # How the caller started the servers (build.ps1 -BenchServerMemory), for the report.
     [string] $ServerMemory = 'Default',
     [ValidateSet('SQLite', 'PostgreSQL', 'MariaDB')] [string[]] $Backends = @('SQLite', 'PostgreSQL', 'MariaDB'),
-    [ValidateSet('Listing', 'Removal', 'Startup', 'WarmUp', 'Decode', 'Load', 'Measure', 'Empty', 'Redis')] [string[]] $Parts = @('Listing', 'Removal', 'Startup', 'WarmUp', 'Decode', 'Load', 'Measure', 'Empty', 'Redis'),
+    [ValidateSet('Listing', 'Removal', 'Startup', 'WarmUp', 'Decode', 'Load', 'Measure', 'Empty', 'Redis', 'Memcached')] [string[]] $Parts = @('Listing', 'Removal', 'Startup', 'WarmUp', 'Decode', 'Load', 'Measure', 'Empty', 'Redis', 'Memcached'),
     # Reuse SQLite stores an earlier run wrote into -OutDir (when Beaker still loads a sample of them).
     [switch] $KeepStores
 )
@@ -333,6 +333,36 @@ if ('Redis' -in $Parts) {
     finally { Remove-Item Env:REDISCLI_AUTH -ErrorAction Ignore }
 }
 
+# (10): memcached (ext:memcached) on the two servers of the run: listing against python-memcached's metadump, get_multi
+# and unpickling, and the removal of about half (-Timeout 15d), whole process.
+$memcachedBench = Join-Path $PSScriptRoot 'memcached_bench.py'
+$memcachedResults = [ordered]@{}
+if ('Memcached' -in $Parts) {
+    $urls = Get-ServerAdminUrl Memcached
+    $ini = Join-Path $work 'memcached.ini'
+    "[app:main]`nbeaker.session.type = ext:memcached`nbeaker.session.url = $urls`n" | Set-Content $ini
+    function Write-MemcachedStore([int] $Count) {
+        foreach ($server in $urls -split ';') {
+            $hostName, $port = $server -split ':'
+            $client = [Net.Sockets.TcpClient]::new($hostName, [int]$port)
+            try { $stream = $client.GetStream(); $bytes = [Text.Encoding]::ASCII.GetBytes("flush_all`r`n"); $stream.Write($bytes, 0, $bytes.Length); $null = $stream.Read([byte[]]::new(64), 0, 64) } finally { $client.Dispose() }
+        }
+        $null = Measure-Native "memcached_bench.py write $Count" /usr/bin/python3 @($memcachedBench, 'write', $urls, "$Count")
+    }
+    foreach ($size in $Sizes | Where-Object { $_ -ge 100000 }) {
+        Write-MemcachedStore $size
+        $ours = 1..$Runs | ForEach-Object { Measure-Pwsh "memcached listing $size" "(Get-BeakerSession '$ini' -Timeout 0 | Measure-Object).Count" }
+        $python = 1..$Runs | ForEach-Object { Measure-Native "memcached reference $size" /usr/bin/python3 @($memcachedBench, 'reference', $urls) }
+        $memcachedResults["list $size"] = [pscustomobject]@{ Ours = Get-Median $ours.Seconds; Peak = Get-Median $ours.PeakMB; Python = Get-Median $python.Seconds }
+        Write-Host ("memcached listing {0}: {1:0.00} s, Python {2:0.00} s" -f $size, $memcachedResults["list $size"].Ours, $memcachedResults["list $size"].Python)
+    }
+    Write-MemcachedStore $largest
+    $removal = Measure-Pwsh 'memcached removal' "`$s = Remove-BeakerSession '$ini' -Timeout 15d -PassThru; 'SUMMARY ' + (`$s | Select-Object Removed, @{n='Duration';e={`$_.Duration.TotalSeconds}} | ConvertTo-Json -Compress)"
+    $summary = ($removal.Output | Where-Object { $_ -like 'SUMMARY *' }) -replace '^SUMMARY ', '' | ConvertFrom-Json
+    $memcachedResults['removal'] = [pscustomobject]@{ Whole = $removal.Seconds; Removed = $summary.Removed; Duration = $summary.Duration; Peak = $removal.PeakMB }
+    Write-Host ("memcached removal: {0:N0} in {1:0.00} s" -f $summary.Removed, $removal.Seconds)
+}
+
 function Format-Ratio([double] $Number) { '{0:0.00}x' -f $Number }
 
 $lines = [Collections.Generic.List[string]]::new()
@@ -443,6 +473,21 @@ if ('Redis' -in $Parts) {
     if ($redisResults.Contains('removal')) {
         $m = $redisResults['removal']
         $lines.Add(('| remove the {0:N0} older than 15 days (removing: {1:0.00} s) vs redis-cli --scan \| xargs redis-cli del of every session | {2:0.00} s | {3:0.00} s | {4} | {5:0.0} / {6:0.0} ms vs {7:0.0} / {8:0.0} ms |' -f $m.Removed, $m.Duration, $m.Whole, $m.Raw, (Format-Ratio ($m.Raw / $m.Whole)), ($m.P99 * 1000), ($m.Max * 1000), ($m.RawP99 * 1000), ($m.RawMax * 1000)))
+    }
+}
+if ('Memcached' -in $Parts) {
+    $lines.Add('')
+    $lines.Add('## memcached (ext:memcached), two servers, whole process')
+    $lines.Add('')
+    $lines.Add('| what | BeakerHelpers | peak working set | reference | faster by |')
+    $lines.Add('|---|---:|---:|---:|---:|')
+    foreach ($name in $memcachedResults.Keys | Where-Object { $_ -like 'list *' }) {
+        $m = $memcachedResults[$name]
+        $lines.Add(('| list {0:N0} sessions into Measure-Object vs python-memcached metadump + get_multi + unpickling | {1:0.00} s | {2:0} MB | {3:0.00} s | {4} |' -f [int]($name -replace 'list ', ''), $m.Ours, $m.Peak, $m.Python, (Format-Ratio ($m.Python / $m.Ours))))
+    }
+    if ($memcachedResults.Contains('removal')) {
+        $m = $memcachedResults['removal']
+        $lines.Add(('| remove the {0:N0} older than 15 days (removing: {1:0.00} s) | {2:0.00} s | {3:0} MB | | |' -f $m.Removed, $m.Duration, $m.Whole, $m.Peak))
     }
 }
 if ('Load' -in $Parts) {
