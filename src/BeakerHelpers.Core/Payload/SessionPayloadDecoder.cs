@@ -268,7 +268,11 @@ public sealed class SessionPayloadDecoder
         }
     }
 
-    private static byte[] Inflate(byte[] compressed)
+    /// <summary>
+    /// zlib data inflated, at most <see cref="MaxInflatedBytes"/> (a bomb is refused, not allocated); a
+    /// <see cref="PayloadException"/> that says <paramref name="what"/> otherwise.
+    /// </summary>
+    internal static byte[] Inflate(byte[] compressed, string what = "the JSON session")
     {
         try
         {
@@ -280,7 +284,7 @@ public sealed class SessionPayloadDecoder
             {
                 if (output.Length + read > MaxInflatedBytes)
                 {
-                    throw new PayloadException($"the JSON session inflates to more than {MaxInflatedBytes / (1024 * 1024)} MiB");
+                    throw new PayloadException($"{what} inflates to more than {MaxInflatedBytes / (1024 * 1024)} MiB");
                 }
 
                 output.Write(buffer, 0, read);
@@ -291,7 +295,7 @@ public sealed class SessionPayloadDecoder
         catch (Exception ex) when (ex is InvalidDataException or IOException)
         {
             // IOException: zlib's own errors (ZLibException), such as a stream that asks for a preset dictionary.
-            throw new PayloadException("the JSON session is not valid zlib data: " + ex.Message, inner: ex);
+            throw new PayloadException($"{what} is not valid zlib data: " + ex.Message, inner: ex);
         }
     }
 

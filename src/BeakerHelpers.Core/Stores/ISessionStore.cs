@@ -32,7 +32,27 @@ public sealed record StoredSession(string Id, DateTime Accessed, DateTime? Creat
 /// Sessions last accessed before a cutoff, and those the store could not date (Redis keeps a session's age only inside
 /// its payload: an encrypted one without the keys); a removal by age leaves the undated ones.
 /// </summary>
-public readonly record struct AgeCount(long Older, long Undated = 0);
+public readonly record struct AgeCount(long Older, long Undated = 0)
+{
+    /// <summary>The count of sessions whose age lives in their payload: UNIX times, null where it could not be read.</summary>
+    public static AgeCount Of(IEnumerable<double?> accessedTimes, double before)
+    {
+        long older = 0, undated = 0;
+        foreach (var accessed in accessedTimes)
+        {
+            if (accessed is not { } at)
+            {
+                undated++;
+            }
+            else if (at < before)
+            {
+                older++;
+            }
+        }
+
+        return new AgeCount(older, undated);
+    }
+}
 
 /// <summary>What one cleanup did: rows removed, in how many batches, and the longest batch.</summary>
 public sealed record RemovalResult(long Removed, int Batches, TimeSpan LongestBatch, TimeSpan Duration)

@@ -93,6 +93,26 @@ public abstract partial class BeakerCommandBase : PSCmdlet, IDisposable
     /// turn. A failure of one ini file stops the command when it is the only one; with several (or from the pipeline)
     /// it is written as that file's error and the next goes on.
     /// </summary>
+    /// <summary>
+    /// ProcessRecord of a cmdlet that does one thing per store: <see cref="ForEachStore"/>, a failure that stops the
+    /// command written as its terminating error, and Ctrl+C left to PowerShell.
+    /// </summary>
+    protected void ProcessStores(Action<SessionSettings> body)
+    {
+        try
+        {
+            ForEachStore(body);
+        }
+        catch (BeakerException ex)
+        {
+            ThrowTerminating(ex, ParameterSetName == UrlParameterSet ? null : (object?)ConfigPaths ?? LiteralPaths);
+        }
+        catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
+        {
+            // Ctrl+C: PowerShell stops the pipeline; nothing to report.
+        }
+    }
+
     protected void ForEachStore(Action<SessionSettings> body)
     {
         try

@@ -57,21 +57,7 @@ public sealed class ConvertFromBeakerCookieCommand : BeakerCommandBase
 
     private bool _warnedUnsigned;
 
-    protected override void ProcessRecord()
-    {
-        try
-        {
-            ForEachStore(ProcessStore);
-        }
-        catch (BeakerException ex)
-        {
-            ThrowTerminating(ex, ParameterSetName == UrlParameterSet ? null : (object?)ConfigPath ?? LiteralPath);
-        }
-        catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
-        {
-            // Ctrl+C: PowerShell stops the pipeline; nothing to report.
-        }
-    }
+    protected override void ProcessRecord() => ProcessStores(ProcessStore);
 
     private void ProcessStore(SessionSettings settings)
     {

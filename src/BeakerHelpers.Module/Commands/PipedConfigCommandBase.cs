@@ -33,19 +33,5 @@ public abstract class PipedConfigCommandBase : BeakerCommandBase
     /// <summary>What the cmdlet does with one store's settings; called for each ini file (or the -Url) in turn.</summary>
     protected abstract void ProcessStore(SessionSettings settings);
 
-    protected override void ProcessRecord()
-    {
-        try
-        {
-            ForEachStore(ProcessStore);
-        }
-        catch (BeakerException ex)
-        {
-            ThrowTerminating(ex, ParameterSetName == UrlParameterSet ? null : (object?)ConfigPath ?? LiteralPath);
-        }
-        catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
-        {
-            // Ctrl+C: PowerShell stops the pipeline; nothing to report.
-        }
-    }
+    protected override void ProcessRecord() => ProcessStores(ProcessStore);
 }

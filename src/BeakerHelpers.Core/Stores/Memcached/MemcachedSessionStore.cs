@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.IO.Compression;
 using System.Net.Sockets;
 using System.Text;
 
@@ -21,7 +20,6 @@ public sealed class MemcachedSessionStore : ISessionStore
     // python-memcached and pylibmc: 1 pickled, 8 zlib-compressed; anything else is text (16 in python-memcached).
     private const int FlagPickled = 1;
     private const int FlagCompressed = 8;
-    private const int MaxInflatedBytes = 64 * 1024 * 1024;
 
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
@@ -223,27 +221,8 @@ public sealed class MemcachedSessionStore : ISessionStore
         }
     }
 
-    public AgeCount CountAccessedBefore(DateTime cutoff, CancellationToken cancellationToken)
-    {
-        var before = Epoch(cutoff);
-        long count = 0, undated = 0;
-        foreach (var (_, items) in Sessions(cancellationToken))
-        {
-            foreach (var item in items)
-            {
-                if (_accessedOf(item.Data, item.Payload) is not { } accessed)
-                {
-                    undated++;
-                }
-                else if (accessed < before)
-                {
-                    count++;
-                }
-            }
-        }
-
-        return new AgeCount(count, undated);
-    }
+    public AgeCount CountAccessedBefore(DateTime cutoff, CancellationToken cancellationToken) =>
+        AgeCount.Of(Sessions(cancellationToken).SelectMany(page => page.Items).Select(item => _accessedOf(item.Data, item.Payload)), Epoch(cutoff));
 
     public StoreStatistics Measure(StatisticsBounds bounds, CancellationToken cancellationToken)
     {
@@ -453,23 +432,9 @@ public sealed class MemcachedSessionStore : ISessionStore
     {
         try
         {
-            using var input = new ZLibStream(new MemoryStream(compressed), CompressionMode.Decompress);
-            using var output = new MemoryStream();
-            var buffer = new byte[81920];
-            int read;
-            while ((read = input.Read(buffer)) > 0)
-            {
-                if (output.Length + read > MaxInflatedBytes)
-                {
-                    return compressed;
-                }
-
-                output.Write(buffer, 0, read);
-            }
-
-            return output.ToArray();
+            return Payload.SessionPayloadDecoder.Inflate(compressed, "the compressed value");
         }
-        catch (InvalidDataException)
+        catch (Payload.PayloadException)
         {
             // Left as it is: decoding it fails as that session's own error.
             return compressed;

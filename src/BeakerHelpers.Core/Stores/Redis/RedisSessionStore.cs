@@ -162,27 +162,8 @@ public sealed partial class RedisSessionStore : ISessionStore
         }
     }
 
-    public AgeCount CountAccessedBefore(DateTime cutoff, CancellationToken cancellationToken)
-    {
-        var before = Epoch(cutoff);
-        long count = 0, undated = 0;
-        foreach (var page in Pages(cancellationToken))
-        {
-            foreach (var (_, value) in page)
-            {
-                if (_accessedOf(value) is not { } accessed)
-                {
-                    undated++;
-                }
-                else if (accessed < before)
-                {
-                    count++;
-                }
-            }
-        }
-
-        return new AgeCount(count, undated);
-    }
+    public AgeCount CountAccessedBefore(DateTime cutoff, CancellationToken cancellationToken) =>
+        AgeCount.Of(Pages(cancellationToken).SelectMany(page => page).Select(kv => _accessedOf(kv.Value)), Epoch(cutoff));
 
     public StoreStatistics Measure(StatisticsBounds bounds, CancellationToken cancellationToken)
     {
