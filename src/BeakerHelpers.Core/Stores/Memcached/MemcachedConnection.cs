@@ -17,6 +17,7 @@ internal sealed class MemcachedConnection : IDisposable
 
     private readonly TcpClient _client;
     private readonly BufferedStream _stream;
+    private readonly byte[] _line = new byte[MaxLineBytes];
 
     private MemcachedConnection(TcpClient client, string where)
     {
@@ -64,7 +65,7 @@ internal sealed class MemcachedConnection : IDisposable
     /// <summary>The next line the server sent, without its CRLF.</summary>
     public string ReadLine()
     {
-        var line = new List<byte>(64);
+        var length = 0;
         while (true)
         {
             var b = _stream.ReadByte();
@@ -75,20 +76,20 @@ internal sealed class MemcachedConnection : IDisposable
 
             if (b == '\n')
             {
-                if (line.Count > 0 && line[^1] == '\r')
+                if (length > 0 && _line[length - 1] == '\r')
                 {
-                    line.RemoveAt(line.Count - 1);
+                    length--;
                 }
 
-                return Encoding.ASCII.GetString(line.ToArray());
+                return Encoding.ASCII.GetString(_line, 0, length);
             }
 
-            if (line.Count == MaxLineBytes)
+            if (length == MaxLineBytes)
             {
                 throw new IOException($"memcached {Where} sent a line longer than {MaxLineBytes} bytes");
             }
 
-            line.Add((byte)b);
+            _line[length++] = (byte)b;
         }
     }
 

@@ -135,62 +135,85 @@ public sealed class MemcachedSessionStore : ISessionStore
     public IEnumerable<StoredSession> ReadSessions(DateTime? accessedSince, CancellationToken cancellationToken)
     {
         // Oldest first: the keys and times first, then the values in that order. While they fit in KeptValueBytes the
-        // values of the first pass are kept and yielded in that order; past that, only the keys and times are kept and
-        // the values read again.
+        // values of the first pass are kept and yielded in that order; past that, only notes are kept (a session's id as
+        // 16 bytes when it is Beaker's 32 hex digits, its time and its server) and the values read again.
         var since = accessedSince is { } wall ? Epoch(wall) : double.NegativeInfinity;
-        var dated = new List<(int Server, string Key, double Accessed, Item? Kept)>();
-        long kept = 0;
+        var notes = new List<Note>();
+        var kept = new List<Item>();
+        var keeping = true;
+        long keptBytes = 0;
         foreach (var (server, items) in Sessions(cancellationToken))
         {
             foreach (var item in items)
             {
                 var accessed = _accessedOf(item.Data, item.Payload) ?? double.NaN;
-                if (double.IsNaN(accessed) || accessed >= since)
+                if (!double.IsNaN(accessed) && accessed < since)
                 {
-                    kept = kept < 0 || kept + item.Data.Length > KeptValueBytes ? -1 : kept + item.Data.Length;
-                    dated.Add((server, item.Key, accessed, kept < 0 ? null : item));
+                    continue;
                 }
+
+                keeping = keeping && keptBytes + item.Data.Length <= KeptValueBytes;
+                if (keeping)
+                {
+                    keptBytes += item.Data.Length;
+                    kept.Add(item);
+                }
+                else if (kept.Count > 0)
+                {
+                    kept.Clear();
+                    kept.TrimExcess();
+                }
+
+                notes.Add(Note.Of(IdOf(item.Key), accessed, server, keeping ? kept.Count - 1 : -1));
             }
         }
 
-        dated.Sort((a, b) => double.IsNaN(a.Accessed) ? (double.IsNaN(b.Accessed) ? 0 : -1) : double.IsNaN(b.Accessed) ? 1 : a.Accessed.CompareTo(b.Accessed));
-        if (kept >= 0)
+        notes.Sort(static (a, b) => double.IsNaN(a.Accessed) ? (double.IsNaN(b.Accessed) ? 0 : -1) : double.IsNaN(b.Accessed) ? 1 : a.Accessed.CompareTo(b.Accessed));
+        if (keeping)
         {
-            foreach (var entry in dated)
+            foreach (var note in notes)
             {
-                yield return Stored(entry.Kept!, double.IsNaN(entry.Accessed) ? default : Wall(entry.Accessed));
+                yield return Stored(kept[note.Kept], double.IsNaN(note.Accessed) ? default : Wall(note.Accessed));
             }
 
             yield break;
         }
 
-        for (var i = 0; i < dated.Count; i++)
-        {
-            // Past the budget no value is kept: the notes are keys and times alone.
-            dated[i] = dated[i] with { Kept = null };
-        }
-
-        foreach (var batch in dated.Chunk(Page))
+        foreach (var batch in notes.Chunk(Page))
         {
             cancellationToken.ThrowIfCancellationRequested();
             var fetched = new Dictionary<(int, string), Item>();
-            foreach (var group in batch.GroupBy(d => d.Server))
+            foreach (var group in batch.GroupBy(n => n.Server))
             {
-                foreach (var item in Get(_servers[group.Key], group.Select(d => d.Key).ToList(), cancellationToken).OfType<Item>())
+                foreach (var item in Get(_servers[group.Key], group.Select(n => KeyOf(n.Id)).ToList(), cancellationToken).OfType<Item>())
                 {
                     fetched[(group.Key, item.Key)] = item;
                 }
             }
 
             // In the batch's order, which is the oldest-first order across every server.
-            foreach (var entry in batch)
+            foreach (var note in batch)
             {
-                if (fetched.TryGetValue((entry.Server, entry.Key), out var found))
+                if (fetched.TryGetValue((note.Server, KeyOf(note.Id)), out var found))
                 {
-                    yield return Stored(found, double.IsNaN(entry.Accessed) ? default : Wall(entry.Accessed));
+                    yield return Stored(found, double.IsNaN(note.Accessed) ? default : Wall(note.Accessed));
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// What a listing keeps of a session between its two passes: the id (as a Guid when it is 32 hex digits, as Beaker's
+    /// are; else the text), its time, its server, and where its value was kept (-1: read again).
+    /// </summary>
+    private readonly record struct Note(Guid Hex, string? Text, double Accessed, int Server, int Kept)
+    {
+        public string Id => Text ?? Hex.ToString("N");
+
+        public static Note Of(string id, double accessed, int server, int kept) =>
+            id.Length == 32 && Guid.TryParseExact(id, "N", out var hex) && hex.ToString("N") == id
+                ? new Note(hex, null, accessed, server, kept)
+                : new Note(Guid.Empty, id, accessed, server, kept);
     }
 
     public IEnumerable<StoredSession> ReadIds(IReadOnlyList<string> ids, CancellationToken cancellationToken)
