@@ -57,6 +57,10 @@ Describe 'memcached stores (ext:memcached)' {
         $statistics.TotalRows | Should -Be 13
         # The encrypted session cannot be dated without the keys: it is not counted old.
         $statistics.Old | Should -Be 6
+        # What sessions take of the servers: the test servers run with -m 64 each.
+        $statistics.ServerLimitBytes | Should -Be (2 * 64MB)
+        $statistics.ServerBytes | Should -BeGreaterThan $statistics.PayloadBytes
+        $statistics.Evictions | Should -Be 0
         $summary = Remove-BeakerSession $script:Store.Ini -PassThru 3>$null
         $summary.Removed | Should -Be @($script:Store.Ids.old).Count
         $check = Invoke-Memcached check $script:Store.IdsPath | ConvertFrom-Json

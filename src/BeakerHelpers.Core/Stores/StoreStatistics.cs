@@ -58,6 +58,15 @@ public sealed record StoreStatistics
     /// <summary>Redis: session keys that expire by themselves (Beaker 1.10+ with a timeout sets a TTL); null elsewhere.</summary>
     public long? KeysWithTtl { get; init; }
 
+    /// <summary>memcached: the bytes every server holds (sessions and the app's cache), from stats; null for other stores.</summary>
+    public long? ServerBytes { get; init; }
+
+    /// <summary>memcached: the memory the servers may use (limit_maxbytes, summed); null for other stores.</summary>
+    public long? ServerLimitBytes { get; init; }
+
+    /// <summary>memcached: items the servers evicted to make room, since they started; null for other stores.</summary>
+    public long? Evictions { get; init; }
+
     /// <summary>
     /// The histogram from counts of rows accessed at or after each edge (as a database counts them in one pass).
     /// </summary>

@@ -33,6 +33,9 @@ public sealed class BeakerSessionStatistics
         LockFiles = measured.LockFiles;
         TempFiles = measured.TempFiles;
         KeysWithTtl = measured.KeysWithTtl;
+        ServerBytes = measured.ServerBytes;
+        ServerLimitBytes = measured.ServerLimitBytes;
+        Evictions = measured.Evictions;
         EmptySessions = content?.Empty;
         UnreadableSessions = content?.Unreadable;
         CommonKeys = content?.CommonKeys();
@@ -90,6 +93,15 @@ public sealed class BeakerSessionStatistics
 
     /// <summary>Redis: session keys with a TTL (they expire by themselves); null for other stores.</summary>
     public long? KeysWithTtl { get; }
+
+    /// <summary>memcached: the bytes the servers hold (sessions and the app's cache); PayloadBytes is the sessions' share.</summary>
+    public long? ServerBytes { get; }
+
+    /// <summary>memcached: the memory the servers may use (limit_maxbytes, summed over the servers).</summary>
+    public long? ServerLimitBytes { get; }
+
+    /// <summary>memcached: items evicted to make room since the servers started (sessions never expire: they push the cache out).</summary>
+    public long? Evictions { get; }
 
     /// <summary>-Detailed: sessions holding nothing but Beaker's own keys.</summary>
     public long? EmptySessions { get; }

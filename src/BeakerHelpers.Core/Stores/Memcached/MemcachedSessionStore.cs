@@ -265,8 +265,38 @@ public sealed class MemcachedSessionStore : ISessionStore
             }
         }
 
-        return tally.Result(Description);
+        long bytes = 0, limit = 0, evictions = 0;
+        foreach (var server in _servers)
+        {
+            var stats = Stats(server);
+            bytes += stats.GetValueOrDefault("bytes");
+            limit += stats.GetValueOrDefault("limit_maxbytes");
+            evictions += stats.GetValueOrDefault("evictions");
+        }
+
+        return tally.Result(Description) with { ServerBytes = bytes, ServerLimitBytes = limit, Evictions = evictions };
     }
+
+    /// <summary>A server's general statistics (stats), the numeric ones.</summary>
+    private Dictionary<string, long> Stats(MemcachedConnection server) => Guard(server, () =>
+    {
+        server.Send("stats");
+        var stats = new Dictionary<string, long>(StringComparer.Ordinal);
+        for (var line = server.ReadLine(); line != "END"; line = server.ReadLine())
+        {
+            var parts = line.Split(' ');
+            if (parts.Length == 3 && parts[0] == "STAT" && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+            {
+                stats[parts[1]] = value;
+            }
+            else if (!line.StartsWith("STAT ", StringComparison.Ordinal))
+            {
+                throw new IOException($"memcached {server.Where} answered stats with '{Shorten(line)}'");
+            }
+        }
+
+        return stats;
+    });
 
     public RemovalResult RemoveAccessedBefore(DateTime cutoff, RemovalOptions options)
     {
