@@ -116,6 +116,46 @@ public sealed class SessionPayloadDecoder
     /// </summary>
     public DecodedPayload DecodeCookie(string payload) => DecodeText(payload);
 
+    /// <summary>
+    /// A session value V's _accessed_time (a UNIX time), or null when it holds none or cannot be read: what Redis and
+    /// memcached date sessions by. A plain pickle is looked into without mapping its values (the listing maps them
+    /// later); text (encrypted, or Beaker 1.12's) is decoded.
+    /// </summary>
+    public double? AccessedTimeOfValue(byte[] data, bool text = false)
+    {
+        try
+        {
+            if (!text)
+            {
+                var value = PickleReader.Read(data).Value;
+                if (value is PyDict dict)
+                {
+                    return TryGetStringKey(dict, Sessions.BeakerKeys.AccessedTime, out var accessed) ? UnixTime(accessed) : null;
+                }
+
+                if (value is not (string or PyByteString or byte[]))
+                {
+                    return null;
+                }
+            }
+
+            foreach (var (key, value) in text ? DecodeValueText(data).Values : DecodeValue(data).Values)
+            {
+                if (key == Sessions.BeakerKeys.AccessedTime)
+                {
+                    return UnixTime(value);
+                }
+            }
+        }
+        catch (PayloadException)
+        {
+        }
+
+        return null;
+    }
+
+    private static double? UnixTime(object? value) => value switch { double d => d, long l => l, _ => null };
+
     /// <summary>A session value V stored as text (memcached keeps a str so): encrypted, or Beaker 1.12's base64.</summary>
     public DecodedPayload DecodeValueText(byte[] data) => data.Length == 0
         ? throw new PayloadException("the stored data is empty")

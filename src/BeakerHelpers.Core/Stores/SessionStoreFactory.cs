@@ -134,26 +134,7 @@ public static class SessionStoreFactory
         }
 
         var decoder = settings.Decoder();
-        double? AccessedOf(byte[] data)
-        {
-            try
-            {
-                foreach (var (key, value) in decoder.DecodeValue(data).Values)
-                {
-                    if (key == Sessions.BeakerKeys.AccessedTime)
-                    {
-                        return value switch { double d => d, long l => l, _ => null };
-                    }
-                }
-            }
-            catch (PayloadException)
-            {
-            }
-
-            return null;
-        }
-
-        return RedisSessionStore.Open(RedisUrl.Parse(settings.Url, settings.UrlSource), settings.UrlSource, AccessedOf, zone, problems);
+        return RedisSessionStore.Open(RedisUrl.Parse(settings.Url, settings.UrlSource), settings.UrlSource, data => decoder.AccessedTimeOfValue(data), zone, problems);
     }
 
     /// <summary>
@@ -169,27 +150,7 @@ public static class SessionStoreFactory
         }
 
         var decoder = settings.Decoder();
-        double? AccessedOf(byte[] data, StoredPayload payload)
-        {
-            try
-            {
-                var decoded = payload == StoredPayload.SessionText ? decoder.DecodeValueText(data) : decoder.DecodeValue(data);
-                foreach (var (key, value) in decoded.Values)
-                {
-                    if (key == Sessions.BeakerKeys.AccessedTime)
-                    {
-                        return value switch { double d => d, long l => l, _ => null };
-                    }
-                }
-            }
-            catch (PayloadException)
-            {
-            }
-
-            return null;
-        }
-
-        return MemcachedSessionStore.Open(settings.Url, settings.UrlSource, AccessedOf, zone, cancellationToken);
+        return MemcachedSessionStore.Open(settings.Url, settings.UrlSource, (data, payload) => decoder.AccessedTimeOfValue(data, text: payload == StoredPayload.SessionText), zone, cancellationToken);
     }
 
     private static ISessionStore SqliteStore(SqlAlchemyUrl url, SessionSettings settings, Action<string>? notes, bool writable, Action<string>? lockWaits, CancellationToken cancellationToken)
