@@ -160,6 +160,10 @@ Describe 'Only encrypted sessions in Redis, and no keys' {
         $summary.Removed | Should -Be 0
         "$warned" | Should -Match '12 session\(s\) .* were left alone: their age is inside their payload'
         Get-RedisKeys $store.Url | Should -Be $before
+        # The same keys given on the command line date them: the old ones go.
+        $ids = Get-Content -Raw (Join-Path $store.Dir 'ids.json') | ConvertFrom-Json
+        (Remove-BeakerSession $store.Ini -Timeout 1h -EncryptKey k1 -ValidateKey k2 -PassThru).Removed | Should -Be (@($ids.old_empty).Count + @($ids.old_full).Count)
+        (Measure-BeakerSession $store.Ini -Timeout 1h -EncryptKey k1 -ValidateKey k2).Old | Should -Be 0
     }
 }
 

@@ -1,3 +1,4 @@
+using System.Security;
 using System.Management.Automation;
 using BeakerHelpers.Core;
 using BeakerHelpers.Core.Config;
@@ -66,7 +67,26 @@ public abstract partial class BeakerCommandBase : PSCmdlet, IDisposable
     [ArgumentCompleter(typeof(TimeZoneCompleter))]
     public TimeZoneInfo? TimeZone { get; set; }
 
+    /// <summary>encrypt_key, when the ini does not hold it (or to use another): a [SecureString], a [PSCredential] or a string.</summary>
+    [Parameter]
+    [SecretTransformation]
+    public SecureString? EncryptKey { get; set; }
+
+    /// <summary>validate_key, when the ini does not hold it (or to use another).</summary>
+    [Parameter]
+    [SecretTransformation]
+    public SecureString? ValidateKey { get; set; }
+
     protected TimeZoneInfo AppTimeZone => TimeZone ?? TimeZoneInfo.Local;
+
+    /// <summary>The settings with -EncryptKey and -ValidateKey folded in (once, before any store opens), their secrets learned.</summary>
+    private SessionSettings WithGivenKeys(SessionSettings settings)
+    {
+        var (encryptKey, validateKey) = (Reveal(EncryptKey), Reveal(ValidateKey));
+        Secrets.Add(encryptKey);
+        Secrets.Add(validateKey);
+        return settings.WithKeys(encryptKey, validateKey);
+    }
 
     protected CancellationToken CancellationToken => _cancellation.Token;
 
@@ -186,7 +206,7 @@ public abstract partial class BeakerCommandBase : PSCmdlet, IDisposable
     {
         var fromUrl = SessionSettings.FromUrl(Url, TableName, SchemaName, SessionState.Path.CurrentFileSystemLocation.ProviderPath);
         LearnSecrets(fromUrl);
-        return fromUrl;
+        return WithGivenKeys(fromUrl);
     }
 
     private SessionSettings SettingsOf(ConfigTarget target)
@@ -201,7 +221,7 @@ public abstract partial class BeakerCommandBase : PSCmdlet, IDisposable
                 $"{settings.Source} has no setting that starts with '{settings.Prefix}.'. Pass the prefix the app uses with -Prefix (for example -Prefix session).");
         }
 
-        return settings;
+        return WithGivenKeys(settings);
     }
 
     /// <summary>The age limit in force for these settings (-Timeout, else &lt;prefix&gt;.timeout, else none).</summary>

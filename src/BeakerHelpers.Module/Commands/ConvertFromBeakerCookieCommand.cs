@@ -36,16 +36,6 @@ public sealed class ConvertFromBeakerCookieCommand : BeakerCommandBase
     [AllowEmptyString]
     public string[] Value { get; set; } = Array.Empty<string>();
 
-    /// <summary>encrypt_key, when the ini does not hold it.</summary>
-    [Parameter]
-    [SecretTransformation]
-    public SecureString? EncryptKey { get; set; }
-
-    /// <summary>validate_key, when the ini does not hold it.</summary>
-    [Parameter]
-    [SecretTransformation]
-    public SecureString? ValidateKey { get; set; }
-
     /// <summary>secret (what signs a server-side session's id), when the ini does not hold it.</summary>
     [Parameter]
     [SecretTransformation]
@@ -61,11 +51,9 @@ public sealed class ConvertFromBeakerCookieCommand : BeakerCommandBase
 
     private void ProcessStore(SessionSettings settings)
     {
-        var (encryptKey, validateKey, secret) = (Reveal(EncryptKey), Reveal(ValidateKey), Reveal(Secret));
-        Secrets.Add(encryptKey);
-        Secrets.Add(validateKey);
+        var secret = Reveal(Secret);
         Secrets.Add(secret);
-        settings = settings.WithKeys(encryptKey, validateKey, secret);
+        settings = settings.WithKeys(null, null, secret);
         var cookies = new CookieReader(settings, AppTimeZone);
         var cutoff = AgeCutoff.Resolve(null, settings, AppTimeZone).Cutoff;
         ForgetDisplayTypes();

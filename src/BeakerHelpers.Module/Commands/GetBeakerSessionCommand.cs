@@ -26,15 +26,7 @@ public sealed class GetBeakerSessionCommand : PipedConfigCommandBase
     [ValidateNotNullOrEmpty]
     public string[]? Id { get; set; }
 
-    /// <summary>Beaker's encrypt_key, when the ini file does not hold it (or to override it).</summary>
-    [Parameter]
-    [SecretTransformation]
-    public SecureString? EncryptKey { get; set; }
 
-    /// <summary>Beaker's validate_key, when the ini file does not hold it (or to override it).</summary>
-    [Parameter]
-    [SecretTransformation]
-    public SecureString? ValidateKey { get; set; }
 
     protected override void BeginProcessing()
     {
@@ -56,10 +48,6 @@ public sealed class GetBeakerSessionCommand : PipedConfigCommandBase
             WriteVerbose(age.Said is { } said ? $"Showing sessions accessed since {said}." : $"Showing all sessions ({age.Source}).");
         }
 
-        var (encryptKey, validateKey) = (Reveal(EncryptKey), Reveal(ValidateKey));
-        Secrets.Add(encryptKey);
-        Secrets.Add(validateKey);
-        settings = settings.WithKeys(encryptKey, validateKey);
         var keys = settings.Keys();
         using var store = OpenStore(settings);
         var storeInfo = new BeakerStoreInfo(settings, store.Description);

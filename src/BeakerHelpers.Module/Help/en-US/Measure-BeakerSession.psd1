@@ -7,6 +7,8 @@
         'Format-Table shows one line per store; Format-List shows every figure, the histogram included.'
     )
     Parameters  = @{
+        EncryptKey  = 'encrypt_key, when the ini file does not hold it (or to override it), so that -Detailed decodes encrypted sessions and a Redis or memcached store dates them: a [SecureString], a [PSCredential] whose password is the key, or a string. Never shown.'
+        ValidateKey = 'validate_key, when the ini file does not hold it (or to override it); as -EncryptKey.'
         ConfigPath = 'The app''s paste.deploy ini files, resolved like any PowerShell path, with wildcards; one statistics object per store, in turn. Takes paths from the pipeline. Append #name to read [app:name] instead of [app:main]. Aliases: Path, Config.'
         LiteralPath = 'Like -ConfigPath, but taken as written: no wildcards. Files piped from Get-ChildItem bind here (by their PSPath). Aliases: PSPath, LP, FullName.'
         Prefix     = 'The prefix of the session settings in the ini file. Default: beaker.session.'

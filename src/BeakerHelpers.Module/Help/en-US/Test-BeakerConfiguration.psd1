@@ -7,6 +7,8 @@
         '-Quiet returns $true when no finding is an Error or a Warning and $false otherwise, and nothing else, for deployment pipelines.'
     )
     Parameters  = @{
+        EncryptKey  = 'encrypt_key, when the ini file does not hold it (or to override it), for -Scan, which reads the store; the rules judge the ini''s own keys: a [SecureString], a [PSCredential] whose password is the key, or a string. Never shown.'
+        ValidateKey = 'validate_key, when the ini file does not hold it (or to override it); as -EncryptKey.'
         ConfigPath = 'The app''s paste.deploy ini files, resolved like any PowerShell path, with wildcards; each is audited in turn. Takes paths from the pipeline. Append #name to read [app:name] instead of [app:main]. Aliases: Path, Config.'
         LiteralPath = 'Like -ConfigPath, but taken as written: no wildcards. Files piped from Get-ChildItem bind here (by their PSPath). Aliases: PSPath, LP, FullName.'
         Prefix     = 'The prefix of the session settings in the ini file. Default: beaker.session.'
