@@ -77,6 +77,22 @@ Describe 'memcached stores (ext:memcached)' {
         @($check.loaded).Count | Should -Be (13 - 3)
     }
 
+    It 'keeps every session a live Beaker process saves meanwhile, and removes every old one' {
+        foreach ($server in $script:Urls -split ';') { $null = & /usr/bin/python3 -c "import memcache; memcache.Client(['$server']).flush_all()" }
+        $dir = New-Item -ItemType Directory (Join-Path $TestDrive 'traffic')
+        $ids = Join-Path $dir 'traffic.json'
+        $store = "memcached:$script:Urls"
+        Invoke-BeakerTraffic seed $store 3000 20 $ids | Out-Null
+        $run = Invoke-DuringBeakerWrites $store $ids $dir { Remove-BeakerSession $script:Store.Ini -Timeout 1d -BatchSize 50 -PassThru }
+        $run.Writes.errors | Should -BeNullOrEmpty
+        $run.SavesDuring | Should -BeGreaterThan 0
+        $run.Output.Removed | Should -Be 3000
+        $check = Invoke-BeakerTraffic check $store $ids | ConvertFrom-Json
+        $check.missing | Should -BeNullOrEmpty
+        $check.loaded | Should -Be 20
+        $check.rows | Should -Be 20
+    }
+
     It 'a server that does not answer is StoreConnectFailed naming host and port; a url without a port number is UrlInvalid' {
         $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0); $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
         { Get-BeakerSession -Url "memcached://127.0.0.1:$port" -Timeout 0 -ErrorAction Stop } | Should -Throw -ErrorId 'StoreConnectFailed,BeakerHelpers.Module.Commands.GetBeakerSessionCommand'
