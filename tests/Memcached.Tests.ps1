@@ -41,6 +41,8 @@ Describe 'memcached stores (ext:memcached)' {
         ($sessions | Where-Object user_name -like 'pylibmc-*').Count | Should -Be 6
         ($sessions | Where-Object user_name -like 'memcache-*').Count | Should -Be 6
         $sessions[0].BeakerStore | Should -BeLike 'memcached 127.0.0.1:*, 127.0.0.1:*'
+        $verbose = Get-BeakerSession $script:Store.WithKeys -Timeout 0 -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        ($verbose.Message | Where-Object { $_ -match 'key\(s\) that are not sessions' } | ForEach-Object { [int]($_ -replace '^.*: (\d+) key.*$', '$1') } | Measure-Object -Sum).Sum | Should -Be 3
         @(Get-BeakerSession $script:Store.WithKeys).Count | Should -Be @($script:Store.Ids.young).Count
     }
 

@@ -55,7 +55,7 @@ public static class SessionStoreFactory
 
         if (string.Equals(type, "ext:memcached", StringComparison.OrdinalIgnoreCase))
         {
-            return MemcachedStore(settings, zone ?? TimeZoneInfo.Local, cancellationToken);
+            return MemcachedStore(settings, zone ?? TimeZoneInfo.Local, notes, cancellationToken);
         }
 
         if (type != null && !DatabaseTypes.Contains(type, StringComparer.OrdinalIgnoreCase))
@@ -141,7 +141,7 @@ public static class SessionStoreFactory
     /// ext:memcached: the url's servers as Beaker's client libraries read them ('host:port;host:port'). A session's age
     /// is its payload's _accessed_time, read with the settings' keys (docs/memcached.md).
     /// </summary>
-    private static ISessionStore MemcachedStore(SessionSettings settings, TimeZoneInfo zone, CancellationToken cancellationToken)
+    private static ISessionStore MemcachedStore(SessionSettings settings, TimeZoneInfo zone, Action<string>? notes, CancellationToken cancellationToken)
     {
         if (settings.Url == null)
         {
@@ -150,7 +150,7 @@ public static class SessionStoreFactory
         }
 
         var decoder = settings.Decoder();
-        return MemcachedSessionStore.Open(settings.Url, settings.UrlSource, (data, payload) => decoder.AccessedTimeOfValue(data, text: payload == StoredPayload.SessionText), zone, cancellationToken);
+        return MemcachedSessionStore.Open(settings.Url, settings.UrlSource, (data, payload) => decoder.AccessedTimeOfValue(data, text: payload == StoredPayload.SessionText), zone, notes, cancellationToken);
     }
 
     private static ISessionStore SqliteStore(SqlAlchemyUrl url, SessionSettings settings, Action<string>? notes, bool writable, Action<string>? lockWaits, CancellationToken cancellationToken)

@@ -26,12 +26,14 @@ public sealed class MemcachedSessionStore : ISessionStore
     private readonly List<MemcachedConnection> _servers;
     private readonly Func<byte[], StoredPayload, double?> _accessedOf;
     private readonly TimeZoneInfo _zone;
+    private readonly Action<string>? _notes;
 
-    private MemcachedSessionStore(List<MemcachedConnection> servers, Func<byte[], StoredPayload, double?> accessedOf, TimeZoneInfo zone)
+    private MemcachedSessionStore(List<MemcachedConnection> servers, Func<byte[], StoredPayload, double?> accessedOf, TimeZoneInfo zone, Action<string>? notes)
     {
         _servers = servers;
         _accessedOf = accessedOf;
         _zone = zone;
+        _notes = notes;
         Description = "memcached " + string.Join(", ", servers.Select(s => s.Where));
     }
 
@@ -42,7 +44,7 @@ public sealed class MemcachedSessionStore : ISessionStore
     /// speaks the commands the store needs (memcached 1.6 or later, metadump allowed, no SASL), and fails naming the
     /// server and what it lacks.
     /// </summary>
-    public static MemcachedSessionStore Open(string url, string urlSource, Func<byte[], StoredPayload, double?> accessedOf, TimeZoneInfo zone, CancellationToken cancellationToken)
+    public static MemcachedSessionStore Open(string url, string urlSource, Func<byte[], StoredPayload, double?> accessedOf, TimeZoneInfo zone, Action<string>? notes, CancellationToken cancellationToken)
     {
         var servers = new List<MemcachedConnection>();
         try
@@ -63,7 +65,7 @@ public sealed class MemcachedSessionStore : ISessionStore
                 Check(connection);
             }
 
-            return new MemcachedSessionStore(servers, accessedOf, zone);
+            return new MemcachedSessionStore(servers, accessedOf, zone, notes);
         }
         catch
         {
@@ -382,6 +384,7 @@ public sealed class MemcachedSessionStore : ISessionStore
     {
         var keys = new List<string>();
         var refused = false;
+        long others = 0;
         Guard(server, () =>
         {
             server.Send(command);
@@ -414,9 +417,18 @@ public sealed class MemcachedSessionStore : ISessionStore
                     {
                         keys.Add(key);
                     }
+                    else
+                    {
+                        others++;
+                    }
                 }
             }
         });
+        if (!refused && others > 0)
+        {
+            _notes?.Invoke($"memcached {server.Where}: {others} key(s) that are not sessions (the app's cache, Beaker cache regions) were left untouched.");
+        }
+
         return refused ? null : keys;
     }
 
