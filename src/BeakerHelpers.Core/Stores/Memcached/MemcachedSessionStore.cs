@@ -131,8 +131,11 @@ public sealed class MemcachedSessionStore : ISessionStore
         }
     }
 
-    /// <summary>Bytes of values a listing keeps from its first pass; past them, it reads the values again in order.</summary>
-    private const long KeptValueBytes = 64L * 1024 * 1024;
+    /// <summary>
+    /// Bytes of values a listing keeps from its first pass; past them, it reads the values again in order. Small: a large
+    /// store's values kept and then dropped would be garbage the collector still walks (docs/memcached.md).
+    /// </summary>
+    private const long KeptValueBytes = 16L * 1024 * 1024;
 
     public IEnumerable<StoredSession> ReadSessions(DateTime? accessedSince, CancellationToken cancellationToken)
     {
