@@ -66,7 +66,7 @@ public sealed class CookieReader
         DecodedPayload decoded;
         try
         {
-            decoded = _reader.Decoder.DecodeCookie(payload);
+            decoded = _reader.Decoder.DecodeSessionText(payload);
         }
         catch (PayloadException ex)
         {

@@ -111,10 +111,11 @@ public sealed class SessionPayloadDecoder
     }
 
     /// <summary>
-    /// Decodes a cookie session's payload (its signature already checked): base64 of the serialized session, or the
-    /// nonce and the base64 ciphertext under encrypt_key, as the 'session' text of Beaker 1.12 (docs/cookies.md).
+    /// Decodes a session given as text: a cookie session's payload (its signature already checked, docs/cookies.md) or
+    /// a value a store keeps as text, which Beaker writes as the 'session' text of 1.12: base64 of the serialized
+    /// session, or the nonce and the base64 ciphertext under encrypt_key.
     /// </summary>
-    public DecodedPayload DecodeCookie(string payload) => DecodeText(payload);
+    public DecodedPayload DecodeSessionText(string payload) => DecodeText(payload);
 
     /// <summary>
     /// A session value V's _accessed_time (a UNIX time), or null when it holds none or cannot be read: what Redis and
@@ -159,7 +160,7 @@ public sealed class SessionPayloadDecoder
     /// <summary>A session value V stored as text (memcached keeps a str so): encrypted, or Beaker 1.12's base64.</summary>
     public DecodedPayload DecodeValueText(byte[] data) => data.Length == 0
         ? throw new PayloadException("the stored data is empty")
-        : DecodeText(System.Text.Encoding.Latin1.GetString(data));
+        : DecodeSessionText(System.Text.Encoding.Latin1.GetString(data));
 
     private DecodedPayload DecodeSessionValue(object? value, PythonValueMapper mapper, string what) => value switch
     {

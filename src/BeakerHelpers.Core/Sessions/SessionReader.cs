@@ -120,9 +120,9 @@ public sealed class SessionReader
     {
         foreach (var pair in values)
         {
-            if (pair.Key == BeakerKeys.CreationTime && FromUnixTime(pair.Value) is DateTime local)
+            if (pair.Key == BeakerKeys.CreationTime && AppTime(pair.Value) is { } created)
             {
-                return TimeZoneInfo.ConvertTime(local, _appZone);
+                return created;
             }
         }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
+using BeakerHelpers.Core.Time;
 
 namespace BeakerHelpers.Core.Stores.Memcached;
 
@@ -559,7 +560,7 @@ public sealed class MemcachedSessionStore : ISessionStore
 
     private static string Shorten(string text) => text.Length > 80 ? text[..80] + "…" : text;
 
-    private double Epoch(DateTime wall) => (TimeZoneInfo.ConvertTimeToUtc(DateTime.SpecifyKind(wall, DateTimeKind.Unspecified), _zone) - DateTime.UnixEpoch).TotalSeconds;
+    private double Epoch(DateTime wall) => AppWallClock.Epoch(wall, _zone);
 
-    private DateTime Wall(double epoch) => TimeZoneInfo.ConvertTimeFromUtc(DateTime.UnixEpoch.AddTicks((long)(epoch * TimeSpan.TicksPerSecond)), _zone);
+    private DateTime Wall(double epoch) => AppWallClock.Wall(epoch, _zone);
 }

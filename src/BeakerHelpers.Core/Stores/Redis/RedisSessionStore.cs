@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using BeakerHelpers.Core.Text;
 using StackExchange.Redis;
+using BeakerHelpers.Core.Time;
 
 namespace BeakerHelpers.Core.Stores.Redis;
 
@@ -378,7 +379,7 @@ public sealed partial class RedisSessionStore : ISessionStore
     private static RedisKey KeyOf(string id) =>
         SurrogateEscape.Encode(KeyPrefix + id + ("session".Length > 1024 - id.Length - KeyPrefix.Length - 1 ? Suffixes[1] : Suffixes[0]));
 
-    private double Epoch(DateTime wall) => (TimeZoneInfo.ConvertTimeToUtc(DateTime.SpecifyKind(wall, DateTimeKind.Unspecified), _zone) - DateTime.UnixEpoch).TotalSeconds;
+    private double Epoch(DateTime wall) => AppWallClock.Epoch(wall, _zone);
 
-    private DateTime Wall(double epoch) => TimeZoneInfo.ConvertTimeFromUtc(DateTime.UnixEpoch.AddTicks((long)(epoch * TimeSpan.TicksPerSecond)), _zone);
+    private DateTime Wall(double epoch) => AppWallClock.Wall(epoch, _zone);
 }
