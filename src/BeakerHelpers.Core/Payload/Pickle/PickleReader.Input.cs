@@ -119,6 +119,30 @@ internal sealed partial class PickleReader
 
     private string ReadLine() => Utf8.GetString(ReadLineBytes());
 
+    /// <summary>INT's line: Python 2's bools, a number parsed from the bytes, or the general (long) path.</summary>
+    private object IntLine(ReadOnlySpan<byte> line)
+    {
+        if (line.SequenceEqual("01"u8))
+        {
+            return True;
+        }
+
+        if (line.SequenceEqual("00"u8))
+        {
+            return False;
+        }
+
+        return line.Length is > 0 and < 19 && long.TryParse(line, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var small)
+            ? small is >= 0 and < 257 ? SmallInts[small] : small
+            : ParseInteger(Utf8.GetString(line));
+    }
+
+    /// <summary>FLOAT's line (Python's repr), parsed from the bytes; inf and nan by the general path.</summary>
+    private object FloatLine(ReadOnlySpan<byte> line) =>
+        double.TryParse(line, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value)
+            ? value
+            : ParseFloat(Utf8.GetString(line));
+
     private object ParseInteger(string text)
     {
         var digits = text.Length - (text.StartsWith('-') || text.StartsWith('+') ? 1 : 0);
@@ -177,6 +201,12 @@ internal sealed partial class PickleReader
     /// <summary>Python's raw-unicode-escape: bytes are Latin-1 except \uXXXX and \UXXXXXXXX.</summary>
     private string RawUnicodeEscape(ReadOnlySpan<byte> line)
     {
+        // Without a backslash it is Latin-1, which for ASCII is the UTF-8 the cache of recurring strings holds.
+        if (!line.Contains((byte)'\\'))
+        {
+            return Ascii.IsValid(line) ? Text(line) : Encoding.Latin1.GetString(line);
+        }
+
         var text = new StringBuilder(line.Length);
         for (var i = 0; i < line.Length; i++)
         {

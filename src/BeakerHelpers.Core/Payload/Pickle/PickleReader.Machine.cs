@@ -315,11 +315,11 @@ internal sealed partial class PickleReader
         _stack.Add(value);
     }
 
-    private long ParseMemoIndex(string text)
+    private long ParseMemoIndex(ReadOnlySpan<byte> line)
     {
-        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var index))
+        if (line.IsEmpty || !char.IsAsciiDigit((char)line[0]) || !long.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out var index))
         {
-            throw Malformed($"'{Shorten(text)}' is not a memo index");
+            throw Malformed($"'{Shorten(Utf8.GetString(line))}' is not a memo index");
         }
 
         return index;

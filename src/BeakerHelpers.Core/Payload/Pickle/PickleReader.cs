@@ -193,8 +193,7 @@ internal sealed partial class PickleReader
                     Push(LittleEndianInteger(ReadBytes(ReadLength(4, MaxIntegerBytes))));
                     break;
                 case (byte)'I': // INT: protocol 0 text; "01"/"00" are Python 2's bools.
-                    var intText = ReadLine();
-                    Push(intText switch { "01" => True, "00" => False, _ => ParseInteger(intText) });
+                    Push(IntLine(ReadLineBytes()));
                     break;
                 case (byte)'L': // LONG: protocol 0 text, with Python 2's trailing 'L'.
                     var longText = ReadLine();
@@ -204,7 +203,7 @@ internal sealed partial class PickleReader
                     Push(BinaryPrimitives.ReadDoubleBigEndian(ReadBytes(8)));
                     break;
                 case (byte)'F': // FLOAT: protocol 0 text (repr)
-                    Push(ParseFloat(ReadLine()));
+                    Push(FloatLine(ReadLineBytes()));
                     break;
 
                 // Text and bytes.
@@ -305,7 +304,7 @@ internal sealed partial class PickleReader
 
                 // Classes, calls and objects: names and arguments only.
                 case (byte)'c': // GLOBAL
-                    Push(Global(ReadLine(), ReadLine()));
+                    Push(Global(Text(ReadLineBytes()), Text(ReadLineBytes())));
                     break;
                 case 0x93: // STACK_GLOBAL
                     Push(StackGlobal());
@@ -341,7 +340,7 @@ internal sealed partial class PickleReader
                     break;
                 case (byte)'i': // INST
                 {
-                    var cls = Global(ReadLine(), ReadLine());
+                    var cls = Global(Text(ReadLineBytes()), Text(ReadLineBytes()));
                     Push(new PyCall(cls, TupleFrom(PopMarkPosition()), null, isNew: false));
                     break;
                 }
@@ -373,7 +372,7 @@ internal sealed partial class PickleReader
                     _stack.Add(_stack[^1]);
                     break;
                 case (byte)'p': // PUT
-                    Memoize(ParseMemoIndex(ReadLine()));
+                    Memoize(ParseMemoIndex(ReadLineBytes()));
                     break;
                 case (byte)'q': // BINPUT
                     Memoize(ReadByte());
@@ -385,7 +384,7 @@ internal sealed partial class PickleReader
                     Memoize(_memo.Count + (_sparseMemo?.Count ?? 0));
                     break;
                 case (byte)'g': // GET
-                    Recall(ParseMemoIndex(ReadLine()));
+                    Recall(ParseMemoIndex(ReadLineBytes()));
                     break;
                 case (byte)'h': // BINGET
                     Recall(ReadByte());

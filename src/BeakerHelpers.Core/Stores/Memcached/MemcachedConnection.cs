@@ -1,35 +1,72 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 
 namespace BeakerHelpers.Core.Stores.Memcached;
 
+/// <summary>A value a server holds: its bytes as the client library stored them, its flags and its CAS.</summary>
+internal readonly record struct MemcachedValue(byte[] Data, int Flags, ulong Cas);
+
+/// <summary>How a metadump ended.</summary>
+internal enum MetadumpResult
+{
+    Listed,
+    Refused,
+    Busy,
+}
+
+/// <summary>A key a server listed, as it holds it; valid only during the call.</summary>
+internal delegate void KeyListed(ReadOnlySpan<byte> key);
+
 /// <summary>
-/// One memcached server over its text protocol, for exactly the commands the store needs (docs/memcached.md):
-/// version, stats, lru_crawler metadump all, and the meta commands mg (value, flags, CAS) and md (delete while the CAS
-/// is unchanged), pipelined. Every line read is bounded; a server that stops answering fails the read after the timeout.
+/// One memcached server over its text protocol, for exactly the commands the store needs (docs/memcached.md#client):
+/// version, stats, lru_crawler metadump, and values read and deleted-while-unchanged in pipelined batches, with the
+/// meta commands (mg, md) on 1.6 and later and get/gets and cas before. Replies are parsed from one receive buffer;
+/// every line read is bounded; a server that stops answering fails the read after the timeout.
 /// </summary>
 internal sealed class MemcachedConnection : IDisposable
 {
+    /// <summary>The first version with lru_crawler metadump.</summary>
+    public static readonly Version Oldest = new(1, 4, 31);
+
+    /// <summary>The first version with the meta commands.</summary>
+    public static readonly Version MetaCommands = new(1, 6);
+
     /// <summary>A value larger than memcached's largest item (1 MiB by default, 1 GiB at most) is refused.</summary>
     private const int MaxValueBytes = 64 * 1024 * 1024;
 
     private const int MaxLineBytes = 64 * 1024;
 
     private readonly TcpClient _client;
-    private readonly BufferedStream _stream;
-    private readonly byte[] _line = new byte[MaxLineBytes];
+    private readonly NetworkStream _stream;
+    private readonly byte[] _in = new byte[256 * 1024];
+    private readonly ArrayBufferWriter<byte> _out = new(16 * 1024);
+    private int _start;
+    private int _end;
 
-    private MemcachedConnection(TcpClient client, string where)
+    private readonly bool _metaAllowed;
+
+    private MemcachedConnection(TcpClient client, string where, bool metaAllowed)
     {
         _client = client;
-        _stream = new BufferedStream(client.GetStream(), 64 * 1024);
+        _metaAllowed = metaAllowed;
+        _stream = client.GetStream();
         Where = where;
     }
 
     /// <summary>host:port, for messages.</summary>
     public string Where { get; }
 
-    public static MemcachedConnection Open(string host, int port, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>The server's version, once <see cref="Hello"/> read it.</summary>
+    public Version? Version { get; private set; }
+
+    /// <summary>Whether the server speaks the meta commands; before 1.6 the classic gets and cas are used.</summary>
+    public bool Meta => _metaAllowed && Version >= MetaCommands;
+
+    /// <param name="metaAllowed">False: the classic commands even on 1.6 and later (the tests of the path older servers take).</param>
+    public static MemcachedConnection Open(string host, int port, TimeSpan timeout, CancellationToken cancellationToken, bool metaAllowed = true)
     {
         var client = new TcpClient { NoDelay = true, ReceiveTimeout = (int)timeout.TotalMilliseconds, SendTimeout = (int)timeout.TotalMilliseconds };
         try
@@ -37,7 +74,7 @@ internal sealed class MemcachedConnection : IDisposable
             using var connecting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             connecting.CancelAfter(timeout);
             client.ConnectAsync(host, port, connecting.Token).AsTask().GetAwaiter().GetResult();
-            return new MemcachedConnection(client, $"{host}:{port}");
+            return new MemcachedConnection(client, $"{host}:{port}", metaAllowed);
         }
         catch
         {
@@ -46,67 +83,363 @@ internal sealed class MemcachedConnection : IDisposable
         }
     }
 
-    /// <summary>Sends one or more command lines at once (a pipeline).</summary>
-    public void Send(IEnumerable<string> lines)
+    /// <summary>The reply to 'version': 'VERSION x.y.z' (then <see cref="Version"/> is set), or whatever else the server said.</summary>
+    public string Hello()
     {
-        var text = new StringBuilder();
-        foreach (var line in lines)
+        Command("version");
+        var reply = ReadText();
+        if (reply.StartsWith("VERSION ", StringComparison.Ordinal) && System.Version.TryParse(reply["VERSION ".Length..].Trim().Split('-')[0], out var version))
         {
-            text.Append(line).Append("\r\n");
+            Version = version;
         }
 
-        var bytes = Encoding.ASCII.GetBytes(text.ToString());
-        _stream.Write(bytes);
-        _stream.Flush();
+        return reply;
     }
 
-    public void Send(string line) => Send(new[] { line });
-
-    /// <summary>The next line the server sent, without its CRLF.</summary>
-    public string ReadLine()
+    /// <summary>A server's general statistics (stats), the numeric ones.</summary>
+    public Dictionary<string, long> Stats()
     {
-        var length = 0;
+        Command("stats");
+        var stats = new Dictionary<string, long>(StringComparer.Ordinal);
+        for (var line = ReadText(); line != "END"; line = ReadText())
+        {
+            var parts = line.Split(' ');
+            if (parts.Length == 3 && parts[0] == "STAT" && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+            {
+                stats[parts[1]] = value;
+            }
+            else if (!line.StartsWith("STAT ", StringComparison.Ordinal))
+            {
+                throw new IOException($"memcached {Where} answered stats with '{Shorten(line)}'");
+            }
+        }
+
+        return stats;
+    }
+
+    /// <summary>
+    /// Every key 'lru_crawler metadump &lt;which&gt;' lists, each given to <paramref name="key"/> as the server holds it
+    /// (metadump's %-escapes undone). Refused: the server lacks the command or its crawler is off; Busy: its crawler is
+    /// running already (for another client, or its own periodic crawl), and nothing was listed.
+    /// </summary>
+    public MetadumpResult Metadump(string which, KeyListed key, CancellationToken cancellationToken)
+    {
+        Command("lru_crawler metadump " + which);
+        Span<byte> unescaped = stackalloc byte[SessionKey.MaxKeyBytes * 3];
+        var lines = 0;
         while (true)
         {
-            var b = _stream.ReadByte();
-            if (b < 0)
+            if (++lines % 4096 == 0)
             {
-                throw new IOException($"memcached {Where} closed the connection");
+                cancellationToken.ThrowIfCancellationRequested();
             }
 
-            if (b == '\n')
+            var line = ReadLine();
+            if (line.StartsWith("key="u8))
             {
-                if (length > 0 && _line[length - 1] == '\r')
+                var escaped = line[4..];
+                var space = escaped.IndexOf((byte)' ');
+                escaped = space < 0 ? escaped : escaped[..space];
+                key(escaped.Contains((byte)'%') ? unescaped[..Unescape(escaped, unescaped)] : escaped);
+            }
+            else if (line.SequenceEqual("END"u8))
+            {
+                return MetadumpResult.Listed;
+            }
+            else if (line.StartsWith("BUSY"u8))
+            {
+                return MetadumpResult.Busy;
+            }
+            else if (line.StartsWith("NOTSTARTED"u8))
+            {
+                // "no items to crawl": nothing to list, and no END follows.
+                return MetadumpResult.Listed;
+            }
+            else if (line.StartsWith("ERROR"u8) || line.StartsWith("CLIENT_ERROR"u8) || line.StartsWith("BADCLASS"u8))
+            {
+                return MetadumpResult.Refused;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The values of these keys, in their order (null for a key the server does not hold), in one pipelined round trip:
+    /// 'mg &lt;key&gt; v f c u' (u: without bumping the item in the LRU, as a listing is no use of a session), or one
+    /// 'gets &lt;key&gt;' per key before 1.6 (which does bump it).
+    /// </summary>
+    public List<MemcachedValue?> Get(IReadOnlyList<SessionKey> keys, CancellationToken cancellationToken)
+    {
+        RequestValues(keys);
+        return ReadValues(keys.Count, cancellationToken);
+    }
+
+    /// <summary>Sends the requests of <see cref="Get"/> without reading the replies (so that several servers work at once); the number sent.</summary>
+    public int RequestValues(IReadOnlyList<SessionKey> keys)
+    {
+        if (keys.Count == 0)
+        {
+            return 0;
+        }
+
+        foreach (var key in keys)
+        {
+            Append(Meta ? "mg "u8 : "gets "u8);
+            AppendKey(key);
+            Append(Meta ? " v f c u\r\n"u8 : "\r\n"u8);
+        }
+
+        Flush();
+        return keys.Count;
+    }
+
+    /// <summary>The replies to the last <see cref="RequestValues"/> of <paramref name="count"/> keys.</summary>
+    public List<MemcachedValue?> ReadValues(int count, CancellationToken cancellationToken)
+    {
+        var values = new List<MemcachedValue?>(count);
+        for (var i = 0; i < count; i++)
+        {
+            if (i % 64 == 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            values.Add(Meta ? ReadMetaValue() : ReadClassicValue());
+        }
+
+        return values;
+    }
+
+    /// <summary>
+    /// Deletes each key only while its CAS is the one read, and counts those deleted: 'md &lt;key&gt; C&lt;cas&gt;', or
+    /// before 1.6 'cas &lt;key&gt; 0 -1 0 &lt;cas&gt;' (an empty value that expires at once, stored only while the CAS is
+    /// unchanged: the classic protocol's delete takes no CAS). A key saved meanwhile (new CAS) or gone is left.
+    /// </summary>
+    public long DeleteUnchanged(IReadOnlyList<(SessionKey Key, ulong Cas)> items)
+    {
+        if (items.Count == 0)
+        {
+            return 0;
+        }
+
+        foreach (var (key, cas) in items)
+        {
+            Append(Meta ? "md "u8 : "cas "u8);
+            AppendKey(key);
+            Append(Meta ? " C"u8 : " 0 -1 0 "u8);
+            AppendNumber(cas);
+            Append(Meta ? "\r\n"u8 : "\r\n\r\n"u8);
+        }
+
+        Flush();
+        long removed = 0;
+        foreach (var _ in items)
+        {
+            var reply = ReadLine();
+            if (reply.SequenceEqual(Meta ? "HD"u8 : "STORED"u8))
+            {
+                removed++;
+            }
+            else if (!(Meta ? reply.SequenceEqual("EX"u8) || reply.SequenceEqual("NF"u8) : reply.SequenceEqual("EXISTS"u8) || reply.SequenceEqual("NOT_FOUND"u8)))
+            {
+                throw new IOException($"memcached {Where} answered a delete with '{Shorten(Encoding.ASCII.GetString(reply))}'");
+            }
+        }
+
+        return removed;
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    private MemcachedValue? ReadMetaValue()
+    {
+        var header = ReadLine();
+        if (header.SequenceEqual("EN"u8))
+        {
+            return null;
+        }
+
+        if (!header.StartsWith("VA "u8))
+        {
+            throw Unexpected("a meta get", header);
+        }
+
+        var fields = header[3..];
+        var length = -1;
+        var flags = 0;
+        ulong cas = 0;
+        for (var first = true; !fields.IsEmpty; first = false)
+        {
+            var space = fields.IndexOf((byte)' ');
+            var field = space < 0 ? fields : fields[..space];
+            fields = space < 0 ? default : fields[(space + 1)..];
+            if (first)
+            {
+                if (!Utf8Parser.TryParse(field, out length, out var used) || used != field.Length)
                 {
-                    length--;
+                    throw Unexpected("a meta get", header);
                 }
+            }
+            else if (field.Length > 1 && field[0] == 'f')
+            {
+                _ = Utf8Parser.TryParse(field[1..], out flags, out _);
+            }
+            else if (field.Length > 1 && field[0] == 'c')
+            {
+                _ = Utf8Parser.TryParse(field[1..], out cas, out _);
+            }
+        }
 
-                return Encoding.ASCII.GetString(_line, 0, length);
+        return new MemcachedValue(ReadBlock(length), flags, cas);
+    }
+
+    private MemcachedValue? ReadClassicValue()
+    {
+        // VALUE <key> <flags> <bytes> <cas>, the block, then END; or END alone.
+        var header = ReadLine();
+        if (header.SequenceEqual("END"u8))
+        {
+            return null;
+        }
+
+        var parts = Encoding.ASCII.GetString(header).Split(' ');
+        if (parts.Length != 5 || parts[0] != "VALUE"
+            || !int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var flags)
+            || !int.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out var length)
+            || !ulong.TryParse(parts[4], NumberStyles.None, CultureInfo.InvariantCulture, out var cas))
+        {
+            throw Unexpected("gets", header);
+        }
+
+        var value = new MemcachedValue(ReadBlock(length), flags, cas);
+        var end = ReadLine();
+        if (!end.SequenceEqual("END"u8))
+        {
+            throw Unexpected("gets", end);
+        }
+
+        return value;
+    }
+
+    private IOException Unexpected(string command, ReadOnlySpan<byte> reply) =>
+        new($"memcached {Where} answered {command} with '{Shorten(Encoding.ASCII.GetString(reply))}'");
+
+    private void Command(string line)
+    {
+        Append(Encoding.ASCII.GetBytes(line));
+        Append("\r\n"u8);
+        Flush();
+    }
+
+    private void Append(ReadOnlySpan<byte> bytes) => _out.Write(bytes);
+
+    private void AppendKey(SessionKey key) => _out.Advance(key.WriteTo(_out.GetSpan(key.Length)));
+
+    private void AppendNumber(ulong number)
+    {
+        var span = _out.GetSpan(20);
+        Utf8Formatter.TryFormat(number, span, out var written);
+        _out.Advance(written);
+    }
+
+    private void Flush()
+    {
+        _stream.Write(_out.WrittenSpan);
+        _out.ResetWrittenCount();
+    }
+
+    /// <summary>The next line the server sent, without its line end; valid until the next read.</summary>
+    private ReadOnlySpan<byte> ReadLine()
+    {
+        var searched = _start;
+        while (true)
+        {
+            var newline = _in.AsSpan(searched, _end - searched).IndexOf((byte)'\n');
+            if (newline >= 0)
+            {
+                var end = searched + newline;
+                var line = _in.AsSpan(_start, end - _start);
+                _start = end + 1;
+                return line.EndsWith("\r"u8) ? line[..^1] : line;
             }
 
-            if (length == MaxLineBytes)
+            if (_end - _start >= MaxLineBytes)
             {
                 throw new IOException($"memcached {Where} sent a line longer than {MaxLineBytes} bytes");
             }
 
-            _line[length++] = (byte)b;
+            searched = _end - _start;
+            Fill();
+            searched += _start;
         }
     }
 
+    private string ReadText() => Encoding.ASCII.GetString(ReadLine());
+
     /// <summary>A value block of <paramref name="length"/> bytes and its CRLF.</summary>
-    public byte[] ReadBlock(int length)
+    private byte[] ReadBlock(int length)
     {
-        if (length < 0 || length > MaxValueBytes)
+        if (length is < 0 or > MaxValueBytes)
         {
             throw new IOException($"memcached {Where} announced a value of {length} bytes");
         }
 
-        var data = new byte[length];
-        _stream.ReadExactly(data);
-        Span<byte> end = stackalloc byte[2];
-        _stream.ReadExactly(end);
+        var data = GC.AllocateUninitializedArray<byte>(length);
+        var buffered = Math.Min(length, _end - _start);
+        _in.AsSpan(_start, buffered).CopyTo(data);
+        _start += buffered;
+        if (buffered < length)
+        {
+            _stream.ReadExactly(data.AsSpan(buffered));
+        }
+
+        while (_end - _start < 2)
+        {
+            Fill();
+        }
+
+        _start += 2;
         return data;
     }
 
-    public void Dispose() => _client.Dispose();
+    /// <summary>Moves what is unread to the buffer's start and reads what the server has sent since.</summary>
+    private void Fill()
+    {
+        if (_start > 0)
+        {
+            _in.AsSpan(_start, _end - _start).CopyTo(_in);
+            _end -= _start;
+            _start = 0;
+        }
+
+        var read = _stream.Read(_in, _end, _in.Length - _end);
+        if (read == 0)
+        {
+            throw new IOException($"memcached {Where} closed the connection");
+        }
+
+        _end += read;
+    }
+
+    /// <summary>Undoes metadump's %XX escapes; the key's bytes are written to <paramref name="destination"/>.</summary>
+    private static int Unescape(ReadOnlySpan<byte> escaped, Span<byte> destination)
+    {
+        var written = 0;
+        for (var i = 0; i < escaped.Length && written < destination.Length; i++)
+        {
+            if (escaped[i] == '%' && i + 2 < escaped.Length
+                && byte.TryParse(escaped.Slice(i + 1, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var value))
+            {
+                destination[written++] = value;
+                i += 2;
+            }
+            else
+            {
+                destination[written++] = escaped[i];
+            }
+        }
+
+        return written;
+    }
+
+    private static string Shorten(string text) => text.Length > 80 ? text[..80] + "…" : text;
 }

@@ -16,8 +16,6 @@ public sealed class MemcachedSessionStore : ISessionStore
     /// <summary>Keys fetched or deleted per pipelined round trip.</summary>
     public const int Page = 500;
 
-    private const string KeySuffix = "_session";
-
     // python-memcached and pylibmc: 1 pickled, 8 zlib-compressed; anything else is text (16 in python-memcached).
     private const int FlagPickled = 1;
     private const int FlagCompressed = 8;
@@ -45,7 +43,11 @@ public sealed class MemcachedSessionStore : ISessionStore
     /// speaks the commands the store needs (memcached 1.6 or later, metadump allowed, no SASL), and fails naming the
     /// server and what it lacks.
     /// </summary>
-    public static MemcachedSessionStore Open(string url, string urlSource, Func<byte[], StoredPayload, double?> accessedOf, TimeZoneInfo zone, Action<string>? notes, CancellationToken cancellationToken)
+    public static MemcachedSessionStore Open(string url, string urlSource, Func<byte[], StoredPayload, double?> accessedOf, TimeZoneInfo zone, Action<string>? notes, CancellationToken cancellationToken) =>
+        Open(url, urlSource, accessedOf, zone, notes, metaAllowed: true, cancellationToken);
+
+    /// <param name="metaAllowed">False: the classic commands on every server, as on servers before 1.6 (for tests).</param>
+    internal static MemcachedSessionStore Open(string url, string urlSource, Func<byte[], StoredPayload, double?> accessedOf, TimeZoneInfo zone, Action<string>? notes, bool metaAllowed, CancellationToken cancellationToken)
     {
         var servers = new List<MemcachedConnection>();
         try
@@ -55,7 +57,7 @@ public sealed class MemcachedSessionStore : ISessionStore
                 MemcachedConnection connection;
                 try
                 {
-                    connection = MemcachedConnection.Open(host, port, Timeout, cancellationToken);
+                    connection = MemcachedConnection.Open(host, port, Timeout, cancellationToken, metaAllowed);
                 }
                 catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
                 {
@@ -63,7 +65,7 @@ public sealed class MemcachedSessionStore : ISessionStore
                 }
 
                 servers.Add(connection);
-                Check(connection);
+                Check(connection, notes);
             }
 
             return new MemcachedSessionStore(servers, accessedOf, zone, notes);
@@ -114,41 +116,103 @@ public sealed class MemcachedSessionStore : ISessionStore
         return servers;
     }
 
-    private static void Check(MemcachedConnection server)
+    private static void Check(MemcachedConnection server, Action<string>? notes)
     {
-        server.Send("version");
-        var reply = server.ReadLine();
+        var reply = server.Hello();
         if (!reply.StartsWith("VERSION ", StringComparison.Ordinal))
         {
             throw new BeakerException("StoreOpenFailed", BeakerErrorKind.ConnectionError,
                 $"memcached {server.Where} refused the text protocol ({Shorten(reply)}): a server started with SASL authentication (-S) takes only the binary protocol, which BeakerHelpers does not speak. Read the sessions through a server without SASL, or over a local port.");
         }
 
-        var version = reply["VERSION ".Length..].Trim();
-        if (!Version.TryParse(version.Split('-')[0], out var parsed) || parsed < new Version(1, 6))
+        if (server.Version is not { } version || version < MemcachedConnection.Oldest)
         {
             throw new BeakerException("StoreNotSupported", BeakerErrorKind.NotImplemented,
-                $"memcached {server.Where} is version {Shorten(version)}: listing sessions needs lru_crawler metadump (1.4.31 and later), and removing only unchanged ones needs the meta commands of 1.6 and later. Upgrade the server to 1.6 or later.");
+                $"memcached {server.Where} is version {Shorten(reply["VERSION ".Length..].Trim())}: listing its keys needs lru_crawler metadump, which came with 1.4.31. Upgrade the server to 1.4.31 or later (1.6 or later reads without touching the sessions' LRU positions).");
+        }
+
+        if (!server.Meta)
+        {
+            notes?.Invoke($"memcached {server.Where} is version {version}: sessions are read with gets (which counts as a use in the server's LRU) and removed with cas (only while unchanged), as the meta commands need 1.6.");
         }
     }
 
     /// <summary>
-    /// Bytes of values a listing keeps from its first pass; past them, it reads the values again in order. Small: a large
-    /// store's values kept and then dropped would be garbage the collector still walks (docs/memcached.md).
+    /// Bytes of values a listing keeps from its first pass (split between the servers); the values past them are read
+    /// again in order. Small: a large store's values kept would be memory the collector walks (docs/memcached.md).
     /// </summary>
     private const long KeptValueBytes = 16L * 1024 * 1024;
 
     public IEnumerable<StoredSession> ReadSessions(DateTime? accessedSince, CancellationToken cancellationToken)
     {
-        // Oldest first: the keys and times first, then the values in that order. While they fit in KeptValueBytes the
-        // values of the first pass are kept and yielded in that order; past that, only notes are kept (a session's id as
-        // 16 bytes when it is Beaker's 32 hex digits, its time and its server) and the values read again.
+        // Oldest first: every server's keys and times first (the servers at once), then the values in that order. The
+        // first values read, up to KeptValueBytes, are kept from that first pass; of the others only a note is kept (the
+        // id as 16 bytes when it is Beaker's 32 hex digits, its time and its server) and the value is read again.
         var since = accessedSince is { } wall ? Epoch(wall) : double.NegativeInfinity;
-        var notes = new List<Note>();
-        var kept = new List<Item>();
-        var keeping = true;
-        long keptBytes = 0;
-        foreach (var (server, items) in Sessions(cancellationToken))
+        var passes = FirstPasses(since, cancellationToken);
+        var notes = new List<Note>(passes.Sum(p => p.Notes.Count));
+        foreach (var pass in passes)
+        {
+            notes.AddRange(pass.Notes);
+            pass.Notes.Clear();
+            pass.Notes.TrimExcess();
+        }
+
+        notes.Sort(static (a, b) => double.IsNaN(a.Accessed) ? (double.IsNaN(b.Accessed) ? 0 : -1) : double.IsNaN(b.Accessed) ? 1 : a.Accessed.CompareTo(b.Accessed));
+        using var values = new OrderedValues(_servers.Count, s => notes.Where(n => n.Server == s && n.Kept < 0).Select(n => n.Key),
+            (s, keys, token) => Guard(_servers[s], () => _servers[s].Get(keys, token)), Page, cancellationToken);
+        foreach (var note in notes)
+        {
+            var item = note.Kept >= 0 ? passes[note.Server].Kept[note.Kept] : values.Next(note.Server) is { } value ? ItemOf(note.Key, value) : null;
+
+            // Gone since the first pass: not listed.
+            if (item != null)
+            {
+                yield return Stored(item, double.IsNaN(note.Accessed) ? default : Wall(note.Accessed));
+            }
+        }
+    }
+
+    /// <summary>What the first pass over one server keeps: a note per session not older than asked, and the first values.</summary>
+    private sealed record FirstPass(List<Note> Notes, List<Item> Kept);
+
+    /// <summary>The first pass over every server, each on its own thread (each has its own connection).</summary>
+    private FirstPass[] FirstPasses(double since, CancellationToken cancellationToken)
+    {
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var keep = KeptValueBytes / _servers.Count;
+        var tasks = Enumerable.Range(0, _servers.Count).Select(s => Task.Run(() =>
+        {
+            try
+            {
+                return FirstPassOf(s, since, keep, failed.Token);
+            }
+            catch
+            {
+                failed.Cancel();
+                throw;
+            }
+        }, CancellationToken.None)).ToArray();
+        try
+        {
+            Task.WaitAll(tasks, CancellationToken.None);
+        }
+        catch (AggregateException)
+        {
+            // The first real failure, rather than the cancellations it caused on the other servers.
+            var errors = tasks.Where(t => t.IsFaulted).SelectMany(t => t.Exception!.InnerExceptions).ToList();
+            var error = errors.FirstOrDefault(e => e is not OperationCanceledException) ?? errors[0];
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+        }
+
+        return tasks.Select(t => t.Result).ToArray();
+    }
+
+    private FirstPass FirstPassOf(int server, double since, long keep, CancellationToken cancellationToken)
+    {
+        var pass = new FirstPass(new List<Note>(), new List<Item>());
+        long kept = 0;
+        foreach (var items in Pages(server, cancellationToken))
         {
             foreach (var item in items)
             {
@@ -158,94 +222,46 @@ public sealed class MemcachedSessionStore : ISessionStore
                     continue;
                 }
 
-                keeping = keeping && keptBytes + item.Data.Length <= KeptValueBytes;
+                var keeping = kept + item.Data.Length <= keep;
                 if (keeping)
                 {
-                    keptBytes += item.Data.Length;
-                    kept.Add(item);
-                }
-                else if (kept.Count > 0)
-                {
-                    kept.Clear();
-                    kept.TrimExcess();
+                    kept += item.Data.Length;
+                    pass.Kept.Add(item);
                 }
 
-                notes.Add(Note.Of(IdOf(item.Key), accessed, server, keeping ? kept.Count - 1 : -1));
+                pass.Notes.Add(new Note(item.Key, accessed, server, keeping ? pass.Kept.Count - 1 : -1));
             }
         }
 
-        notes.Sort(static (a, b) => double.IsNaN(a.Accessed) ? (double.IsNaN(b.Accessed) ? 0 : -1) : double.IsNaN(b.Accessed) ? 1 : a.Accessed.CompareTo(b.Accessed));
-        if (keeping)
-        {
-            foreach (var note in notes)
-            {
-                yield return Stored(kept[note.Kept], double.IsNaN(note.Accessed) ? default : Wall(note.Accessed));
-            }
-
-            yield break;
-        }
-
-        foreach (var batch in notes.Chunk(Page))
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var fetched = new Dictionary<(int, string), Item>();
-            foreach (var group in batch.GroupBy(n => n.Server))
-            {
-                foreach (var item in Get(_servers[group.Key], group.Select(n => KeyOf(n.Id)).ToList(), cancellationToken).OfType<Item>())
-                {
-                    fetched[(group.Key, item.Key)] = item;
-                }
-            }
-
-            // In the batch's order, which is the oldest-first order across every server.
-            foreach (var note in batch)
-            {
-                if (fetched.TryGetValue((note.Server, KeyOf(note.Id)), out var found))
-                {
-                    yield return Stored(found, double.IsNaN(note.Accessed) ? default : Wall(note.Accessed));
-                }
-            }
-        }
+        return pass;
     }
 
     /// <summary>
-    /// What a listing keeps of a session between its two passes: the id (as a Guid when it is 32 hex digits, as Beaker's
-    /// are; else the text), its time, its server, and where its value was kept (-1: read again).
+    /// What a listing keeps of a session between its two passes: its key (16 bytes for Beaker's ids), its time, its
+    /// server, and where its value was kept (-1: read again).
     /// </summary>
-    private readonly record struct Note(Guid Hex, string? Text, double Accessed, int Server, int Kept)
-    {
-        public string Id => Text ?? Hex.ToString("N");
-
-        public static Note Of(string id, double accessed, int server, int kept) =>
-            id.Length == 32 && Guid.TryParseExact(id, "N", out var hex) && hex.ToString("N") == id
-                ? new Note(hex, null, accessed, server, kept)
-                : new Note(Guid.Empty, id, accessed, server, kept);
-    }
+    private readonly record struct Note(SessionKey Key, double Accessed, int Server, int Kept);
 
     public IEnumerable<StoredSession> ReadIds(IReadOnlyList<string> ids, CancellationToken cancellationToken)
     {
-        foreach (var chunk in ids.Chunk(Page))
+        // An id no memcached key can be made of (a space, a control character, too long) is no session here.
+        foreach (var chunk in ids.Select(id => SessionKey.TryOf(id, out var key) ? key : (SessionKey?)null).OfType<SessionKey>().Chunk(Page))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var keys = chunk.Select(KeyOf).ToList();
-            var found = new Dictionary<string, Item>(StringComparer.Ordinal);
+            var found = new Item?[chunk.Length];
             foreach (var server in _servers)
             {
-                foreach (var item in Get(server, keys.Where(k => !found.ContainsKey(k)).ToList(), cancellationToken))
+                var missing = Enumerable.Range(0, chunk.Length).Where(i => found[i] == null).ToList();
+                var values = Guard(server, () => server.Get(missing.Select(i => chunk[i]).ToList(), cancellationToken));
+                for (var v = 0; v < values.Count; v++)
                 {
-                    if (item is { } hit)
-                    {
-                        found[hit.Key] = hit;
-                    }
+                    found[missing[v]] = values[v] is { } value ? ItemOf(chunk[missing[v]], value) : null;
                 }
             }
 
-            foreach (var key in keys)
+            foreach (var item in found.OfType<Item>())
             {
-                if (found.TryGetValue(key, out var item))
-                {
-                    yield return Stored(item, _accessedOf(item.Data, item.Payload) is { } epoch ? Wall(epoch) : default);
-                }
+                yield return Stored(item, _accessedOf(item.Data, item.Payload) is { } epoch ? Wall(epoch) : default);
             }
         }
     }
@@ -274,7 +290,7 @@ public sealed class MemcachedSessionStore : ISessionStore
         long bytes = 0, limit = 0, evictions = 0;
         foreach (var server in _servers)
         {
-            var stats = Stats(server);
+            var stats = Guard(server, server.Stats);
             bytes += stats.GetValueOrDefault("bytes");
             limit += stats.GetValueOrDefault("limit_maxbytes");
             evictions += stats.GetValueOrDefault("evictions");
@@ -282,27 +298,6 @@ public sealed class MemcachedSessionStore : ISessionStore
 
         return tally.Result(Description) with { ServerBytes = bytes, ServerLimitBytes = limit, Evictions = evictions };
     }
-
-    /// <summary>A server's general statistics (stats), the numeric ones.</summary>
-    private Dictionary<string, long> Stats(MemcachedConnection server) => Guard(server, () =>
-    {
-        server.Send("stats");
-        var stats = new Dictionary<string, long>(StringComparer.Ordinal);
-        for (var line = server.ReadLine(); line != "END"; line = server.ReadLine())
-        {
-            var parts = line.Split(' ');
-            if (parts.Length == 3 && parts[0] == "STAT" && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var value))
-            {
-                stats[parts[1]] = value;
-            }
-            else if (!line.StartsWith("STAT ", StringComparison.Ordinal))
-            {
-                throw new IOException($"memcached {server.Where} answered stats with '{Shorten(line)}'");
-            }
-        }
-
-        return stats;
-    });
 
     public RemovalResult RemoveAccessedBefore(DateTime cutoff, RemovalOptions options)
     {
@@ -329,14 +324,16 @@ public sealed class MemcachedSessionStore : ISessionStore
         var (batchSize, _, progress, cancellationToken) = options;
         var before = accessedBefore is { } cutoff ? Epoch(cutoff) : (double?)null;
         var tally = new BatchTally();
-        foreach (var chunk in ids.Select(KeyOf).Chunk(Math.Clamp(batchSize, 1, Page)))
+        var keys = ids.Select(id => SessionKey.TryOf(id, out var key) ? key : (SessionKey?)null).OfType<SessionKey>();
+        foreach (var chunk in keys.Chunk(Math.Clamp(batchSize, 1, Page)))
         {
             cancellationToken.ThrowIfCancellationRequested();
             tally.Start();
             long removed = 0;
             foreach (var server in _servers)
             {
-                var items = Get(server, chunk.ToList(), cancellationToken).OfType<Item>()
+                var values = Guard(server, () => server.Get(chunk, cancellationToken));
+                var items = values.Select((v, i) => v is { } value ? ItemOf(chunk[i], value) : null).OfType<Item>()
                     .Where(i => before == null || (_accessedOf(i.Data, i.Payload) is { } at && at < before)).ToList();
                 removed += DeleteUnchanged(server, items, tally.Removed + removed);
             }
@@ -355,146 +352,115 @@ public sealed class MemcachedSessionStore : ISessionStore
     }
 
     /// <summary>One session item: its key, value as the client library stored it, and CAS.</summary>
-    private sealed record Item(string Key, byte[] Data, StoredPayload Payload, ulong Cas);
+    private sealed record Item(SessionKey Key, byte[] Data, StoredPayload Payload, ulong Cas);
 
-    private static StoredSession Stored(Item item, DateTime accessed) => new(IdOf(item.Key), accessed, null, item.Data) { Payload = item.Payload };
+    private static StoredSession Stored(Item item, DateTime accessed) => new(item.Key.Id, accessed, null, item.Data) { Payload = item.Payload };
 
-    /// <summary>Every server's session items, a page at a time: keys from metadump, values from pipelined meta gets.</summary>
+    /// <summary>Every server's session items, a page at a time.</summary>
     private IEnumerable<(int Server, List<Item> Items)> Sessions(CancellationToken cancellationToken)
     {
         for (var s = 0; s < _servers.Count; s++)
         {
-            foreach (var keys in SessionKeys(_servers[s], cancellationToken).Chunk(Page))
+            foreach (var items in Pages(s, cancellationToken))
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                yield return (s, Get(_servers[s], keys.ToList(), cancellationToken).OfType<Item>().ToList());
+                yield return (s, items);
             }
+        }
+    }
+
+    /// <summary>One server's session items, a page at a time: keys from metadump, values from pipelined gets.</summary>
+    private IEnumerable<List<Item>> Pages(int s, CancellationToken cancellationToken)
+    {
+        var server = _servers[s];
+        var keys = SessionKeys(server, cancellationToken);
+        for (var first = 0; first < keys.Count; first += Page)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var page = keys.GetRange(first, Math.Min(Page, keys.Count - first));
+            var values = Guard(server, () => server.Get(page, cancellationToken));
+            var items = new List<Item>(page.Count);
+            for (var i = 0; i < page.Count; i++)
+            {
+                if (values[i] is { } value)
+                {
+                    items.Add(ItemOf(page[i], value));
+                }
+            }
+
+            yield return items;
         }
     }
 
     /// <summary>
     /// The session keys a server holds (read whole before the values are asked for: one connection carries one reply
-    /// at a time; only the keys are kept). 'lru_crawler metadump hash' walks the hash table, so that items the server
-    /// moves between its LRUs meanwhile are not missed, as a walk of the LRUs ('metadump all', the fallback on servers
-    /// that lack it) can miss them (docs/memcached.md#listing).
+    /// at a time; only the keys are kept, 24 bytes each for Beaker's ids). 'lru_crawler metadump hash' walks the hash
+    /// table, so that items the server moves between its LRUs meanwhile are not missed, as a walk of the LRUs
+    /// ('metadump all', the fallback on servers that lack it) can miss them (docs/memcached.md#listing).
     /// </summary>
-    private List<string> SessionKeys(MemcachedConnection server, CancellationToken cancellationToken) =>
-        SessionKeys(server, "lru_crawler metadump hash", cancellationToken) ?? SessionKeys(server, "lru_crawler metadump all", cancellationToken)
+    private List<SessionKey> SessionKeys(MemcachedConnection server, CancellationToken cancellationToken) =>
+        SessionKeys(server, "hash", cancellationToken) ?? SessionKeys(server, "all", cancellationToken)
         ?? throw new BeakerException("StoreNotSupported", BeakerErrorKind.NotImplemented,
             $"memcached {server.Where} refused to list its keys: the LRU crawler is off (the server was started with -X or with lru_crawler disabled). Start it without -X, or enable the crawler ('lru_crawler enable').");
 
-    /// <summary>The keys one metadump command lists; null when the server refuses the command.</summary>
-    private List<string>? SessionKeys(MemcachedConnection server, string command, CancellationToken cancellationToken)
+    /// <summary>
+    /// The keys one metadump lists; null when the server refuses the command. A crawler already running (another
+    /// client's, or the server's own periodic crawl for expired items) is waited for, up to <see cref="BusyPatience"/>.
+    /// </summary>
+    private List<SessionKey>? SessionKeys(MemcachedConnection server, string which, CancellationToken cancellationToken)
     {
-        var keys = new List<string>();
-        var refused = false;
+        var keys = new List<SessionKey>();
         long others = 0;
-        Guard(server, () =>
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        for (var pause = 50; ; pause = Math.Min(pause * 2, 1000))
         {
-            server.Send(command);
-            while (true)
+            var result = Guard(server, () => server.Metadump(which, key =>
+            {
+                if (SessionKey.TryParse(key, out var sessionKey))
+                {
+                    keys.Add(sessionKey);
+                }
+                else
+                {
+                    others++;
+                }
+            }, cancellationToken));
+            if (result == MetadumpResult.Refused)
+            {
+                return null;
+            }
+
+            if (result == MetadumpResult.Listed)
+            {
+                break;
+            }
+
+            if (waited.Elapsed > BusyPatience)
+            {
+                throw new BeakerException("StoreReadFailed", BeakerErrorKind.ConnectionError,
+                    $"memcached {server.Where} kept crawling its items for another client for {BusyPatience.TotalSeconds:0} s (its lru_crawler answered BUSY); run the command again later.");
+            }
+
+            if (cancellationToken.WaitHandle.WaitOne(pause))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var line = server.ReadLine();
-                if (line == "END")
-                {
-                    return 0;
-                }
-
-                if (line.StartsWith("BUSY", StringComparison.Ordinal))
-                {
-                    throw new BeakerException("StoreReadFailed", BeakerErrorKind.ConnectionError,
-                        $"memcached {server.Where} is crawling its items for another client ({Shorten(line)}); run the command again in a moment.");
-                }
-
-                if (line.StartsWith("ERROR", StringComparison.Ordinal) || line.StartsWith("CLIENT_ERROR", StringComparison.Ordinal))
-                {
-                    refused = true;
-                    return 0;
-                }
-
-                if (line.StartsWith("key=", StringComparison.Ordinal))
-                {
-                    var end = line.IndexOf(' ', StringComparison.Ordinal);
-                    var key = Uri.UnescapeDataString(end < 0 ? line[4..] : line[4..end]);
-                    if (key.EndsWith(KeySuffix, StringComparison.Ordinal) && key.Length > KeySuffix.Length)
-                    {
-                        keys.Add(key);
-                    }
-                    else
-                    {
-                        others++;
-                    }
-                }
             }
-        });
-        if (!refused && others > 0)
+        }
+
+        if (others > 0)
         {
             _notes?.Invoke($"memcached {server.Where}: {others} key(s) that are not sessions (the app's cache, Beaker cache regions) were left untouched.");
         }
 
-        return refused ? null : keys;
+        return keys;
     }
 
-    /// <summary>The items of these keys on one server, in order (null for a key it does not hold), in one pipelined round trip.</summary>
-    private List<Item?> Get(MemcachedConnection server, List<string> keys, CancellationToken cancellationToken)
+    /// <summary>How long a listing waits for a server's crawler that is busy with another crawl.</summary>
+    private static readonly TimeSpan BusyPatience = TimeSpan.FromSeconds(30);
+
+    private static Item ItemOf(SessionKey key, MemcachedValue value)
     {
-        var items = new List<Item?>(keys.Count);
-        if (keys.Count == 0)
-        {
-            return items;
-        }
-
-        Guard(server, () =>
-        {
-            // u: without bumping the item in the server's LRU (a listing is no use of the session).
-            server.Send(keys.Select(k => $"mg {k} v f c u"));
-            foreach (var key in keys)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var header = server.ReadLine();
-                if (header == "EN")
-                {
-                    items.Add(null);
-                    continue;
-                }
-
-                var parts = header.Split(' ');
-                if (parts.Length < 2 || parts[0] != "VA" || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var length))
-                {
-                    throw new IOException($"memcached {server.Where} answered a meta get with '{Shorten(header)}'");
-                }
-
-                var flags = 0;
-                ulong cas = 0;
-                foreach (var part in parts.Skip(2))
-                {
-                    if (part.StartsWith('f'))
-                    {
-                        _ = int.TryParse(part.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out flags);
-                    }
-                    else if (part.StartsWith('c'))
-                    {
-                        _ = ulong.TryParse(part.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out cas);
-                    }
-                }
-
-                items.Add(ItemOf(key, server.ReadBlock(length), flags, cas));
-            }
-
-            return 0;
-        });
-        return items;
-    }
-
-    private static Item ItemOf(string key, byte[] data, int flags, ulong cas)
-    {
-        if ((flags & FlagCompressed) != 0)
-        {
-            data = Inflate(data);
-        }
-
-        return new Item(key, data, (flags & FlagPickled) != 0 ? StoredPayload.SessionValue : StoredPayload.SessionText, cas);
+        var data = (value.Flags & FlagCompressed) != 0 ? Inflate(value.Data) : value.Data;
+        return new Item(key, data, (value.Flags & FlagPickled) != 0 ? StoredPayload.SessionValue : StoredPayload.SessionText, value.Cas);
     }
 
     private static byte[] Inflate(byte[] compressed)
@@ -510,34 +476,9 @@ public sealed class MemcachedSessionStore : ISessionStore
         }
     }
 
-    /// <summary>Deletes each item only while its CAS is the one read (md with C): a session saved meanwhile stays.</summary>
-    private long DeleteUnchanged(MemcachedConnection server, IReadOnlyCollection<Item> items, long removedSoFar)
-    {
-        if (items.Count == 0)
-        {
-            return 0;
-        }
-
-        return Guard(server, () =>
-        {
-            server.Send(items.Select(i => $"md {i.Key} C{i.Cas.ToString(CultureInfo.InvariantCulture)}"));
-            long removed = 0;
-            foreach (var _ in items)
-            {
-                var reply = server.ReadLine();
-                if (reply == "HD")
-                {
-                    removed++;
-                }
-                else if (reply is not ("EX" or "NF"))
-                {
-                    throw new IOException($"memcached {server.Where} answered a delete with '{Shorten(reply)}'");
-                }
-            }
-
-            return removed;
-        }, removedSoFar);
-    }
+    /// <summary>Deletes each item only while its CAS is the one read: a session saved meanwhile stays.</summary>
+    private long DeleteUnchanged(MemcachedConnection server, IReadOnlyCollection<Item> items, long removedSoFar) =>
+        items.Count == 0 ? 0 : Guard(server, () => server.DeleteUnchanged(items.Select(i => (i.Key, i.Cas)).ToList()), removedSoFar);
 
     private T Guard<T>(MemcachedConnection server, Func<T> action, long? removedSoFar = null)
     {
@@ -553,10 +494,6 @@ public sealed class MemcachedSessionStore : ISessionStore
                 : new BeakerException("StoreReadFailed", BeakerErrorKind.ConnectionError, $"{Description}: reading memcached {server.Where} failed: {ex.Message}", ex);
         }
     }
-
-    private static string KeyOf(string id) => id + KeySuffix;
-
-    private static string IdOf(string key) => key[..^KeySuffix.Length];
 
     private static string Shorten(string text) => text.Length > 80 ? text[..80] + "…" : text;
 
