@@ -119,8 +119,9 @@ public sealed class SessionPayloadDecoder
 
     /// <summary>
     /// A session value V's _accessed_time (a UNIX time), or null when it holds none or cannot be read: what Redis and
-    /// memcached date sessions by. A plain pickle is looked into without mapping its values (the listing maps them
-    /// later); text (encrypted, or Beaker 1.12's) is decoded.
+    /// memcached date sessions by. A plain pickle is first looked into for it among the dict's leading plain entries
+    /// (LeadingEntries), then read without mapping its values (the listing maps them later); text (encrypted, or
+    /// Beaker 1.12's) is decoded.
     /// </summary>
     public double? AccessedTimeOfValue(byte[] data, bool text = false)
     {
@@ -128,6 +129,11 @@ public sealed class SessionPayloadDecoder
         {
             if (!text)
             {
+                if (data.Length <= PickleReader.MaxPayloadBytes && LeadingEntries.TryFindNumber(data, Sessions.BeakerKeys.AccessedTimeBytes, out var leading))
+                {
+                    return leading;
+                }
+
                 var value = PickleReader.Read(data).Value;
                 if (value is PyDict dict)
                 {

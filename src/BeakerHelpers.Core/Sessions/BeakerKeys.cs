@@ -9,6 +9,9 @@ public static class BeakerKeys
     /// <summary>When the session was last saved (a UNIX time, the app server's clock): the age every store's cleanup goes by.</summary>
     public const string AccessedTime = "_accessed_time";
 
+    /// <summary><see cref="AccessedTime"/> as a pickle holds it.</summary>
+    public static ReadOnlySpan<byte> AccessedTimeBytes => "_accessed_time"u8;
+
     /// <summary>When the session was created (a UNIX time).</summary>
     public const string CreationTime = "_creation_time";
 

@@ -145,25 +145,34 @@ public sealed class MemcachedSessionStore : ISessionStore
 
     public IEnumerable<StoredSession> ReadSessions(DateTime? accessedSince, CancellationToken cancellationToken)
     {
-        // Oldest first: every server's keys and times first (the servers at once), then the values in that order. The
-        // first values read, up to KeptValueBytes, are kept from that first pass; of the others only a note is kept (the
-        // id as 16 bytes when it is Beaker's 32 hex digits, its time and its server) and the value is read again.
+        // Oldest first: every server's keys and times first (the servers at once, each sorting its own notes), then the
+        // values in the order of those sorted notes merged. The first values read, up to KeptValueBytes, are kept from
+        // the first pass; of the others only a note is kept (the id as 16 bytes when it is Beaker's 32 hex digits, and
+        // its time) and the value is read again.
         var since = accessedSince is { } wall ? Epoch(wall) : double.NegativeInfinity;
         var passes = FirstPasses(since, cancellationToken);
-        var notes = new List<Note>(passes.Sum(p => p.Notes.Count));
-        foreach (var pass in passes)
-        {
-            notes.AddRange(pass.Notes);
-            pass.Notes.Clear();
-            pass.Notes.TrimExcess();
-        }
-
-        notes.Sort(static (a, b) => double.IsNaN(a.Accessed) ? (double.IsNaN(b.Accessed) ? 0 : -1) : double.IsNaN(b.Accessed) ? 1 : a.Accessed.CompareTo(b.Accessed));
-        using var values = new OrderedValues(_servers.Count, s => notes.Where(n => n.Server == s && n.Kept < 0).Select(n => n.Key),
+        using var values = new OrderedValues(_servers.Count, s => passes[s].Notes.Where(n => n.Kept < 0).Select(n => n.Key),
             (s, keys, token) => Guard(_servers[s], () => _servers[s].Get(keys, token)), Page, cancellationToken);
-        foreach (var note in notes)
+        var next = new int[passes.Length];
+        while (true)
         {
-            var item = note.Kept >= 0 ? passes[note.Server].Kept[note.Kept] : values.Next(note.Server) is { } value ? ItemOf(note.Key, value) : null;
+            // The oldest note not yet yielded, of every server's sorted notes.
+            var server = -1;
+            for (var s = 0; s < passes.Length; s++)
+            {
+                if (next[s] < passes[s].Notes.Count && (server < 0 || Note.Older(passes[s].Notes[next[s]], passes[server].Notes[next[server]]) < 0))
+                {
+                    server = s;
+                }
+            }
+
+            if (server < 0)
+            {
+                yield break;
+            }
+
+            var note = passes[server].Notes[next[server]++];
+            var item = note.Kept >= 0 ? passes[server].Kept[note.Kept] : values.Next(server) is { } value ? ItemOf(note.Key, value) : null;
 
             // Gone since the first pass: not listed.
             if (item != null)
@@ -210,9 +219,10 @@ public sealed class MemcachedSessionStore : ISessionStore
 
     private FirstPass FirstPassOf(int server, double since, long keep, CancellationToken cancellationToken)
     {
-        var pass = new FirstPass(new List<Note>(), new List<Item>());
+        var keys = SessionKeys(_servers[server], cancellationToken);
+        var pass = new FirstPass(new List<Note>(keys.Count), new List<Item>());
         long kept = 0;
-        foreach (var items in Pages(server, cancellationToken))
+        foreach (var items in Pages(server, keys, cancellationToken))
         {
             foreach (var item in items)
             {
@@ -229,18 +239,24 @@ public sealed class MemcachedSessionStore : ISessionStore
                     pass.Kept.Add(item);
                 }
 
-                pass.Notes.Add(new Note(item.Key, accessed, server, keeping ? pass.Kept.Count - 1 : -1));
+                pass.Notes.Add(new Note(item.Key, accessed, keeping ? pass.Kept.Count - 1 : -1));
             }
         }
 
+        pass.Notes.Sort(Note.Older);
         return pass;
     }
 
     /// <summary>
-    /// What a listing keeps of a session between its two passes: its key (16 bytes for Beaker's ids), its time, its
-    /// server, and where its value was kept (-1: read again).
+    /// What a listing keeps of a session between its two passes: its key (16 bytes for Beaker's ids), its time (NaN:
+    /// undated), and where its value was kept (-1: read again).
     /// </summary>
-    private readonly record struct Note(SessionKey Key, double Accessed, int Server, int Kept);
+    private readonly record struct Note(SessionKey Key, double Accessed, int Kept)
+    {
+        /// <summary>The listing's order: undated first, then the oldest access.</summary>
+        public static int Older(Note a, Note b) =>
+            double.IsNaN(a.Accessed) ? (double.IsNaN(b.Accessed) ? 0 : -1) : double.IsNaN(b.Accessed) ? 1 : a.Accessed.CompareTo(b.Accessed);
+    }
 
     public IEnumerable<StoredSession> ReadIds(IReadOnlyList<string> ids, CancellationToken cancellationToken)
     {
@@ -361,18 +377,17 @@ public sealed class MemcachedSessionStore : ISessionStore
     {
         for (var s = 0; s < _servers.Count; s++)
         {
-            foreach (var items in Pages(s, cancellationToken))
+            foreach (var items in Pages(s, SessionKeys(_servers[s], cancellationToken), cancellationToken))
             {
                 yield return (s, items);
             }
         }
     }
 
-    /// <summary>One server's session items, a page at a time: keys from metadump, values from pipelined gets.</summary>
-    private IEnumerable<List<Item>> Pages(int s, CancellationToken cancellationToken)
+    /// <summary>One server's session items, a page at a time: its keys (from metadump), values from pipelined gets.</summary>
+    private IEnumerable<List<Item>> Pages(int s, List<SessionKey> keys, CancellationToken cancellationToken)
     {
         var server = _servers[s];
-        var keys = SessionKeys(server, cancellationToken);
         for (var first = 0; first < keys.Count; first += Page)
         {
             cancellationToken.ThrowIfCancellationRequested();
