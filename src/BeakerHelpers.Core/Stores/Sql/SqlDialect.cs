@@ -92,15 +92,26 @@ public abstract class SqlDialect
     internal abstract string PayloadHeadHolds(string hexBytes);
 
     /// <summary>
+    /// Whether a listing reads the table in the database's own order and puts it in access order itself
+    /// (AccessOrderSort), where the database's sort of whole rows is the slower (docs/listing-order.md).
+    /// </summary>
+    internal virtual bool SortsListing => false;
+
+    /// <summary>
     /// The command that lists the rows oldest first (namespace, accessed, created, data), only those accessed at or
     /// after <paramref name="cutoff"/> when it is given (a value from <see cref="CutoffValue"/>).
     /// </summary>
-    internal virtual DbCommand ListingCommand(DbTransaction transaction, object? cutoff)
+    internal virtual DbCommand ListingCommand(DbTransaction transaction, object? cutoff) => RowsCommand(transaction, cutoff, " ORDER BY accessed");
+
+    /// <summary>Like <see cref="ListingCommand"/>, in whatever order the database reads the table (for AccessOrderSort).</summary>
+    internal DbCommand UnorderedListingCommand(DbTransaction transaction, object? cutoff) => RowsCommand(transaction, cutoff, string.Empty);
+
+    private DbCommand RowsCommand(DbTransaction transaction, object? cutoff, string order)
     {
         var command = Command(transaction,
             $"SELECT namespace, accessed, created, data FROM {QualifiedTable}" +
             (cutoff == null ? string.Empty : " WHERE accessed >= @cutoff") +
-            " ORDER BY accessed");
+            order);
         command.CommandTimeout = ReadCommandTimeout;
         if (cutoff != null)
         {

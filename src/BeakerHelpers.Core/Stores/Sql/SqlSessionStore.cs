@@ -19,8 +19,13 @@ public sealed partial class SqlSessionStore : ISessionStore
     public IEnumerable<StoredSession> ReadSessions(DateTime? accessedSince, CancellationToken cancellationToken)
     {
         var cutoff = accessedSince == null ? null : _dialect.CutoffValue(accessedSince.Value);
-        return ReadRows(transaction => _dialect.ListingCommand(transaction, cutoff), cancellationToken);
+        return _dialect.SortsListing
+            ? AccessOrderSort.Sort(ReadRows(transaction => _dialect.UnorderedListingCommand(transaction, cutoff), cancellationToken), ListingRunBytes, cancellationToken)
+            : ReadRows(transaction => _dialect.ListingCommand(transaction, cutoff), cancellationToken);
     }
+
+    /// <summary>Payload bytes a listing sorts in memory at once where the dialect sorts the listing itself.</summary>
+    private const long ListingRunBytes = 32L * 1024 * 1024;
 
     /// <summary>Ids per lookup statement (one parameter each, or one JSON array on SQLite).</summary>
     private const int IdsPerLookup = 1000;
