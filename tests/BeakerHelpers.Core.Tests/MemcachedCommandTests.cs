@@ -52,6 +52,31 @@ public sealed class MemcachedCommandTests
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
+    public void ASecondPassGivesWhatTheFirstKeptAndAStoppedListingLeavesTheStoreUsable(bool metaCommands)
+    {
+        var ids = Seed();
+
+        // Every value kept from the first pass, against every value read again in the order of the notes.
+        using var kept = Open(metaCommands);
+        using var readAgain = Open(metaCommands, keptValueBytes: 0);
+        var expected = kept.ReadSessions(null, CancellationToken.None).ToList();
+        var listed = readAgain.ReadSessions(null, CancellationToken.None).ToList();
+        Assert.Equal(ids.Values.Sum(v => v.Count), listed.Count);
+        Assert.Equal(expected.Select(s => (s.Id, s.Accessed)), listed.Select(s => (s.Id, s.Accessed)));
+        Assert.All(expected.Zip(listed), pair => Assert.Equal(pair.First.Data, pair.Second.Data));
+
+        // Stopped after two (Select-Object -First 2): the servers' threads end, and the connections are in step for
+        // the next listing on the same store.
+        Assert.Equal(expected.Take(2).Select(s => s.Id), readAgain.ReadSessions(null, CancellationToken.None).Take(2).Select(s => s.Id));
+        Assert.Equal(expected.Select(s => s.Id), readAgain.ReadSessions(null, CancellationToken.None).Select(s => s.Id));
+        // Within the hour: the young ones, and the encrypted one nothing can date without its keys.
+        var young = readAgain.ReadSessions(DateTime.Now.AddHours(-1), CancellationToken.None).Select(s => s.Id).Order().ToList();
+        Assert.Equal(ids["young"].Concat(ids["encrypted"]).Order().ToList(), young);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
     public void DeletesAnItemOnlyWhileItIsUnchanged(bool metaCommands)
     {
         var ids = Seed();
@@ -104,8 +129,8 @@ public sealed class MemcachedCommandTests
         Assert.Equal(3, Check(ids).Strays.Count);
     }
 
-    private MemcachedSessionStore Open(bool metaCommands) =>
-        MemcachedSessionStore.Open(Urls, "url", (data, payload) => _decoder.AccessedTimeOfValue(data, payload == StoredPayload.SessionText), TimeZoneInfo.Local, null, metaCommands, CancellationToken.None);
+    private MemcachedSessionStore Open(bool metaCommands, long keptValueBytes = 16 * 1024 * 1024) =>
+        MemcachedSessionStore.Open(Urls, "url", (data, payload) => _decoder.AccessedTimeOfValue(data, payload == StoredPayload.SessionText), TimeZoneInfo.Local, null, metaCommands, CancellationToken.None, keptValueBytes);
 
     /// <summary>Stores the value again as a client's set does (a new CAS), with the classic command every version has.</summary>
     private static void Touch(MemcachedConnection connection, SessionKey key, MemcachedValue value)

@@ -46,6 +46,9 @@ internal sealed class MemcachedConnection : IDisposable
     private int _start;
     private int _end;
 
+    /// <summary>Set when a reply was left unread (a metadump stopped by Ctrl+C): what comes next belongs to it.</summary>
+    private bool _abandoned;
+
     private readonly bool _metaAllowed;
 
     private MemcachedConnection(TcpClient client, string where, bool metaAllowed)
@@ -129,8 +132,10 @@ internal sealed class MemcachedConnection : IDisposable
         var lines = 0;
         while (true)
         {
-            if (++lines % 4096 == 0)
+            if (++lines % 4096 == 0 && cancellationToken.IsCancellationRequested)
             {
+                // The rest of the dump is still coming: this connection can carry no other command.
+                _abandoned = true;
                 cancellationToken.ThrowIfCancellationRequested();
             }
 
@@ -192,17 +197,16 @@ internal sealed class MemcachedConnection : IDisposable
         return keys.Count;
     }
 
-    /// <summary>The replies to the last <see cref="RequestValues"/> of <paramref name="count"/> keys.</summary>
+    /// <summary>
+    /// The replies to the last <see cref="RequestValues"/> of <paramref name="count"/> keys, read whole: a page is
+    /// short, and stopping inside it would leave its replies to be taken for the next command's.
+    /// </summary>
     public List<MemcachedValue?> ReadValues(int count, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var values = new List<MemcachedValue?>(count);
         for (var i = 0; i < count; i++)
         {
-            if (i % 64 == 0)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-            }
-
             values.Add(Meta ? ReadMetaValue() : ReadClassicValue());
         }
 
@@ -249,6 +253,14 @@ internal sealed class MemcachedConnection : IDisposable
     }
 
     public void Dispose() => _client.Dispose();
+
+    private void EnsureInStep()
+    {
+        if (_abandoned)
+        {
+            throw new IOException($"memcached {Where}: a listing stopped in the middle of this connection's reply; open the store again");
+        }
+    }
 
     private MemcachedValue? ReadMetaValue()
     {
@@ -343,6 +355,7 @@ internal sealed class MemcachedConnection : IDisposable
 
     private void Flush()
     {
+        EnsureInStep();
         _stream.Write(_out.WrittenSpan);
         _out.ResetWrittenCount();
     }

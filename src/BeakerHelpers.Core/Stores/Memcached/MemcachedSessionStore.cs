@@ -26,9 +26,11 @@ public sealed class MemcachedSessionStore : ISessionStore
     private readonly Func<byte[], StoredPayload, double?> _accessedOf;
     private readonly TimeZoneInfo _zone;
     private readonly Action<string>? _notes;
+    private readonly long _keptValueBytes;
 
-    private MemcachedSessionStore(List<MemcachedConnection> servers, Func<byte[], StoredPayload, double?> accessedOf, TimeZoneInfo zone, Action<string>? notes)
+    private MemcachedSessionStore(List<MemcachedConnection> servers, Func<byte[], StoredPayload, double?> accessedOf, TimeZoneInfo zone, Action<string>? notes, long keptValueBytes)
     {
+        _keptValueBytes = keptValueBytes;
         _servers = servers;
         _accessedOf = accessedOf;
         _zone = zone;
@@ -47,7 +49,8 @@ public sealed class MemcachedSessionStore : ISessionStore
         Open(url, urlSource, accessedOf, zone, notes, metaAllowed: true, cancellationToken);
 
     /// <param name="metaAllowed">False: the classic commands on every server, as on servers before 1.6 (for tests).</param>
-    internal static MemcachedSessionStore Open(string url, string urlSource, Func<byte[], StoredPayload, double?> accessedOf, TimeZoneInfo zone, Action<string>? notes, bool metaAllowed, CancellationToken cancellationToken)
+    /// <param name="keptValueBytes">How much of the first pass's values a listing keeps (for tests: 0 reads every value again).</param>
+    internal static MemcachedSessionStore Open(string url, string urlSource, Func<byte[], StoredPayload, double?> accessedOf, TimeZoneInfo zone, Action<string>? notes, bool metaAllowed, CancellationToken cancellationToken, long keptValueBytes = KeptValueBytes)
     {
         var servers = new List<MemcachedConnection>();
         try
@@ -68,7 +71,7 @@ public sealed class MemcachedSessionStore : ISessionStore
                 Check(connection, notes);
             }
 
-            return new MemcachedSessionStore(servers, accessedOf, zone, notes);
+            return new MemcachedSessionStore(servers, accessedOf, zone, notes, keptValueBytes);
         }
         catch
         {
@@ -189,7 +192,7 @@ public sealed class MemcachedSessionStore : ISessionStore
     private FirstPass[] FirstPasses(double since, CancellationToken cancellationToken)
     {
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var keep = KeptValueBytes / _servers.Count;
+        var keep = _keptValueBytes / _servers.Count;
         var tasks = Enumerable.Range(0, _servers.Count).Select(s => Task.Run(() =>
         {
             try
@@ -210,7 +213,7 @@ public sealed class MemcachedSessionStore : ISessionStore
         {
             // The first real failure, rather than the cancellations it caused on the other servers.
             var errors = tasks.Where(t => t.IsFaulted).SelectMany(t => t.Exception!.InnerExceptions).ToList();
-            var error = errors.FirstOrDefault(e => e is not OperationCanceledException) ?? errors[0];
+            var error = errors.FirstOrDefault(e => e is not OperationCanceledException) ?? errors.FirstOrDefault() ?? new OperationCanceledException(cancellationToken);
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
         }
 
