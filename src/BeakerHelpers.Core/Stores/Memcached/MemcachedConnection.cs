@@ -50,13 +50,19 @@ internal sealed class MemcachedConnection : IDisposable
     private bool _abandoned;
 
     private readonly bool _metaAllowed;
+    private readonly string _host;
+    private readonly int _port;
+    private readonly TimeSpan _timeout;
 
-    private MemcachedConnection(TcpClient client, string where, bool metaAllowed)
+    private MemcachedConnection(TcpClient client, string host, int port, TimeSpan timeout, bool metaAllowed)
     {
         _client = client;
+        _host = host;
+        _port = port;
+        _timeout = timeout;
         _metaAllowed = metaAllowed;
         _stream = client.GetStream();
-        Where = where;
+        Where = $"{host}:{port}";
     }
 
     /// <summary>host:port, for messages.</summary>
@@ -77,13 +83,21 @@ internal sealed class MemcachedConnection : IDisposable
             using var connecting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             connecting.CancelAfter(timeout);
             client.ConnectAsync(host, port, connecting.Token).AsTask().GetAwaiter().GetResult();
-            return new MemcachedConnection(client, $"{host}:{port}", metaAllowed);
+            return new MemcachedConnection(client, host, port, timeout, metaAllowed);
         }
         catch
         {
             client.Dispose();
             throw;
         }
+    }
+
+    /// <summary>A second connection to the same server (a metadump streams on one while values are read on the other).</summary>
+    public MemcachedConnection Another(CancellationToken cancellationToken)
+    {
+        var another = Open(_host, _port, _timeout, cancellationToken, _metaAllowed);
+        another.Version = Version;
+        return another;
     }
 
     /// <summary>The reply to 'version': 'VERSION x.y.z' (then <see cref="Version"/> is set), or whatever else the server said.</summary>

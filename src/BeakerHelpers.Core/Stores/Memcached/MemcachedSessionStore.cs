@@ -57,16 +57,7 @@ public sealed class MemcachedSessionStore : ISessionStore
         {
             foreach (var (host, port) in Servers(url, urlSource))
             {
-                MemcachedConnection connection;
-                try
-                {
-                    connection = MemcachedConnection.Open(host, port, Timeout, cancellationToken, metaAllowed);
-                }
-                catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-                {
-                    throw new BeakerException("StoreConnectFailed", BeakerErrorKind.ConnectionError, $"Cannot connect to memcached {host}:{port}: {ex.Message}", ex);
-                }
-
+                var connection = Connect(host, port, metaAllowed, cancellationToken);
                 servers.Add(connection);
                 Check(connection, notes);
             }
@@ -77,6 +68,18 @@ public sealed class MemcachedSessionStore : ISessionStore
         {
             servers.ForEach(s => s.Dispose());
             throw;
+        }
+    }
+
+    private static MemcachedConnection Connect(string host, int port, bool metaAllowed, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return MemcachedConnection.Open(host, port, Timeout, cancellationToken, metaAllowed);
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new BeakerException("StoreConnectFailed", BeakerErrorKind.ConnectionError, $"Cannot connect to memcached {host}:{port}: {ex.Message}", ex);
         }
     }
 
@@ -220,32 +223,92 @@ public sealed class MemcachedSessionStore : ISessionStore
         return tasks.Select(t => t.Result).ToArray();
     }
 
+    /// <summary>
+    /// One server's first pass. Its keys stream in from a metadump on a second connection while this one reads their
+    /// values a page at a time, so that the server's crawl and the reading overlap.
+    /// </summary>
     private FirstPass FirstPassOf(int server, double since, long keep, CancellationToken cancellationToken)
     {
-        var keys = SessionKeys(_servers[server], cancellationToken);
-        var pass = new FirstPass(new List<Note>(keys.Count), new List<Item>());
-        long kept = 0;
-        foreach (var items in Pages(server, keys, cancellationToken))
+        var connection = _servers[server];
+        using var dumper = Guard(connection, () => connection.Another(cancellationToken));
+        using var pages = new System.Collections.Concurrent.BlockingCollection<List<SessionKey>>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var dump = Task.Run(() =>
         {
-            foreach (var item in items)
+            try
             {
-                var accessed = _accessedOf(item.Data, item.Payload) ?? double.NaN;
-                if (!double.IsNaN(accessed) && accessed < since)
+                var page = new List<SessionKey>(Page);
+                ListSessionKeys(dumper, key =>
                 {
-                    continue;
-                }
-
-                var keeping = kept + item.Data.Length <= keep;
-                if (keeping)
+                    page.Add(key);
+                    if (page.Count == Page)
+                    {
+                        pages.Add(page);
+                        page = new List<SessionKey>(Page);
+                    }
+                }, stop.Token);
+                if (page.Count > 0)
                 {
-                    kept += item.Data.Length;
-                    pass.Kept.Add(item);
+                    pages.Add(page);
                 }
+            }
+            finally
+            {
+                pages.CompleteAdding();
+            }
+        }, CancellationToken.None);
 
-                pass.Notes.Add(new Note(item.Key, accessed, keeping ? pass.Kept.Count - 1 : -1));
+        var pass = new FirstPass(new List<Note>(), new List<Item>());
+        long kept = 0;
+        try
+        {
+            foreach (var keys in pages.GetConsumingEnumerable(cancellationToken))
+            {
+                var values = Guard(connection, () => connection.Get(keys, cancellationToken));
+                for (var i = 0; i < keys.Count; i++)
+                {
+                    if (values[i] is not { } value)
+                    {
+                        continue;
+                    }
+
+                    var item = ItemOf(keys[i], value);
+                    var accessed = _accessedOf(item.Data, item.Payload) ?? double.NaN;
+                    if (!double.IsNaN(accessed) && accessed < since)
+                    {
+                        continue;
+                    }
+
+                    var keeping = kept + item.Data.Length <= keep;
+                    if (keeping)
+                    {
+                        kept += item.Data.Length;
+                        pass.Kept.Add(item);
+                    }
+
+                    pass.Notes.Add(new Note(item.Key, accessed, keeping ? pass.Kept.Count - 1 : -1));
+                }
             }
         }
+        catch
+        {
+            // Ends the dump's read at once (closing its connection), and waits for its thread.
+            stop.Cancel();
+            dumper.Dispose();
+            try
+            {
+                dump.Wait(CancellationToken.None);
+            }
+            catch (AggregateException)
+            {
+                // Its failure came from this one's.
+            }
 
+            throw;
+        }
+
+        // The dump's own failure (refused, busy too long, connection lost), after the keys it gave.
+        dump.GetAwaiter().GetResult();
         pass.Notes.Sort(Note.Older);
         return pass;
     }
@@ -415,18 +478,30 @@ public sealed class MemcachedSessionStore : ISessionStore
     /// table, so that items the server moves between its LRUs meanwhile are not missed, as a walk of the LRUs
     /// ('metadump all', the fallback on servers that lack it) can miss them (docs/memcached.md#listing).
     /// </summary>
-    private List<SessionKey> SessionKeys(MemcachedConnection server, CancellationToken cancellationToken) =>
-        SessionKeys(server, "hash", cancellationToken) ?? SessionKeys(server, "all", cancellationToken)
-        ?? throw new BeakerException("StoreNotSupported", BeakerErrorKind.NotImplemented,
-            $"memcached {server.Where} refused to list its keys: the LRU crawler is off (the server was started with -X or with lru_crawler disabled). Start it without -X, or enable the crawler ('lru_crawler enable').");
-
-    /// <summary>
-    /// The keys one metadump lists; null when the server refuses the command. A crawler already running (another
-    /// client's, or the server's own periodic crawl for expired items) is waited for, up to <see cref="BusyPatience"/>.
-    /// </summary>
-    private List<SessionKey>? SessionKeys(MemcachedConnection server, string which, CancellationToken cancellationToken)
+    private List<SessionKey> SessionKeys(MemcachedConnection server, CancellationToken cancellationToken)
     {
         var keys = new List<SessionKey>();
+        ListSessionKeys(server, keys.Add, cancellationToken);
+        return keys;
+    }
+
+    /// <summary>Gives each session key of a server to <paramref name="add"/> as its metadump lists it.</summary>
+    private void ListSessionKeys(MemcachedConnection server, Action<SessionKey> add, CancellationToken cancellationToken)
+    {
+        if (!TryListSessionKeys(server, "hash", add, cancellationToken) && !TryListSessionKeys(server, "all", add, cancellationToken))
+        {
+            throw new BeakerException("StoreNotSupported", BeakerErrorKind.NotImplemented,
+                $"memcached {server.Where} refused to list its keys: the LRU crawler is off (the server was started with -X or with lru_crawler disabled). Start it without -X, or enable the crawler ('lru_crawler enable').");
+        }
+    }
+
+    /// <summary>
+    /// The keys one metadump lists; false when the server refuses the command (before any key). A crawler already
+    /// running (another client's, or the server's own periodic crawl for expired items) is waited for, up to
+    /// <see cref="BusyPatience"/>.
+    /// </summary>
+    private bool TryListSessionKeys(MemcachedConnection server, string which, Action<SessionKey> add, CancellationToken cancellationToken)
+    {
         long others = 0;
         var waited = System.Diagnostics.Stopwatch.StartNew();
         for (var pause = 50; ; pause = Math.Min(pause * 2, 1000))
@@ -435,7 +510,7 @@ public sealed class MemcachedSessionStore : ISessionStore
             {
                 if (SessionKey.TryParse(key, out var sessionKey))
                 {
-                    keys.Add(sessionKey);
+                    add(sessionKey);
                 }
                 else
                 {
@@ -444,7 +519,7 @@ public sealed class MemcachedSessionStore : ISessionStore
             }, cancellationToken));
             if (result == MetadumpResult.Refused)
             {
-                return null;
+                return false;
             }
 
             if (result == MetadumpResult.Listed)
@@ -469,7 +544,7 @@ public sealed class MemcachedSessionStore : ISessionStore
             _notes?.Invoke($"memcached {server.Where}: {others} key(s) that are not sessions (the app's cache, Beaker cache regions) were left untouched.");
         }
 
-        return keys;
+        return true;
     }
 
     /// <summary>How long a listing waits for a server's crawler that is busy with another crawl.</summary>
