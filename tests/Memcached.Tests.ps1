@@ -63,6 +63,13 @@ Describe 'memcached stores (ext:memcached)' {
         $statistics.ServerLimitBytes | Should -Be (2 * 64MB)
         $statistics.ServerBytes | Should -BeGreaterThan $statistics.PayloadBytes
         $statistics.Evictions | Should -Be 0
+        # Server by server: the client libraries spread the sessions over both; the figures add up to the store's.
+        $statistics.Servers.Count | Should -Be 2
+        @($statistics.Servers.Server | Sort-Object) | Should -Be @($script:Urls -split ';' | Sort-Object)
+        ($statistics.Servers | Measure-Object Sessions -Sum).Sum | Should -Be 13
+        ($statistics.Servers | Measure-Object SessionBytes -Sum).Sum | Should -Be $statistics.PayloadBytes
+        ($statistics.Servers | Measure-Object Bytes -Sum).Sum | Should -Be $statistics.ServerBytes
+        foreach ($server in $statistics.Servers) { $server.Sessions | Should -BeGreaterThan 0; $server.LimitBytes | Should -Be 64MB; $server.Bytes | Should -BeGreaterThan $server.SessionBytes }
         $summary = Remove-BeakerSession $script:Store.Ini -PassThru 3>$null
         $summary.Removed | Should -Be @($script:Store.Ids.old).Count
         $check = Invoke-Memcached check $script:Store.IdsPath | ConvertFrom-Json

@@ -67,6 +67,9 @@ public sealed record StoreStatistics
     /// <summary>memcached: items the servers evicted to make room, since they started; null for other stores.</summary>
     public long? Evictions { get; init; }
 
+    /// <summary>memcached: the same figures server by server, with the sessions each holds; null for other stores.</summary>
+    public IReadOnlyList<MemcachedServerFigures>? Servers { get; init; }
+
     /// <summary>
     /// The histogram from counts of rows accessed at or after each edge (as a database counts them in one pass).
     /// </summary>
@@ -134,3 +137,9 @@ public sealed class StoreStatisticsTally
     public StoreStatistics Result(string store) => StoreStatistics.FromCumulative(store, _total, _sessions, _bounds.Cutoff == null ? null : _active,
         _oldest, _newest, _bytes, _largest, _hour, _day, _week, _month) with { OlderThanThirtyDays = _total - _undated - _month };
 }
+
+/// <summary>
+/// One memcached server of a store: the sessions it holds and their bytes (as stored), the bytes it holds in all (the
+/// app's cache too), the memory it may use (limit_maxbytes), and the items it evicted since it started.
+/// </summary>
+public sealed record MemcachedServerFigures(string Server, long Sessions, long SessionBytes, long Bytes, long LimitBytes, long Evictions);

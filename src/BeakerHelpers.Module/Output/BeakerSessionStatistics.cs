@@ -36,6 +36,7 @@ public sealed class BeakerSessionStatistics
         ServerBytes = measured.ServerBytes;
         ServerLimitBytes = measured.ServerLimitBytes;
         Evictions = measured.Evictions;
+        Servers = measured.Servers?.ToArray();
         EmptySessions = content?.Empty;
         UnreadableSessions = content?.Unreadable;
         CommonKeys = content?.CommonKeys();
@@ -102,6 +103,9 @@ public sealed class BeakerSessionStatistics
 
     /// <summary>memcached: items evicted to make room since the servers started (sessions never expire: they push the cache out).</summary>
     public long? Evictions { get; }
+
+    /// <summary>memcached: each server's sessions and session bytes beside its bytes, limit and evictions; null for other stores.</summary>
+    public MemcachedServerFigures[]? Servers { get; }
 
     /// <summary>-Detailed: sessions holding nothing but Beaker's own keys.</summary>
     public long? EmptySessions { get; }

@@ -354,10 +354,14 @@ public sealed class MemcachedSessionStore : ISessionStore
     public StoreStatistics Measure(StatisticsBounds bounds, CancellationToken cancellationToken)
     {
         var tally = new StoreStatisticsTally(bounds);
-        foreach (var (_, items) in Sessions(cancellationToken))
+        var sessions = new long[_servers.Count];
+        var sessionBytes = new long[_servers.Count];
+        foreach (var (server, items) in Sessions(cancellationToken))
         {
             foreach (var item in items)
             {
+                sessions[server]++;
+                sessionBytes[server] += item.Data.Length;
                 if (_accessedOf(item.Data, item.Payload) is { } accessed)
                 {
                     tally.Add(Wall(accessed), item.Data.Length, isSession: true);
@@ -369,16 +373,19 @@ public sealed class MemcachedSessionStore : ISessionStore
             }
         }
 
-        long bytes = 0, limit = 0, evictions = 0;
-        foreach (var server in _servers)
+        // What sessions take of each server, beside what it holds and may hold (stats).
+        var servers = _servers.Select((server, s) =>
         {
             var stats = Guard(server, server.Stats);
-            bytes += stats.GetValueOrDefault("bytes");
-            limit += stats.GetValueOrDefault("limit_maxbytes");
-            evictions += stats.GetValueOrDefault("evictions");
-        }
-
-        return tally.Result(Description) with { ServerBytes = bytes, ServerLimitBytes = limit, Evictions = evictions };
+            return new MemcachedServerFigures(server.Where, sessions[s], sessionBytes[s], stats.GetValueOrDefault("bytes"), stats.GetValueOrDefault("limit_maxbytes"), stats.GetValueOrDefault("evictions"));
+        }).ToList();
+        return tally.Result(Description) with
+        {
+            ServerBytes = servers.Sum(s => s.Bytes),
+            ServerLimitBytes = servers.Sum(s => s.LimitBytes),
+            Evictions = servers.Sum(s => s.Evictions),
+            Servers = servers,
+        };
     }
 
     public RemovalResult RemoveAccessedBefore(DateTime cutoff, RemovalOptions options)
