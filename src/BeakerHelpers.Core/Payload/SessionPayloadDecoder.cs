@@ -129,7 +129,7 @@ public sealed class SessionPayloadDecoder
         {
             if (!text)
             {
-                if (data.Length <= PickleReader.MaxPayloadBytes && LeadingEntries.TryFindNumber(data, Sessions.BeakerKeys.AccessedTimeBytes, out var leading))
+                if (TryLeadingAccessedTime(data, out var leading))
                 {
                     return leading;
                 }
@@ -159,6 +159,16 @@ public sealed class SessionPayloadDecoder
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// A pickled session value's _accessed_time where Beaker puts it, found in its bytes alone (LeadingEntries,
+    /// docs/pickle.md#leading-entries); false: it takes reading the pickle (<see cref="AccessedTimeOfValue"/>).
+    /// </summary>
+    public static bool TryLeadingAccessedTime(ReadOnlySpan<byte> pickle, out double? accessed)
+    {
+        accessed = null;
+        return pickle.Length <= PickleReader.MaxPayloadBytes && LeadingEntries.TryFindNumber(pickle, Sessions.BeakerKeys.AccessedTimeBytes, out accessed);
     }
 
     private static double? UnixTime(object? value) => value switch { double d => d, long l => l, _ => null };

@@ -17,6 +17,9 @@ internal enum MetadumpResult
     Busy,
 }
 
+/// <summary>The <paramref name="index"/>th value of a batch, its bytes valid only during the call.</summary>
+internal delegate void ValueRead(int index, ReadOnlySpan<byte> data, int flags, ulong cas);
+
 /// <summary>A key a server listed, as it holds it; valid only during the call.</summary>
 internal delegate void KeyListed(ReadOnlySpan<byte> key);
 
@@ -217,14 +220,34 @@ internal sealed class MemcachedConnection : IDisposable
     /// </summary>
     public List<MemcachedValue?> ReadValues(int count, CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
         var values = new List<MemcachedValue?>(count);
         for (var i = 0; i < count; i++)
         {
-            values.Add(Meta ? ReadMetaValue() : ReadClassicValue());
+            values.Add(null);
         }
 
+        ReadValues(count, (i, data, flags, cas) => values[i] = new MemcachedValue(data.ToArray(), flags, cas), cancellationToken);
         return values;
+    }
+
+    /// <summary>
+    /// The same replies, each value given to <paramref name="read"/> as the receive buffer holds it, for a reader that
+    /// keeps few of them (a listing's first pass); a key the server does not hold is skipped.
+    /// </summary>
+    public void ReadValues(int count, ValueRead read, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        for (var i = 0; i < count; i++)
+        {
+            if (Meta ? ReadMetaHeader(out var length, out var flags, out var cas) : ReadClassicHeader(out length, out flags, out cas))
+            {
+                read(i, ReadBlockInPlace(length), flags, cas);
+                if (!Meta)
+                {
+                    ReadClassicEnd();
+                }
+            }
+        }
     }
 
     /// <summary>
@@ -276,12 +299,16 @@ internal sealed class MemcachedConnection : IDisposable
         }
     }
 
-    private MemcachedValue? ReadMetaValue()
+    /// <summary>The header of the next value of a meta get: its length, flags and CAS; false when the server has no such key.</summary>
+    private bool ReadMetaHeader(out int length, out int flags, out ulong cas)
     {
+        length = -1;
+        flags = 0;
+        cas = 0;
         var header = ReadLine();
         if (header.SequenceEqual("EN"u8))
         {
-            return null;
+            return false;
         }
 
         if (!header.StartsWith("VA "u8))
@@ -290,9 +317,6 @@ internal sealed class MemcachedConnection : IDisposable
         }
 
         var fields = header[3..];
-        var length = -1;
-        var flags = 0;
-        ulong cas = 0;
         for (var first = true; !fields.IsEmpty; first = false)
         {
             var space = fields.IndexOf((byte)' ');
@@ -315,35 +339,62 @@ internal sealed class MemcachedConnection : IDisposable
             }
         }
 
-        return new MemcachedValue(ReadBlock(length), flags, cas);
+        return true;
     }
 
-    private MemcachedValue? ReadClassicValue()
+    /// <summary>The header of the next value of a gets (VALUE &lt;key&gt; &lt;flags&gt; &lt;bytes&gt; &lt;cas&gt;); false for END alone.</summary>
+    private bool ReadClassicHeader(out int length, out int flags, out ulong cas)
     {
-        // VALUE <key> <flags> <bytes> <cas>, the block, then END; or END alone.
+        length = -1;
+        flags = 0;
+        cas = 0;
         var header = ReadLine();
         if (header.SequenceEqual("END"u8))
         {
-            return null;
+            return false;
         }
 
         var parts = Encoding.ASCII.GetString(header).Split(' ');
         if (parts.Length != 5 || parts[0] != "VALUE"
-            || !int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var flags)
-            || !int.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out var length)
-            || !ulong.TryParse(parts[4], NumberStyles.None, CultureInfo.InvariantCulture, out var cas))
+            || !int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out flags)
+            || !int.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out length)
+            || !ulong.TryParse(parts[4], NumberStyles.None, CultureInfo.InvariantCulture, out cas))
         {
             throw Unexpected("gets", header);
         }
 
-        var value = new MemcachedValue(ReadBlock(length), flags, cas);
+        return true;
+    }
+
+    /// <summary>After a gets' value, its END.</summary>
+    private void ReadClassicEnd()
+    {
         var end = ReadLine();
         if (!end.SequenceEqual("END"u8))
         {
             throw Unexpected("gets", end);
         }
+    }
 
-        return value;
+    /// <summary>
+    /// A value block of <paramref name="length"/> bytes and its CRLF, as the receive buffer holds it (valid until the
+    /// next read), or in an array of its own when it is larger than the buffer.
+    /// </summary>
+    private ReadOnlySpan<byte> ReadBlockInPlace(int length)
+    {
+        if (length < 0 || length > _in.Length - 2)
+        {
+            return ReadBlock(length);
+        }
+
+        while (_end - _start < length + 2)
+        {
+            Fill();
+        }
+
+        var block = _in.AsSpan(_start, length);
+        _start += length + 2;
+        return block;
     }
 
     private IOException Unexpected(string command, ReadOnlySpan<byte> reply) =>

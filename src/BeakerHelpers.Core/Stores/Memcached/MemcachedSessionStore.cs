@@ -264,30 +264,43 @@ public sealed class MemcachedSessionStore : ISessionStore
         {
             foreach (var keys in pages.GetConsumingEnumerable(cancellationToken))
             {
-                var values = Guard(connection, () => connection.Get(keys, cancellationToken));
-                for (var i = 0; i < keys.Count; i++)
+                Guard(connection, () => connection.RequestValues(keys));
+
+                // Each value is dated where it lies in the receive buffer; only those kept are copied.
+                Guard(connection, () =>
                 {
-                    if (values[i] is not { } value)
+                    connection.ReadValues(keys.Count, (i, data, flags, cas) =>
                     {
-                        continue;
-                    }
+                        var payload = (flags & FlagPickled) != 0 ? StoredPayload.SessionValue : StoredPayload.SessionText;
+                        byte[]? bytes = null;
+                        double accessed;
+                        if ((flags & FlagCompressed) == 0 && payload == StoredPayload.SessionValue && Payload.SessionPayloadDecoder.TryLeadingAccessedTime(data, out var leading))
+                        {
+                            accessed = leading ?? double.NaN;
+                        }
+                        else
+                        {
+                            var item = ItemOf(keys[i], new MemcachedValue(data.ToArray(), flags, cas));
+                            bytes = item.Data;
+                            accessed = _accessedOf(bytes, payload) ?? double.NaN;
+                        }
 
-                    var item = ItemOf(keys[i], value);
-                    var accessed = _accessedOf(item.Data, item.Payload) ?? double.NaN;
-                    if (!double.IsNaN(accessed) && accessed < since)
-                    {
-                        continue;
-                    }
+                        if (!double.IsNaN(accessed) && accessed < since)
+                        {
+                            return;
+                        }
 
-                    var keeping = kept + item.Data.Length <= keep;
-                    if (keeping)
-                    {
-                        kept += item.Data.Length;
-                        pass.Kept.Add(item);
-                    }
+                        var keeping = kept + data.Length <= keep;
+                        if (keeping)
+                        {
+                            kept += data.Length;
+                            pass.Kept.Add(bytes != null ? new Item(keys[i], bytes, payload, cas) : ItemOf(keys[i], new MemcachedValue(data.ToArray(), flags, cas)));
+                        }
 
-                    pass.Notes.Add(new Note(item.Key, accessed, keeping ? pass.Kept.Count - 1 : -1));
-                }
+                        pass.Notes.Add(new Note(keys[i], accessed, keeping ? pass.Kept.Count - 1 : -1));
+                    }, cancellationToken);
+                    return 0;
+                });
             }
         }
         catch
