@@ -105,16 +105,54 @@ internal sealed partial class PickleReader
 
     private ReadOnlySpan<byte> ReadLineBytes()
     {
-        var rest = new ReadOnlySpan<byte>(_data, _pos, _data.Length - _pos);
-        var end = rest.IndexOf((byte)'\n');
-        if (end < 0)
+        // Protocol 0's lines are mostly a few bytes (memo indices, keys): a plain loop finds their end sooner than a
+        // vectorized search sets itself up; a longer line (text) is left to the vectorized search.
+        var data = _data;
+        var start = _pos;
+        var end = start;
+        var near = Math.Min(data.Length, start + 16);
+        while (end < near && data[end] != '\n')
+        {
+            end++;
+        }
+
+        if (end == near)
+        {
+            var rest = new ReadOnlySpan<byte>(data, end, data.Length - end).IndexOf((byte)'\n');
+            end = rest < 0 ? data.Length : end + rest;
+        }
+
+        if (end >= data.Length)
         {
             throw Malformed("its text argument has no end of line (truncated?)");
         }
 
-        _pos += end + 1;
-        var line = rest[..end];
+        _pos = end + 1;
+        var line = new ReadOnlySpan<byte>(data, start, end - start);
         return line.Length > 0 && line[^1] == '\r' ? line[..^1] : line;
+    }
+
+    /// <summary>Decimal digits alone (no sign), as Python writes memo indices and most ints; false for anything else or past 18 digits.</summary>
+    private static bool TryDigits(ReadOnlySpan<byte> text, out long value)
+    {
+        value = 0;
+        if (text.IsEmpty || text.Length > 18)
+        {
+            return false;
+        }
+
+        foreach (var b in text)
+        {
+            var digit = (uint)(b - '0');
+            if (digit > 9)
+            {
+                return false;
+            }
+
+            value = (value * 10) + digit;
+        }
+
+        return true;
     }
 
     private string ReadLine() => Utf8.GetString(ReadLineBytes());
@@ -130,6 +168,11 @@ internal sealed partial class PickleReader
         if (line.SequenceEqual("00"u8))
         {
             return False;
+        }
+
+        if (TryDigits(line, out var digits))
+        {
+            return digits < 257 ? SmallInts[digits] : digits;
         }
 
         return line.Length is > 0 and < 19 && long.TryParse(line, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var small)

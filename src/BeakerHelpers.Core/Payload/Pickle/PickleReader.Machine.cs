@@ -317,7 +317,7 @@ internal sealed partial class PickleReader
 
     private long ParseMemoIndex(ReadOnlySpan<byte> line)
     {
-        if (line.IsEmpty || !char.IsAsciiDigit((char)line[0]) || !long.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out var index))
+        if (!TryDigits(line, out var index) && (line.IsEmpty || !char.IsAsciiDigit((char)line[0]) || !long.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out index)))
         {
             throw Malformed($"'{Shorten(Utf8.GetString(line))}' is not a memo index");
         }
