@@ -57,7 +57,7 @@ internal static class LeadingEntries
 
             reader.SkipMemo();
             var wanted = entryKey.SequenceEqual(key);
-            if (!reader.PlainValue(out var value))
+            if (!reader.PlainValue(wanted, out var value))
             {
                 return false;
             }
@@ -172,8 +172,11 @@ internal static class LeadingEntries
             return !Failed;
         }
 
-        /// <summary>A value of a single opcode that is not a container nor an object: its number when it is one.</summary>
-        public bool PlainValue(out double? number)
+        /// <summary>
+        /// A value of a single opcode that is not a container nor an object: its number when it is one (the text of
+        /// a protocol-0 number is parsed only when <paramref name="parse"/>: an entry before the key is passed over).
+        /// </summary>
+        public bool PlainValue(bool parse, out double? number)
         {
             number = null;
             var opcode = Peek();
@@ -203,6 +206,11 @@ internal static class LeadingEntries
                     // Python's repr of a float; inf and nan, and anything odd, to the full reader.
                     Skip(1);
                     var line = Line();
+                    if (!parse)
+                    {
+                        break;
+                    }
+
                     if (!double.TryParse(line, NumberStyles.Float, CultureInfo.InvariantCulture, out var f))
                     {
                         return false;
