@@ -29,6 +29,23 @@ public class SqliteStoreTests
 
     [Theory]
     [MemberData(nameof(Tables))]
+    public void ReadingInAnyOrderGivesTheListingsRows(string db, string table)
+    {
+        // What Measure-BeakerSession -Detailed and Test-BeakerConfiguration -Scan read: the same rows, with and without
+        // a cutoff, in the table's own order.
+        var settings = new SessionSettings { Source = "test", Type = "ext:database", Url = "sqlite:///" + db, TableName = table, BaseDirectory = FixtureStore.Directory };
+        using var store = SessionStoreFactory.Open(settings);
+        foreach (var since in new DateTime?[] { null, store.ReadSessions(null, CancellationToken.None).Select(r => r.Accessed).Order().Skip(1).FirstOrDefault() })
+        {
+            var listed = store.ReadSessions(since, CancellationToken.None).Select(r => (r.Id, r.Accessed, r.Created, Data: Convert.ToHexString(r.Data))).ToList();
+            var anyOrder = store.ReadSessionsInAnyOrder(since, CancellationToken.None).Select(r => (r.Id, r.Accessed, r.Created, Data: Convert.ToHexString(r.Data))).ToList();
+            Assert.NotEmpty(listed);
+            Assert.Equal(listed.Order(), anyOrder.Order());
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Tables))]
     public void EveryRowReadsAsTheWriterSavedIt(string db, string table)
     {
         var results = ReadAll(db, table);

@@ -59,7 +59,7 @@ public static class StoreAudit
             new(rule, severity, "(store)", message, recommendation, $"{settings.Source}: {store.Description}") { SessionId = sessionId };
 
         // On this thread, not read ahead: the names a pickle gives are collected on the thread that reads it.
-        foreach (var row in store.ReadSessions(null, cancellationToken))
+        foreach (var row in store.ReadSessionsInAnyOrder(null, cancellationToken))
         {
             named.Clear();
             var result = PickleReader.NamingGlobals(named, () => reader.Decode(row, store.Description));

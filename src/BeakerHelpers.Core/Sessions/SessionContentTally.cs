@@ -78,7 +78,7 @@ public sealed class SessionContentTally
     {
         var content = new SessionContentTally();
         var tally = store.MeasuresInDatabase ? new StoreStatisticsTally(bounds) : null;
-        foreach (var (row, result) in reader.ReadWithRows(store, null, cancellationToken))
+        foreach (var (row, result) in reader.ReadWithRows(store, null, cancellationToken, anyOrder: true))
         {
             tally?.Add(row.Accessed, row.Data.LongLength, isSession: !result.IsSkipped);
             content.Add(result);

@@ -33,12 +33,15 @@ public sealed class SessionReader
         }
     }
 
-    /// <summary><see cref="Read"/> with each session's row: its access time and payload as the store keeps them.</summary>
-    public IEnumerable<(StoredSession Row, SessionReadResult Result)> ReadWithRows(ISessionStore store, DateTime? accessedSince, CancellationToken cancellationToken)
+    /// <summary>
+    /// <see cref="Read"/> with each session's row: its access time and payload as the store keeps them. With
+    /// <paramref name="anyOrder"/>, in whatever order the store reads fastest (a pass that counts, not a listing).
+    /// </summary>
+    public IEnumerable<(StoredSession Row, SessionReadResult Result)> ReadWithRows(ISessionStore store, DateTime? accessedSince, CancellationToken cancellationToken, bool anyOrder = false)
     {
         var description = store.Description;
         var rows = ReadAhead.Of(
-            token => store.ReadSessions(accessedSince, token).Select(static row => (Row: row, Result: (SessionReadResult?)null)),
+            token => (anyOrder ? store.ReadSessionsInAnyOrder(accessedSince, token) : store.ReadSessions(accessedSince, token)).Select(static row => (Row: row, Result: (SessionReadResult?)null)),
             static pending => pending.Row.Data.Length,
             cancellationToken,
             pending => (pending.Row, Decode(pending.Row, description)));

@@ -24,6 +24,12 @@ public sealed partial class SqlSessionStore : ISessionStore
             : ReadRows(transaction => _dialect.ListingCommand(transaction, cutoff), cancellationToken);
     }
 
+    public IEnumerable<StoredSession> ReadSessionsInAnyOrder(DateTime? accessedSince, CancellationToken cancellationToken)
+    {
+        var cutoff = accessedSince == null ? null : _dialect.CutoffValue(accessedSince.Value);
+        return ReadRows(transaction => _dialect.UnorderedListingCommand(transaction, cutoff), cancellationToken);
+    }
+
     /// <summary>Payload bytes a listing sorts in memory at once where the dialect sorts the listing itself.</summary>
     private const long ListingRunBytes = 32L * 1024 * 1024;
 
