@@ -270,11 +270,12 @@ function Invoke-TestSuites([string] $Tag) {
     $nunit = Join-Path $results 'pester.xml'
     Remove-Item $trx, $nunit -ErrorAction Ignore
 
-    # Offline (-Tag NoServer), the xunit tests that need a server the run starts (Category=Server) are left out too.
+    # Offline (-Tag NoServer), the xunit tests that need a server the run starts (Category=Server) or Python with Beaker
+    # (Category=Python) are left out too.
     $filter = @()
     if ($Tag -eq 'NoServer') {
-        $filter = @('--filter', 'Category!=Server')
-        Write-Host 'Left out: the xunit tests that need a server (Category=Server: memcached''s command sets).'
+        $filter = @('--filter', 'Category!=Server&Category!=Python')
+        Write-Host 'Left out: the xunit tests that need a server (Category=Server: memcached''s command sets) or Python (Category=Python: folder stores Beaker writes, pickles Python writes).'
     }
     dotnet test (Join-Path $root 'tests/BeakerHelpers.Core.Tests/BeakerHelpers.Core.Tests.csproj') -c $Configuration --nologo -v quiet `
         --logger 'console;verbosity=normal' --logger "trx;LogFileName=$trx" @filter | Out-Host

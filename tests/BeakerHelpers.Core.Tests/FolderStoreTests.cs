@@ -55,6 +55,7 @@ public sealed class BeakerFolderStores : IDisposable
     }
 }
 
+[Trait("Category", "Python")]
 public sealed class FolderStoreTests : IClassFixture<BeakerFolderStores>, IDisposable
 {
     private readonly BeakerFolderStores _stores;

@@ -12,6 +12,7 @@ namespace BeakerHelpers.Core.Tests;
 /// the full reader's, and where it cannot be sure it leaves the answer to the reader (pickles by Python at every
 /// protocol, tests/fixtures/leading_entries.py).
 /// </summary>
+[Trait("Category", "Python")]
 public sealed class LeadingEntriesTests
 {
     private static readonly Lazy<Dictionary<string, byte[]>> Pickles = new(Generate);
