@@ -160,20 +160,34 @@ internal sealed class PythonValueMapper
             case PyByteString bytes:
                 return Python2Text(bytes.Bytes);
             case PyTuple tuple:
-                CheckDepth(depth);
-                return tuple.Count == 1 ? "(" + ItemRepr(tuple.Items[0], depth) + ",)" : "(" + string.Join(", ", tuple.Items.Select(i => ItemRepr(i, depth))) + ")";
+                return TupleKeyName(tuple, depth);
             case PySet { Frozen: true } set:
-                CheckDepth(depth);
-                return set.Count == 0 ? "frozenset()" : "frozenset({" + string.Join(", ", set.Select(i => ItemRepr(i, depth))) + "})";
+                return FrozenSetKeyName(set, depth);
             case PyCall { Callable: PyGlobal g } when StandardCallables.QualifiedName(g) == "builtins.frozenset" && mapped is System.Collections.IList members:
-                // Protocol 2 writes a frozenset as a call of frozenset([...]).
-                return members.Count == 0 ? "frozenset()" : "frozenset({" + string.Join(", ", members.Cast<object?>().Select(m => PythonText.Repr(m, depth))) + "})";
+                return FrozenSetCallKeyName(members, depth);
             case PyGlobal global:
                 return global.ToString();
             default:
                 return PythonText.KeyText(mapped is PythonObject or PythonDict ? mapped.ToString() : mapped);
         }
     }
+
+    // The lambdas of these capture depth: in KeyName itself their closure would be allocated for every key.
+    private string TupleKeyName(PyTuple tuple, int depth)
+    {
+        CheckDepth(depth);
+        return tuple.Count == 1 ? "(" + ItemRepr(tuple.Items[0], depth) + ",)" : "(" + string.Join(", ", tuple.Items.Select(i => ItemRepr(i, depth))) + ")";
+    }
+
+    private string FrozenSetKeyName(PySet set, int depth)
+    {
+        CheckDepth(depth);
+        return set.Count == 0 ? "frozenset()" : "frozenset({" + string.Join(", ", set.Select(i => ItemRepr(i, depth))) + "})";
+    }
+
+    /// <summary>Protocol 2 writes a frozenset as a call of frozenset([...]).</summary>
+    private static string FrozenSetCallKeyName(System.Collections.IList members, int depth) =>
+        members.Count == 0 ? "frozenset()" : "frozenset({" + string.Join(", ", members.Cast<object?>().Select(m => PythonText.Repr(m, depth))) + "})";
 
     private string ItemRepr(object? item, int depth) => item switch
     {
