@@ -97,6 +97,26 @@ Describe 'Properties: the union for export, only its own keys per session' {
         ($json | Where-Object user_name -eq 'alice@example.com').prefs.nested.deep[0] | Should -Be 1
     }
 
+    It 'shares one key set among sessions that hold the same keys, whichever string objects their keys came as' {
+        # A real store interleaves key sets, and the decoder can give a key's text as a new string at any time (docs/views.md#list).
+        $set = [BeakerHelpers.Module.Output.SessionPropertySet]::new($false)
+        $add = $set.GetType().GetMethod('Add', [Reflection.BindingFlags]'Instance,NonPublic')
+        function Add-Keys([string[]] $Keys) {
+            $values = [Collections.Generic.List[Collections.Generic.KeyValuePair[string, object]]]::new()
+            foreach ($key in $Keys) { $values.Add([Collections.Generic.KeyValuePair[string, object]]::new([string]::new($key.ToCharArray()), 1)) }
+            $add.Invoke($set, @(, $values))
+        }
+        $login = Add-Keys 'user_id', 'csrf_token', 'roles'
+        $visitor = Add-Keys 'came_from'
+        [object]::ReferenceEquals($login, $visitor) | Should -BeFalse
+        foreach ($round in 1..3) {
+            [object]::ReferenceEquals((Add-Keys 'user_id', 'csrf_token', 'roles'), $login) | Should -BeTrue
+            [object]::ReferenceEquals((Add-Keys 'came_from'), $visitor) | Should -BeTrue
+        }
+        # The same keys in another order are another set (their columns and list view follow the session's order).
+        [object]::ReferenceEquals((Add-Keys 'roles', 'user_id', 'csrf_token'), $login) | Should -BeFalse
+    }
+
     It 'names a key that collides with another by case or with a Beaker* property the same way in every call' {
         $saved = New-SavedStore collide @(@{ user = 'lower' }, @{ User = 'upper'; BeakerId = 'mine' }, @{ beakerstore = 'x' })
         $all = @(Get-BeakerSession -Url $saved.Url -Timeout 0)
