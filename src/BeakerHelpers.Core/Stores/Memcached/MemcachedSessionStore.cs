@@ -271,18 +271,17 @@ public sealed class MemcachedSessionStore : ISessionStore
                 {
                     connection.ReadValues(keys.Count, (i, data, flags, cas) =>
                     {
-                        var payload = (flags & FlagPickled) != 0 ? StoredPayload.SessionValue : StoredPayload.SessionText;
-                        byte[]? bytes = null;
+                        // Made only when dating the value takes more than its leading entries, or when it is kept.
+                        Item? item = null;
                         double accessed;
-                        if ((flags & FlagCompressed) == 0 && payload == StoredPayload.SessionValue && Payload.SessionPayloadDecoder.TryLeadingAccessedTime(data, out var leading))
+                        if ((flags & (FlagCompressed | FlagPickled)) == FlagPickled && Payload.SessionPayloadDecoder.TryLeadingAccessedTime(data, out var leading))
                         {
                             accessed = leading ?? double.NaN;
                         }
                         else
                         {
-                            var item = ItemOf(keys[i], new MemcachedValue(data.ToArray(), flags, cas));
-                            bytes = item.Data;
-                            accessed = _accessedOf(bytes, payload) ?? double.NaN;
+                            item = ItemOf(keys[i], new MemcachedValue(data.ToArray(), flags, cas));
+                            accessed = _accessedOf(item.Data, item.Payload) ?? double.NaN;
                         }
 
                         if (!double.IsNaN(accessed) && accessed < since)
@@ -294,7 +293,7 @@ public sealed class MemcachedSessionStore : ISessionStore
                         if (keeping)
                         {
                             kept += data.Length;
-                            pass.Kept.Add(bytes != null ? new Item(keys[i], bytes, payload, cas) : ItemOf(keys[i], new MemcachedValue(data.ToArray(), flags, cas)));
+                            pass.Kept.Add(item ?? ItemOf(keys[i], new MemcachedValue(data.ToArray(), flags, cas)));
                         }
 
                         pass.Notes.Add(new Note(keys[i], accessed, keeping ? pass.Kept.Count - 1 : -1));
