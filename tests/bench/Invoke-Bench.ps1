@@ -357,10 +357,11 @@ if ('Memcached' -in $Parts) {
         Write-Host ("memcached listing {0}: {1:0.00} s, Python {2:0.00} s" -f $size, $memcachedResults["list $size"].Ours, $memcachedResults["list $size"].Python)
     }
     Write-MemcachedStore $largest
-    $removal = Measure-Pwsh 'memcached removal' "`$s = Remove-BeakerSession '$ini' -Timeout 15d -PassThru; 'SUMMARY ' + (`$s | Select-Object Removed, @{n='Duration';e={`$_.Duration.TotalSeconds}} | ConvertTo-Json -Compress)"
-    $summary = ($removal.Output | Where-Object { $_ -like 'SUMMARY *' }) -replace '^SUMMARY ', '' | ConvertFrom-Json
-    $memcachedResults['removal'] = [pscustomobject]@{ Whole = $removal.Seconds; Removed = $summary.Removed; Duration = $summary.Duration; Peak = $removal.PeakMB }
-    Write-Host ("memcached removal: {0:N0} in {1:0.00} s" -f $summary.Removed, $removal.Seconds)
+    # Not $removal: that holds the SQL removal part's figures, which the report reads later.
+    $memcachedRemoval = Measure-Pwsh 'memcached removal' "`$s = Remove-BeakerSession '$ini' -Timeout 15d -PassThru; 'SUMMARY ' + (`$s | Select-Object Removed, @{n='Duration';e={`$_.Duration.TotalSeconds}} | ConvertTo-Json -Compress)"
+    $summary = ($memcachedRemoval.Output | Where-Object { $_ -like 'SUMMARY *' }) -replace '^SUMMARY ', '' | ConvertFrom-Json
+    $memcachedResults['removal'] = [pscustomobject]@{ Whole = $memcachedRemoval.Seconds; Removed = $summary.Removed; Duration = $summary.Duration; Peak = $memcachedRemoval.PeakMB }
+    Write-Host ("memcached removal: {0:N0} in {1:0.00} s" -f $summary.Removed, $memcachedRemoval.Seconds)
 }
 
 function Format-Ratio([double] $Number) { '{0:0.00}x' -f $Number }
