@@ -77,6 +77,63 @@ public sealed class AccessOrderSortTests : IDisposable
         Assert.Empty(SpillFiles());
     }
 
+    [Theory]
+    [InlineData(64 * 1024)] // several runs a source
+    [InlineData(1)] // a run a session
+    public void SeveralSourcesReadAtOnceGiveOneOrderWithEqualTimesInTheSourcesOrder(long runBytes)
+    {
+        // Two halves of one table: times all over and many equal within and across the halves.
+        var random = new Random(29);
+        var table = Enumerable.Range(0, 4000).Select(i => new StoredSession(
+            i % 11 == 0 ? $"visitor \u00e9 {i}" : Guid.NewGuid().ToString("N"),
+            Start.AddMinutes(random.Next(0, 300)),
+            i % 4 == 0 ? null : Start.AddSeconds(-i),
+            Enumerable.Repeat((byte)(i % 251), i % 89 == 0 ? AccessOrderSort.BlockBytes + 5 : random.Next(0, 700)).ToArray())).ToList();
+        var halves = new Func<CancellationToken, IEnumerable<StoredSession>>[] { _ => table.Take(2500), _ => table.Skip(2500) };
+
+        var sorted = AccessOrderSort.Sort(halves, runBytes, CancellationToken.None, _folder).ToList();
+
+        var expected = table.Select((s, i) => (s, i)).OrderBy(p => p.s.Accessed).ThenBy(p => p.i).Select(p => p.s).ToList();
+        Assert.Equal(expected.Select(s => s.Id), sorted.Select(s => s.Id));
+        Assert.Equal(expected.Select(s => s.Created), sorted.Select(s => s.Created));
+        Assert.True(expected.Zip(sorted).All(p => p.First.Data.AsSpan().SequenceEqual(p.Second.Data)));
+        Assert.Empty(SpillFiles());
+    }
+
+    [Fact]
+    public void OneSourcesFailureStopsTheOtherAndIsThrown()
+    {
+        var otherStopped = false;
+        IEnumerable<StoredSession> Endless(CancellationToken token)
+        {
+            for (var i = 0; ; i++)
+            {
+                if (token.IsCancellationRequested)
+                {
+                    otherStopped = true;
+                    token.ThrowIfCancellationRequested();
+                }
+
+                yield return new StoredSession($"id{i}", Start.AddSeconds(i % 500), null, new byte[200]);
+            }
+        }
+
+        IEnumerable<StoredSession> Failing(CancellationToken token)
+        {
+            for (var i = 0; i < 3000; i++)
+            {
+                yield return new StoredSession($"f{i}", Start, null, new byte[200]);
+            }
+
+            throw new IOException("the server went away");
+        }
+
+        var error = Assert.Throws<IOException>(() => AccessOrderSort.Sort(new Func<CancellationToken, IEnumerable<StoredSession>>[] { Endless, Failing }, 64 * 1024, CancellationToken.None, _folder).Count());
+        Assert.Equal("the server went away", error.Message);
+        Assert.True(otherStopped);
+        Assert.Empty(SpillFiles());
+    }
+
     [Fact]
     public void CancellingStopsTheSortAndLeavesNoFile()
     {

@@ -65,6 +65,70 @@ internal static class AccessOrderSort
     }
 
     /// <summary>
+    /// The sessions of several sources read at once, each on a thread of its own (the parts of one table, each on its
+    /// own connection), in access order; equal times in the sources' order, then each source's own. Each source fills
+    /// runs of its share of <paramref name="runBytes"/>, written to one temporary file, then merged. A source's failure
+    /// stops the others (through the token each is given) and is thrown here.
+    /// </summary>
+    public static IEnumerable<StoredSession> Sort(IReadOnlyList<Func<CancellationToken, IEnumerable<StoredSession>>> sources, long runBytes, CancellationToken cancellationToken, string? folder = null)
+    {
+        var spill = SpillFile.Create(folder ?? Path.GetTempPath(), runBytes);
+        try
+        {
+            using (var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                var share = (int)Math.Min(runBytes / sources.Count, Array.MaxLength);
+                var readers = sources.Select((source, s) => Task.Run(() =>
+                {
+                    try
+                    {
+                        var run = new Run(share);
+                        foreach (var session in source(failed.Token))
+                        {
+                            if (!run.TryAdd(session))
+                            {
+                                spill.WriteRun(run, failed.Token, s);
+                                run.Clear();
+                                run.Add(session);
+                            }
+                        }
+
+                        if (run.Count > 0)
+                        {
+                            spill.WriteRun(run, failed.Token, s);
+                        }
+                    }
+                    catch
+                    {
+                        failed.Cancel();
+                        throw;
+                    }
+                }, CancellationToken.None)).ToArray();
+                try
+                {
+                    Task.WaitAll(readers, CancellationToken.None);
+                }
+                catch (AggregateException)
+                {
+                    // The first real failure, rather than the cancellations it caused in the other sources.
+                    var errors = readers.Where(t => t.IsFaulted).SelectMany(t => t.Exception!.InnerExceptions).ToList();
+                    var error = errors.FirstOrDefault(e => e is not OperationCanceledException) ?? errors.FirstOrDefault() ?? new OperationCanceledException(cancellationToken);
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+                }
+            }
+
+            foreach (var session in spill.Merge(cancellationToken))
+            {
+                yield return session;
+            }
+        }
+        finally
+        {
+            spill.Dispose();
+        }
+    }
+
+    /// <summary>
     /// The sessions of one run, each kept as a record of bytes (the temporary file's form) in one buffer rather than as
     /// objects: a run lives through many collections while it fills, and a run of objects made the runtime copy them
     /// from generation to generation (1 M sessions: 49 of 52 collections reached generation 1; docs/listing-order.md#runs).
@@ -181,7 +245,7 @@ internal static class AccessOrderSort
 
         private readonly FileStream _file;
         private readonly AesGcm _aes;
-        private readonly List<(long Offset, long Length)> _runs = new();
+        private readonly List<(int Source, long Offset, long Length)> _runs = new();
         private readonly byte[] _plain = new byte[BlockBytes];
         private readonly byte[] _sealed = new byte[HeaderBytes + BlockBytes];
         private int _filled;
@@ -217,7 +281,17 @@ internal static class AccessOrderSort
             return new SpillFile(new FileStream(Path.Combine(folder, FilePrefix + Guid.NewGuid().ToString("N")), options));
         }
 
-        public void WriteRun(Run run, CancellationToken cancellationToken)
+        /// <param name="source">Which source the run is of: runs merge in the order of their sources, then in the order written.</param>
+        public void WriteRun(Run run, CancellationToken cancellationToken, int source = 0)
+        {
+            // Sources fill their runs at once, and write them one at a time.
+            lock (_runs)
+            {
+                WriteRunLocked(run, source, cancellationToken);
+            }
+        }
+
+        private void WriteRunLocked(Run run, int source, CancellationToken cancellationToken)
         {
             var free = new DriveInfo(Path.GetFullPath(Path.GetDirectoryName(_file.Name)!)).AvailableFreeSpace;
             if (free < (long)run.Used * 2)
@@ -239,14 +313,14 @@ internal static class AccessOrderSort
             }
 
             Seal();
-            _runs.Add((start, _file.Position - start));
+            _runs.Add((source, start, _file.Position - start));
         }
 
         /// <summary>The runs merged: the oldest of their next sessions each time, equal times from the earlier run.</summary>
         public IEnumerable<StoredSession> Merge(CancellationToken cancellationToken)
         {
             _file.Flush();
-            var readers = _runs.Select(r => new RunReader(this, r.Offset, r.Length)).ToList();
+            var readers = _runs.OrderBy(r => r.Source).ThenBy(r => r.Offset).Select(r => new RunReader(this, r.Offset, r.Length)).ToList();
             var next = new PriorityQueue<int, (long Ticks, int Run)>(readers.Count);
             var heads = new StoredSession?[readers.Count];
             for (var r = 0; r < readers.Count; r++)

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Globalization;
 
 namespace BeakerHelpers.Core.Stores.Sql;
 
@@ -103,19 +104,67 @@ public abstract class SqlDialect
     /// </summary>
     internal virtual DbCommand ListingCommand(DbTransaction transaction, object? cutoff) => RowsCommand(transaction, cutoff, " ORDER BY accessed");
 
-    /// <summary>Like <see cref="ListingCommand"/>, in whatever order the database reads the table (for AccessOrderSort).</summary>
-    internal DbCommand UnorderedListingCommand(DbTransaction transaction, object? cutoff) => RowsCommand(transaction, cutoff, string.Empty);
+    /// <summary>
+    /// Like <see cref="ListingCommand"/>, in whatever order the database reads the table (for AccessOrderSort); with
+    /// <paramref name="part"/>, only the rows of that part of the table (<see cref="ListingParts"/>).
+    /// </summary>
+    internal DbCommand UnorderedListingCommand(DbTransaction transaction, object? cutoff, ListingPart? part = null) => RowsCommand(transaction, cutoff, string.Empty, part);
 
-    private DbCommand RowsCommand(DbTransaction transaction, object? cutoff, string order)
+    /// <summary>
+    /// Where a table read in its own order and sorted here may be read in two parts at once, on two connections: opens
+    /// the second connection. Null where the database reads one part as fast as two (docs/listing-order.md#parts).
+    /// </summary>
+    internal Func<SqlSessionStore>? OpenSecondReader { get; init; }
+
+    /// <summary>The database's estimate of the table's size in bytes, without reading it; null where it has none.</summary>
+    internal virtual long? TableBytes() => null;
+
+    /// <summary>
+    /// The two halves of the table by its key, each read in the key's own order: ext:database's integer id split at the
+    /// middle of its range, ext:sqla's namespace (Beaker's hex ids) at '8'. Every row is in exactly one of them.
+    /// </summary>
+    internal (ListingPart Lower, ListingPart Upper) ListingParts(DbTransaction transaction)
     {
+        object split = "8";
+        if (KeyIsInteger)
+        {
+            using var bounds = Command(transaction, $"SELECT MIN({KeyColumn}), MAX({KeyColumn}) FROM {QualifiedTable}");
+            bounds.CommandTimeout = ReadCommandTimeout;
+            using var reader = bounds.ExecuteReader();
+            reader.Read();
+            var (low, high) = reader.IsDBNull(0) ? (0L, 0L) : (Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture), Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture));
+            split = low + ((high - low) / 2);
+        }
+
+        return (new ListingPart($"{KeyColumn} <= @part", split), new ListingPart($"{KeyColumn} > @part", split));
+    }
+
+    private DbCommand RowsCommand(DbTransaction transaction, object? cutoff, string order, ListingPart? part = null)
+    {
+        var conditions = new List<string>(2);
+        if (cutoff != null)
+        {
+            conditions.Add("accessed >= @cutoff");
+        }
+
+        if (part != null)
+        {
+            conditions.Add(part.Condition);
+        }
+
         var command = Command(transaction,
             $"SELECT namespace, accessed, created, data FROM {QualifiedTable}" +
-            (cutoff == null ? string.Empty : " WHERE accessed >= @cutoff") +
+            (conditions.Count == 0 ? string.Empty : " WHERE " + string.Join(" AND ", conditions)) +
             order);
         command.CommandTimeout = ReadCommandTimeout;
         if (cutoff != null)
         {
             Add(command, "@cutoff", cutoff);
+        }
+
+        if (part != null)
+        {
+            Add(command, "@part", part.Split);
         }
 
         return command;
@@ -243,3 +292,6 @@ public abstract class SqlDialect
         }
     }
 }
+
+/// <summary>One part of a table read in two at once: a condition on its key, and the key where the parts meet.</summary>
+internal sealed record ListingPart(string Condition, object Split);

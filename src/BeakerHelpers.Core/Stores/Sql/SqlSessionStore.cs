@@ -19,9 +19,45 @@ public sealed partial class SqlSessionStore : ISessionStore
     public IEnumerable<StoredSession> ReadSessions(DateTime? accessedSince, CancellationToken cancellationToken)
     {
         var cutoff = accessedSince == null ? null : _dialect.CutoffValue(accessedSince.Value);
-        return _dialect.SortsListing
-            ? AccessOrderSort.Sort(ReadRows(transaction => _dialect.UnorderedListingCommand(transaction, cutoff), cancellationToken), ListingRunBytes, cancellationToken)
-            : ReadRows(transaction => _dialect.ListingCommand(transaction, cutoff), cancellationToken);
+        return !_dialect.SortsListing ? ReadRows(transaction => _dialect.ListingCommand(transaction, cutoff), cancellationToken)
+            : _dialect.OpenSecondReader is { } openSecond ? ReadSessionsInParts(cutoff, openSecond, cancellationToken)
+            : AccessOrderSort.Sort(ReadRows(transaction => _dialect.UnorderedListingCommand(transaction, cutoff), cancellationToken), ListingRunBytes, cancellationToken);
+    }
+
+    /// <summary>
+    /// A table larger than two runs of the sort read in two halves by key at once (<see cref="SqlDialect.ListingParts"/>):
+    /// this connection one, a second connection the other, each in a read transaction of its own, put in access order
+    /// together. A smaller one is read whole, and sorted in memory.
+    /// </summary>
+    private IEnumerable<StoredSession> ReadSessionsInParts(object? cutoff, Func<SqlSessionStore> openSecond, CancellationToken cancellationToken)
+    {
+        if (Guard("reading sessions", _dialect.TableBytes) is not { } bytes || bytes < ReadInPartsFromBytes)
+        {
+            foreach (var session in AccessOrderSort.Sort(ReadRows(transaction => _dialect.UnorderedListingCommand(transaction, cutoff), cancellationToken), ListingRunBytes, cancellationToken))
+            {
+                yield return session;
+            }
+
+            yield break;
+        }
+
+        var (lower, upper) = Guard("reading sessions", () =>
+        {
+            using var transaction = _dialect.BeginRead();
+            var parts = _dialect.ListingParts(transaction);
+            transaction.Commit();
+            return parts;
+        });
+        using var second = openSecond();
+        var sources = new Func<CancellationToken, IEnumerable<StoredSession>>[]
+        {
+            token => ReadRows(transaction => _dialect.UnorderedListingCommand(transaction, cutoff, lower), token),
+            token => second.ReadRows(transaction => second._dialect.UnorderedListingCommand(transaction, cutoff, upper), token),
+        };
+        foreach (var session in AccessOrderSort.Sort(sources, ListingRunBytes, cancellationToken))
+        {
+            yield return session;
+        }
     }
 
     public IEnumerable<StoredSession> ReadSessionsInAnyOrder(DateTime? accessedSince, CancellationToken cancellationToken)
@@ -32,6 +68,12 @@ public sealed partial class SqlSessionStore : ISessionStore
 
     /// <summary>Payload bytes a listing sorts in memory at once where the dialect sorts the listing itself.</summary>
     private const long ListingRunBytes = 32L * 1024 * 1024;
+
+    /// <summary>
+    /// The table's estimated size from which a listing that can reads it in two parts at once: below two runs it is
+    /// sorted in memory, and nothing is written. (The tests lower it, to take that path on small tables.)
+    /// </summary>
+    internal static long ReadInPartsFromBytes { get; set; } = 2 * ListingRunBytes;
 
     /// <summary>Ids per lookup statement (one parameter each, or one JSON array on SQLite).</summary>
     private const int IdsPerLookup = 1000;
