@@ -269,6 +269,19 @@ Describe 'MariaDB tables read in two parts at once (docs/listing-order.md#parts)
         $bad.Count | Should -Be (1 + $corrupt.Count)
     }
 
+    It 'reads through its one connection when the server refuses a second (max_user_connections 1)' {
+        $admin = [uri]((Get-ServerAdminUrl 'MariaDB') -replace '^[a-z0-9+]+://', 'http://')
+        $db = ([uri]($script:Store.Urls['sessions.db'] -replace '^[a-z0-9+]+://', 'http://')).AbsolutePath.Trim('/')
+        $env:MYSQL_PWD = [uri]::UnescapeDataString($admin.UserInfo.Split(':')[1])
+        try {
+            $output = mariadb --no-defaults -h $admin.Host -P $admin.Port -u ([uri]::UnescapeDataString($admin.UserInfo.Split(':')[0])) -e "CREATE USER 'one_connection'@'127.0.0.1' IDENTIFIED BY 'only1' WITH MAX_USER_CONNECTIONS 1; GRANT SELECT ON ``$db``.* TO 'one_connection'@'127.0.0.1';" 2>&1
+            $LASTEXITCODE | Should -Be 0 -Because "$output"
+        }
+        finally { Remove-Item Env:MYSQL_PWD }
+        $sessions = @(Get-BeakerSession -Url "mysql://one_connection:only1@$($admin.Host):$($admin.Port)/$db" -Timeout 0 -ErrorAction SilentlyContinue)
+        $sessions.BeakerId | Should -Be @($script:Whole.BeakerId)
+    }
+
     It 'lists the same with -Timeout, and ext:sqla tables (halves by namespace)' {
         @(Get-BeakerSession -ConfigPath $script:Store.Ini -Timeout 2d -ErrorAction SilentlyContinue).BeakerId | Should -Be @($script:Whole | Where-Object BeakerAccessed -ge (Get-Date).AddDays(-2).AddMinutes(1)).BeakerId
         @(Get-BeakerSession -Url $script:Store.Urls['custom.db'] -TableName sqla_sessions -Timeout 0).user_name | Should -Be @($script:WholeSqla.user_name)

@@ -121,9 +121,10 @@ public abstract class SqlDialect
 
     /// <summary>
     /// The two halves of the table by its key, each read in the key's own order: ext:database's integer id split at the
-    /// middle of its range, ext:sqla's namespace (Beaker's hex ids) at '8'. Every row is in exactly one of them.
+    /// middle of its range, ext:sqla's namespace (Beaker's hex ids) at '8'. Every row is in exactly one of them. Null
+    /// when the key is called id but its values are not integers (a table of the app's own making).
     /// </summary>
-    internal (ListingPart Lower, ListingPart Upper) ListingParts(DbTransaction transaction)
+    internal (ListingPart Lower, ListingPart Upper)? ListingParts(DbTransaction transaction)
     {
         object split = "8";
         if (KeyIsInteger)
@@ -132,8 +133,18 @@ public abstract class SqlDialect
             bounds.CommandTimeout = ReadCommandTimeout;
             using var reader = bounds.ExecuteReader();
             reader.Read();
-            var (low, high) = reader.IsDBNull(0) ? (0L, 0L) : (Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture), Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture));
-            split = low + ((high - low) / 2);
+            if (reader.IsDBNull(0))
+            {
+                split = 0L;
+            }
+            else if (reader.GetValue(0) is long or int or uint or ulong or short or ushort or byte or sbyte or decimal && reader.GetValue(1) is long or int or uint or ulong or short or ushort or byte or sbyte or decimal)
+            {
+                split = (long)decimal.Floor((Convert.ToDecimal(reader.GetValue(0), CultureInfo.InvariantCulture) + Convert.ToDecimal(reader.GetValue(1), CultureInfo.InvariantCulture)) / 2);
+            }
+            else
+            {
+                return null;
+            }
         }
 
         return (new ListingPart($"{KeyColumn} <= @part", split), new ListingPart($"{KeyColumn} > @part", split));

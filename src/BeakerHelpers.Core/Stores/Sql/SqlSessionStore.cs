@@ -31,7 +31,19 @@ public sealed partial class SqlSessionStore : ISessionStore
     /// </summary>
     private IEnumerable<StoredSession> ReadSessionsInParts(object? cutoff, Func<SqlSessionStore> openSecond, CancellationToken cancellationToken)
     {
-        if (Guard("reading sessions", _dialect.TableBytes) is not { } bytes || bytes < ReadInPartsFromBytes)
+        var parts = Guard("reading sessions", _dialect.TableBytes) is { } bytes && bytes >= ReadInPartsFromBytes
+            ? Guard("reading sessions", () =>
+            {
+                using var transaction = _dialect.BeginRead();
+                var halves = _dialect.ListingParts(transaction);
+                transaction.Commit();
+                return halves;
+            })
+            : null;
+
+        // A server that refuses a second connection (max_connections reached) is read through this one alone.
+        using var second = parts == null ? null : OpenOrNull(openSecond);
+        if (parts is not { } halves || second == null)
         {
             foreach (var session in AccessOrderSort.Sort(ReadRows(transaction => _dialect.UnorderedListingCommand(transaction, cutoff), cancellationToken), ListingRunBytes, cancellationToken))
             {
@@ -41,22 +53,26 @@ public sealed partial class SqlSessionStore : ISessionStore
             yield break;
         }
 
-        var (lower, upper) = Guard("reading sessions", () =>
-        {
-            using var transaction = _dialect.BeginRead();
-            var parts = _dialect.ListingParts(transaction);
-            transaction.Commit();
-            return parts;
-        });
-        using var second = openSecond();
         var sources = new Func<CancellationToken, IEnumerable<StoredSession>>[]
         {
-            token => ReadRows(transaction => _dialect.UnorderedListingCommand(transaction, cutoff, lower), token),
-            token => second.ReadRows(transaction => second._dialect.UnorderedListingCommand(transaction, cutoff, upper), token),
+            token => ReadRows(transaction => _dialect.UnorderedListingCommand(transaction, cutoff, halves.Lower), token),
+            token => second.ReadRows(transaction => second._dialect.UnorderedListingCommand(transaction, cutoff, halves.Upper), token),
         };
         foreach (var session in AccessOrderSort.Sort(sources, ListingRunBytes, cancellationToken))
         {
             yield return session;
+        }
+    }
+
+    private static SqlSessionStore? OpenOrNull(Func<SqlSessionStore> open)
+    {
+        try
+        {
+            return open();
+        }
+        catch (BeakerException)
+        {
+            return null;
         }
     }
 
