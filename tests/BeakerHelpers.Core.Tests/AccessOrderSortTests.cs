@@ -22,15 +22,7 @@ public sealed class AccessOrderSortTests : IDisposable
     [InlineData(1)] // a run a session
     public void GivesTheSessionsOldestFirstAndEqualTimesInTheSourcesOrder(long runBytes)
     {
-        // Creation order with accessed times all over (as a real table is), many equal, payloads of every size,
-        // some over a block, ids a visitor could choose.
-        var random = new Random(27);
-        var source = Enumerable.Range(0, 3000).Select(i => new StoredSession(
-            i % 7 == 0 ? $"visitor \u00e9\u2603 {i}" : Guid.NewGuid().ToString("N"),
-            Start.AddMinutes(random.Next(0, 500)),
-            i % 5 == 0 ? null : Start.AddSeconds(-i),
-            Enumerable.Repeat((byte)(i % 251), i % 97 == 0 ? AccessOrderSort.BlockBytes + 3 : random.Next(0, 900)).ToArray())
-        { Payload = i % 3 == 0 ? StoredPayload.SessionValue : StoredPayload.NamespaceDict }).ToList();
+        var source = MessyTable(27, 3000);
 
         var sorted = AccessOrderSort.Sort(source, runBytes, CancellationToken.None, _folder).ToList();
 
@@ -82,13 +74,8 @@ public sealed class AccessOrderSortTests : IDisposable
     [InlineData(1)] // a run a session
     public void SeveralSourcesReadAtOnceGiveOneOrderWithEqualTimesInTheSourcesOrder(long runBytes)
     {
-        // Two halves of one table: times all over and many equal within and across the halves.
-        var random = new Random(29);
-        var table = Enumerable.Range(0, 4000).Select(i => new StoredSession(
-            i % 11 == 0 ? $"visitor \u00e9 {i}" : Guid.NewGuid().ToString("N"),
-            Start.AddMinutes(random.Next(0, 300)),
-            i % 4 == 0 ? null : Start.AddSeconds(-i),
-            Enumerable.Repeat((byte)(i % 251), i % 89 == 0 ? AccessOrderSort.BlockBytes + 5 : random.Next(0, 700)).ToArray())).ToList();
+        // Two halves of one table: many equal times within and across the halves.
+        var table = MessyTable(29, 4000);
         var halves = new Func<CancellationToken, IEnumerable<StoredSession>>[] { _ => table.Take(2500), _ => table.Skip(2500) };
 
         var sorted = AccessOrderSort.Sort(halves, runBytes, CancellationToken.None, _folder).ToList();
@@ -96,6 +83,7 @@ public sealed class AccessOrderSortTests : IDisposable
         var expected = table.Select((s, i) => (s, i)).OrderBy(p => p.s.Accessed).ThenBy(p => p.i).Select(p => p.s).ToList();
         Assert.Equal(expected.Select(s => s.Id), sorted.Select(s => s.Id));
         Assert.Equal(expected.Select(s => s.Created), sorted.Select(s => s.Created));
+        Assert.Equal(expected.Select(s => s.Payload), sorted.Select(s => s.Payload));
         Assert.True(expected.Zip(sorted).All(p => p.First.Data.AsSpan().SequenceEqual(p.Second.Data)));
         Assert.Empty(SpillFiles());
     }
@@ -149,6 +137,21 @@ public sealed class AccessOrderSortTests : IDisposable
         });
         Assert.ThrowsAny<OperationCanceledException>(() => AccessOrderSort.Sort(source, 32 * 1024, cancel.Token, _folder).Count());
         Assert.Empty(SpillFiles());
+    }
+
+    /// <summary>
+    /// A table in creation order with accessed times all over (as a real one is), many equal, payloads of every size,
+    /// some over a block, ids a visitor could choose, created times present and absent, both payload kinds.
+    /// </summary>
+    private static List<StoredSession> MessyTable(int seed, int count)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, count).Select(i => new StoredSession(
+            i % 7 == 0 ? $"visitor \u00e9\u2603 {i}" : Guid.NewGuid().ToString("N"),
+            Start.AddMinutes(random.Next(0, 500)),
+            i % 5 == 0 ? null : Start.AddSeconds(-i),
+            Enumerable.Repeat((byte)(i % 251), i % 97 == 0 ? AccessOrderSort.BlockBytes + 3 : random.Next(0, 900)).ToArray())
+        { Payload = i % 3 == 0 ? StoredPayload.SessionValue : StoredPayload.NamespaceDict }).ToList();
     }
 
     private static byte[] ReadWithCat(string file)

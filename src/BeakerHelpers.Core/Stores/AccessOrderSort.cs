@@ -75,47 +75,27 @@ internal static class AccessOrderSort
         var spill = SpillFile.Create(folder ?? Path.GetTempPath(), runBytes);
         try
         {
-            using (var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            var share = (int)Math.Min(runBytes / sources.Count, Array.MaxLength);
+            Threading.AllAtOnce.Run(sources.Count, (s, token) =>
             {
-                var share = (int)Math.Min(runBytes / sources.Count, Array.MaxLength);
-                var readers = sources.Select((source, s) => Task.Run(() =>
+                var run = new Run(share);
+                foreach (var session in sources[s](token))
                 {
-                    try
+                    if (!run.TryAdd(session))
                     {
-                        var run = new Run(share);
-                        foreach (var session in source(failed.Token))
-                        {
-                            if (!run.TryAdd(session))
-                            {
-                                spill.WriteRun(run, failed.Token, s);
-                                run.Clear();
-                                run.Add(session);
-                            }
-                        }
+                        spill.WriteRun(run, token, s);
+                        run.Clear();
+                        run.Add(session);
+                    }
+                }
 
-                        if (run.Count > 0)
-                        {
-                            spill.WriteRun(run, failed.Token, s);
-                        }
-                    }
-                    catch
-                    {
-                        failed.Cancel();
-                        throw;
-                    }
-                }, CancellationToken.None)).ToArray();
-                try
+                if (run.Count > 0)
                 {
-                    Task.WaitAll(readers, CancellationToken.None);
+                    spill.WriteRun(run, token, s);
                 }
-                catch (AggregateException)
-                {
-                    // The first real failure, rather than the cancellations it caused in the other sources.
-                    var errors = readers.Where(t => t.IsFaulted).SelectMany(t => t.Exception!.InnerExceptions).ToList();
-                    var error = errors.FirstOrDefault(e => e is not OperationCanceledException) ?? errors.FirstOrDefault() ?? new OperationCanceledException(cancellationToken);
-                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
-                }
-            }
+
+                return run.Count;
+            }, cancellationToken);
 
             foreach (var session in spill.Merge(cancellationToken))
             {

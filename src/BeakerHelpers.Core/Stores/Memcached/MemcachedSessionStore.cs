@@ -194,33 +194,8 @@ public sealed class MemcachedSessionStore : ISessionStore
     /// <summary>The first pass over every server, each on its own thread (each has its own connection).</summary>
     private FirstPass[] FirstPasses(double since, CancellationToken cancellationToken)
     {
-        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var keep = _keptValueBytes / _servers.Count;
-        var tasks = Enumerable.Range(0, _servers.Count).Select(s => Task.Run(() =>
-        {
-            try
-            {
-                return FirstPassOf(s, since, keep, failed.Token);
-            }
-            catch
-            {
-                failed.Cancel();
-                throw;
-            }
-        }, CancellationToken.None)).ToArray();
-        try
-        {
-            Task.WaitAll(tasks, CancellationToken.None);
-        }
-        catch (AggregateException)
-        {
-            // The first real failure, rather than the cancellations it caused on the other servers.
-            var errors = tasks.Where(t => t.IsFaulted).SelectMany(t => t.Exception!.InnerExceptions).ToList();
-            var error = errors.FirstOrDefault(e => e is not OperationCanceledException) ?? errors.FirstOrDefault() ?? new OperationCanceledException(cancellationToken);
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
-        }
-
-        return tasks.Select(t => t.Result).ToArray();
+        return Threading.AllAtOnce.Run(_servers.Count, (s, token) => FirstPassOf(s, since, keep, token), cancellationToken);
     }
 
     /// <summary>
