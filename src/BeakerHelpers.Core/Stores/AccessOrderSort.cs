@@ -25,17 +25,7 @@ internal static class AccessOrderSort
         SpillFile? spill = null;
         try
         {
-            foreach (var session in source)
-            {
-                if (!run.TryAdd(session))
-                {
-                    spill ??= SpillFile.Create(folder ?? Path.GetTempPath(), runBytes);
-                    spill.WriteRun(run, cancellationToken);
-                    run.Clear();
-                    run.Add(session);
-                }
-            }
-
+            Fill(run, source, full => (spill ??= SpillFile.Create(folder ?? Path.GetTempPath(), runBytes)).WriteRun(full, cancellationToken));
             if (spill == null)
             {
                 foreach (var session in run.Sessions())
@@ -79,16 +69,7 @@ internal static class AccessOrderSort
             Threading.AllAtOnce.Run(sources.Count, (s, token) =>
             {
                 var run = new Run(share);
-                foreach (var session in sources[s](token))
-                {
-                    if (!run.TryAdd(session))
-                    {
-                        spill.WriteRun(run, token, s);
-                        run.Clear();
-                        run.Add(session);
-                    }
-                }
-
+                Fill(run, sources[s](token), full => spill.WriteRun(full, token, s));
                 if (run.Count > 0)
                 {
                     spill.WriteRun(run, token, s);
@@ -105,6 +86,20 @@ internal static class AccessOrderSort
         finally
         {
             spill.Dispose();
+        }
+    }
+
+    /// <summary>Adds the source's sessions to the run, handing each full run to <paramref name="writeFull"/> and starting it again.</summary>
+    private static void Fill(Run run, IEnumerable<StoredSession> source, Action<Run> writeFull)
+    {
+        foreach (var session in source)
+        {
+            if (!run.TryAdd(session))
+            {
+                writeFull(run);
+                run.Clear();
+                run.Add(session);
+            }
         }
     }
 

@@ -133,13 +133,15 @@ public abstract class SqlDialect
             bounds.CommandTimeout = ReadCommandTimeout;
             using var reader = bounds.ExecuteReader();
             reader.Read();
-            if (reader.IsDBNull(0))
+            var (low, high) = (reader.GetValue(0), reader.GetValue(1));
+            static bool Integer(object value) => value is long or int or uint or ulong or short or ushort or byte or sbyte or decimal;
+            if (low is DBNull)
             {
                 split = 0L;
             }
-            else if (reader.GetValue(0) is long or int or uint or ulong or short or ushort or byte or sbyte or decimal && reader.GetValue(1) is long or int or uint or ulong or short or ushort or byte or sbyte or decimal)
+            else if (Integer(low) && Integer(high))
             {
-                split = (long)decimal.Floor((Convert.ToDecimal(reader.GetValue(0), CultureInfo.InvariantCulture) + Convert.ToDecimal(reader.GetValue(1), CultureInfo.InvariantCulture)) / 2);
+                split = (long)decimal.Floor((Convert.ToDecimal(low, CultureInfo.InvariantCulture) + Convert.ToDecimal(high, CultureInfo.InvariantCulture)) / 2);
             }
             else
             {

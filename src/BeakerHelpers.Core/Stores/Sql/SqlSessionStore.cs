@@ -19,19 +19,20 @@ public sealed partial class SqlSessionStore : ISessionStore
     public IEnumerable<StoredSession> ReadSessions(DateTime? accessedSince, CancellationToken cancellationToken)
     {
         var cutoff = accessedSince == null ? null : _dialect.CutoffValue(accessedSince.Value);
-        return !_dialect.SortsListing ? ReadRows(transaction => _dialect.ListingCommand(transaction, cutoff), cancellationToken)
-            : _dialect.OpenSecondReader is { } openSecond ? ReadSessionsInParts(cutoff, openSecond, cancellationToken)
-            : AccessOrderSort.Sort(ReadRows(transaction => _dialect.UnorderedListingCommand(transaction, cutoff), cancellationToken), ListingRunBytes, cancellationToken);
+        return _dialect.SortsListing
+            ? ReadSessionsSortedHere(cutoff, cancellationToken)
+            : ReadRows(transaction => _dialect.ListingCommand(transaction, cutoff), cancellationToken);
     }
 
     /// <summary>
-    /// A table larger than two runs of the sort read in two halves by key at once (<see cref="SqlDialect.ListingParts"/>):
-    /// this connection one, a second connection the other, each in a read transaction of its own, put in access order
-    /// together. A smaller one is read whole, and sorted in memory.
+    /// The table read as it lies and put in access order here (AccessOrderSort). Where the dialect can open a second
+    /// reader, a table larger than two runs of the sort is read in two halves by key at once
+    /// (<see cref="SqlDialect.ListingParts"/>): this connection one, the second connection the other, each in a read
+    /// transaction of its own. Otherwise it is read whole.
     /// </summary>
-    private IEnumerable<StoredSession> ReadSessionsInParts(object? cutoff, Func<SqlSessionStore> openSecond, CancellationToken cancellationToken)
+    private IEnumerable<StoredSession> ReadSessionsSortedHere(object? cutoff, CancellationToken cancellationToken)
     {
-        var parts = Guard("reading sessions", _dialect.TableBytes) is { } bytes && bytes >= ReadInPartsFromBytes
+        var parts = _dialect.OpenSecondReader != null && Guard("reading sessions", _dialect.TableBytes) is { } bytes && bytes >= ReadInPartsFromBytes
             ? Guard("reading sessions", () =>
             {
                 using var transaction = _dialect.BeginRead();
@@ -42,7 +43,7 @@ public sealed partial class SqlSessionStore : ISessionStore
             : null;
 
         // A server that refuses a second connection (max_connections reached) is read through this one alone.
-        using var second = parts == null ? null : OpenOrNull(openSecond);
+        using var second = parts == null ? null : OpenOrNull(_dialect.OpenSecondReader!);
         if (parts is not { } halves || second == null)
         {
             foreach (var session in AccessOrderSort.Sort(ReadRows(transaction => _dialect.UnorderedListingCommand(transaction, cutoff), cancellationToken), ListingRunBytes, cancellationToken))
