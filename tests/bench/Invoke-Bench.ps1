@@ -298,9 +298,9 @@ if ('Redis' -in $Parts) {
     $cli = @('-h', $u.Host, '-p', "$($u.Port)")
     $env:REDISCLI_AUTH = [uri]::UnescapeDataString($u.UserInfo.TrimStart(':'))
     try {
-        function Write-RedisStore([int] $Db, [int] $Count) {
+        function Write-RedisStore([int] $Db, [int] $Count, [string] $Shape = 'Realistic') {
             $null = & redis-cli @cli -n $Db flushdb
-            $null = Measure-Native "redis_bench.py write $Count" /usr/bin/python3 @($redisBench, 'write', "$server/$Db", "$Count")
+            $null = Measure-Native "redis_bench.py write $Count $Shape" /usr/bin/python3 @($redisBench, 'write', "$server/$Db", "$Count", $Shape.ToLowerInvariant())
             "$server/$Db"
         }
         function Measure-RedisLatency([scriptblock] $Action) {
@@ -312,20 +312,23 @@ if ('Redis' -in $Parts) {
             [pscustomobject]@{ Result = $result; P99 = Get-Percentile $rtt 0.99; Max = Get-Percentile $rtt 1 }
         }
         foreach ($size in $Sizes | Where-Object { $_ -ge 100000 }) {
-            $url = Write-RedisStore 10 $size
-            $ours = 1..$Runs | ForEach-Object { Measure-Pwsh "redis listing $size" "(Get-BeakerSession -Url '$url' -Timeout 0 | Measure-Object).Count" }
-            $python = 1..$Runs | ForEach-Object { Measure-Native "redis reference $size" /usr/bin/python3 @($redisBench, 'reference', $url) }
-            $redisResults["list $size"] = [pscustomobject]@{ Ours = Get-Median $ours.Seconds; Peak = Get-Median $ours.PeakMB; Python = Get-Median $python.Seconds }
-            Write-Host ("redis listing {0}: {1:0.00} s, Python {2:0.00} s" -f $size, $redisResults["list $size"].Ours, $redisResults["list $size"].Python)
+            foreach ($shape in $Shapes) {
+                $url = Write-RedisStore 10 $size $shape
+                $ours = 1..$Runs | ForEach-Object { Measure-Pwsh "redis listing $shape $size" "(Get-BeakerSession -Url '$url' -Timeout 0 | Measure-Object).Count" }
+                $python = 1..$Runs | ForEach-Object { Measure-Native "redis reference $shape $size" /usr/bin/python3 @($redisBench, 'reference', $url) }
+                $redisResults["list $size $shape"] = [pscustomobject]@{ Size = $size; Shape = $shape.ToLowerInvariant(); Ours = Get-Median $ours.Seconds; Peak = Get-Median $ours.PeakMB; Python = Get-Median $python.Seconds }
+                Write-Host ("redis listing {0} {1}: {2:0.00} s, Python {3:0.00} s" -f $shape, $size, $redisResults["list $size $shape"].Ours, $redisResults["list $size $shape"].Python)
+            }
         }
-        $url = Write-RedisStore 10 $largest
+        # The removal runs on the first shape's store (realistic unless -Shapes says otherwise), as the SQL removals do.
+        $url = Write-RedisStore 10 $largest $Shapes[0]
         $ours = Measure-RedisLatency { Measure-Pwsh 'redis removal' "`$s = Remove-BeakerSession -Url '$url' -Timeout 15d -PassThru; 'SUMMARY ' + (`$s | Select-Object Removed, @{n='Duration';e={`$_.Duration.TotalSeconds}} | ConvertTo-Json -Compress)" }
         $summary = ($ours.Result.Output | Where-Object { $_ -like 'SUMMARY *' }) -replace '^SUMMARY ', '' | ConvertFrom-Json
-        $null = Write-RedisStore 10 $largest
+        $null = Write-RedisStore 10 $largest $Shapes[0]
         $raw = Measure-RedisLatency { Measure-Native 'redis-cli --scan | xargs del' sh @('-c', "redis-cli $($cli -join ' ') -n 10 --scan --pattern 'beaker_cache:*:session' | xargs -n 1000 redis-cli $($cli -join ' ') -n 10 del > /dev/null") }
         $redisResults['removal'] = [pscustomobject]@{
             Whole = $ours.Result.Seconds; Duration = $summary.Duration; Removed = $summary.Removed; P99 = $ours.P99; Max = $ours.Max
-            Raw = $raw.Result.Seconds; RawP99 = $raw.P99; RawMax = $raw.Max
+            Raw = $raw.Result.Seconds; RawP99 = $raw.P99; RawMax = $raw.Max; Shape = $Shapes[0].ToLowerInvariant()
         }
         Write-Host ("redis removal: {0:N0} in {1:0.00} s (ping max {2:0.000} s); redis-cli all in {3:0.00} s (ping max {4:0.000} s)" -f $summary.Removed, $ours.Result.Seconds, $ours.Max, $raw.Result.Seconds, $raw.Max)
         $null = & redis-cli @cli -n 10 flushdb
@@ -469,11 +472,11 @@ if ('Redis' -in $Parts) {
     $lines.Add('|---|---:|---:|---:|---:|')
     foreach ($name in $redisResults.Keys | Where-Object { $_ -like 'list *' }) {
         $m = $redisResults[$name]
-        $lines.Add(('| list {0:N0} sessions into Measure-Object (peak {1:0} MB) vs redis-py SCAN + GET + pickle.loads | {2:0.00} s | {3:0.00} s | {4} | |' -f [int]($name -replace 'list ', ''), $m.Peak, $m.Ours, $m.Python, (Format-Ratio ($m.Python / $m.Ours))))
+        $lines.Add(('| list {0:N0} {1} sessions into Measure-Object (peak {2:0} MB) vs redis-py SCAN + GET + pickle.loads | {3:0.00} s | {4:0.00} s | {5} | |' -f $m.Size, $m.Shape, $m.Peak, $m.Ours, $m.Python, (Format-Ratio ($m.Python / $m.Ours))))
     }
     if ($redisResults.Contains('removal')) {
         $m = $redisResults['removal']
-        $lines.Add(('| remove the {0:N0} older than 15 days (removing: {1:0.00} s) vs redis-cli --scan \| xargs redis-cli del of every session | {2:0.00} s | {3:0.00} s | {4} | {5:0.0} / {6:0.0} ms vs {7:0.0} / {8:0.0} ms |' -f $m.Removed, $m.Duration, $m.Whole, $m.Raw, (Format-Ratio ($m.Raw / $m.Whole)), ($m.P99 * 1000), ($m.Max * 1000), ($m.RawP99 * 1000), ($m.RawMax * 1000)))
+        $lines.Add(('| remove the {0:N0} {9} sessions older than 15 days (removing: {1:0.00} s) vs redis-cli --scan \| xargs redis-cli del of every session | {2:0.00} s | {3:0.00} s | {4} | {5:0.0} / {6:0.0} ms vs {7:0.0} / {8:0.0} ms |' -f $m.Removed, $m.Duration, $m.Whole, $m.Raw, (Format-Ratio ($m.Raw / $m.Whole)), ($m.P99 * 1000), ($m.Max * 1000), ($m.RawP99 * 1000), ($m.RawMax * 1000), $m.Shape))
     }
 }
 if ('Memcached' -in $Parts) {
@@ -488,7 +491,7 @@ if ('Memcached' -in $Parts) {
     }
     if ($memcachedResults.Contains('removal')) {
         $m = $memcachedResults['removal']
-        $lines.Add(('| remove the {0:N0} older than 15 days (removing: {1:0.00} s) | {2:0.00} s | {3:0} MB | | |' -f $m.Removed, $m.Duration, $m.Whole, $m.Peak))
+        $lines.Add(('| remove the {0:N0} realistic sessions older than 15 days (removing: {1:0.00} s) | {2:0.00} s | {3:0} MB | | |' -f $m.Removed, $m.Duration, $m.Whole, $m.Peak))
     }
 }
 if ('Load' -in $Parts) {

@@ -8,11 +8,13 @@
                                           in time order; lifetimes from one request to days-long logins, mixed key sets,
                                           payloads 200 B-4 KB with a long tail
     bench_store.py verify URL             loads 5 sessions through beaker.session.Session and checks them
-    bench_store.py write-files DATA_DIR COUNT    the same sessions as Beaker's file backend keeps them
+    bench_store.py write-files DATA_DIR COUNT [SHAPE]  realistic (default) or uniform sessions as Beaker's file backend keeps them
     bench_store.py verify-files DATA_DIR  loads 5 of those through Beaker
 
-Each session is what a web app keeps (user name and id, roles, a CSRF token, flash messages, the
-last page, a datetime), 300-800 bytes pickled, last accessed at a time spread evenly over 30 days.
+Uniform sessions (write, and write-files uniform) are what a logged-in user of a web app keeps (user name and id,
+roles, a CSRF token, flash messages, the last page, a datetime), 300-800 bytes pickled, last accessed at a time spread
+evenly over 30 days, all with the same keys. Realistic ones (write-realistic, write-files) mix visitors, logins with
+optional keys and rows of an older app version, and live from one request to days (realistic_lifetimes).
 The first row is saved by Beaker itself (which creates the table); the rest are the same pickled
 layout Beaker's SQLAlchemy PickleType writes, inserted in bulk because a million Session.save()
 calls would take an hour. `verify` proves Beaker reads them as its own.
@@ -112,22 +114,27 @@ def realistic_values(rng, i, created, accessed):
     return values
 
 
-def write_realistic(url, count):
-    """Written as Beaker writes: a row INSERTed when a session is created (Beaker's keys only), and UPDATEd in place
-    (accessed and data) at its last request, the events in time order; so the table is in creation order and its
-    pages hold rows rewritten at all times."""
-    count = int(count)
-    rng = random.Random(20261207)
-    now = time.time()
-    events = []
+def realistic_lifetimes(rng, count, now):
+    """(i, created, accessed) of sessions 1..COUNT-1, created evenly over the last 30 days in creation order, each last
+    used at the end of a lifetime drawn from what a site sees: one request (45%), minutes (25%), hours (20%), or a
+    login kept for days (10%). A session of one request has accessed == created."""
     for i in range(1, count):
         created = now - 30 * 86400 * (1 - i / count)
         life = rng.random()
         span = 0 if life < 0.45 else rng.uniform(60, 1800) if life < 0.70 else rng.uniform(3600, 43200) if life < 0.90 else rng.uniform(86400, 20 * 86400)
-        accessed = min(now, created + span)
+        yield i, created, min(now, created + span)
+
+
+def write_realistic(url, count):
+    """Written as Beaker writes: a row INSERTed when a session is created (Beaker's keys only), and UPDATEd in place
+    (accessed and data) at its last request, the events in time order; so the table is in creation order and its
+    pages hold rows rewritten at all times."""
+    rng = random.Random(20261207)
+    events = []
+    for i, created, accessed in realistic_lifetimes(rng, int(count), time.time()):
         values = realistic_values(rng, i, created, accessed)
         id = uuid.UUID(int=rng.getrandbits(128)).hex
-        if span == 0:
+        if accessed == created:
             events.append((created, 0, id, created, accessed, values))
         else:
             first = {'_accessed_time': created, '_creation_time': created, '_domain': None, '_path': '/', 'csrf_token': values['csrf_token']}
@@ -183,20 +190,27 @@ def verify(url):
     print(json.dumps({'verified': min(5, len(ids))}))
 
 
-def write_files(data_dir, count):
+def write_files(data_dir, count, shape='realistic'):
     """type = file (docs/storage.md#file): container_file/<a>/<ab>/<id>.cache = pickle.dumps({'session': V}) with the default
-    protocol, mtime = last save; container_file_lock/.../<sha1(id)>.lock made at the session's first request."""
+    protocol, mtime = last save; container_file_lock/.../<sha1(id)>.lock made at the session's first request.
+    SHAPE realistic: the sessions of write-realistic (lifetimes, mixed key sets, long-tailed payloads); uniform: one
+    key set, last accessed evenly over 30 days (the file store of 0.5.2's Bench)."""
     import hashlib
     count = int(count)
-    rng = random.Random(20261201)
     now = time.time()
     s = Session({}, type='file', data_dir=data_dir)
     s['user_name'] = 'first@example.com'
     s.save()
     root, locks = os.path.join(data_dir, 'container_file'), os.path.join(data_dir, 'container_file_lock')
-    for i in range(1, count):
-        accessed = now - 30 * 86400 * (i / count) - rng.uniform(0, 30)
-        values = session_values(rng, i, accessed)
+    if shape == 'realistic':
+        rng = random.Random(20261207)
+        sessions = ((accessed, realistic_values(rng, i, created, accessed)) for i, created, accessed in realistic_lifetimes(rng, count, now))
+    elif shape == 'uniform':
+        rng = random.Random(20261201)
+        sessions = ((accessed, session_values(rng, i, accessed)) for i, accessed in ((i, now - 30 * 86400 * (i / count) - rng.uniform(0, 30)) for i in range(1, count)))
+    else:
+        sys.exit('shape must be realistic or uniform, not %r' % shape)
+    for accessed, values in sessions:
         id = uuid.UUID(int=rng.getrandbits(128)).hex
         folder = os.path.join(root, id[0], id[0:2])
         os.makedirs(folder, exist_ok=True)
@@ -217,7 +231,7 @@ def verify_files(data_dir):
     ids = [name[:-len('.cache')] for _, _, files in os.walk(root) for name in files if name.endswith('.cache')][:2000]
     for id in random.Random(1).sample(ids, min(5, len(ids))):
         s = Session({'cookie': ''}, id=id, type='file', data_dir=data_dir)
-        if s.is_new or not str(s.get('user_name', '')).endswith('@example.com'):
+        if s.is_new or '_creation_time' not in s:
             sys.exit('Beaker cannot load bench session file %s' % id)
     print(json.dumps({'verified': min(5, len(ids))}))
 

@@ -24,7 +24,7 @@ import memcache
 from beaker.session import Session
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_store import realistic_values  # noqa: E402
+from bench_store import realistic_lifetimes, realistic_values  # noqa: E402
 
 
 def write(urls, count):
@@ -36,13 +36,8 @@ def write(urls, count):
         sys.exit('Beaker cannot load the session it saved')
     client = memcache.Client(urls.split(';'))
     rng = random.Random(20261207)
-    now = time.time()
     batch = {}
-    for i in range(1, count):
-        created = now - 30 * 86400 * (1 - i / count)
-        life = rng.random()
-        span = 0 if life < 0.45 else rng.uniform(60, 1800) if life < 0.70 else rng.uniform(3600, 43200) if life < 0.90 else rng.uniform(86400, 20 * 86400)
-        accessed = min(now, created + span)
+    for i, created, accessed in realistic_lifetimes(rng, count, time.time()):
         batch[uuid.UUID(int=rng.getrandbits(128)).hex + '_session'] = realistic_values(rng, i, created, accessed)
         if len(batch) == 2000:
             if client.set_multi(batch):

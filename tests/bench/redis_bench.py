@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """The Redis part of the benchmark (build.ps1 -Task Bench), with Debian's python3-redis and python3-beaker.
 
-    redis_bench.py write URL COUNT      COUNT realistic sessions as Beaker's ext:redis keeps them (the same values as
-                                        bench_store.py, last accessed over 30 days), pipelined; one saved by Beaker
+    redis_bench.py write URL COUNT [SHAPE]
+                                        COUNT sessions as Beaker's ext:redis keeps them, pipelined, one saved by Beaker;
+                                        SHAPE realistic (default: bench_store.py's write-realistic sessions, mixed key
+                                        sets and lifetimes) or uniform (one key set, last accessed evenly over 30 days)
     redis_bench.py reference URL        what an operator would write in Python: SCAN, GET, pickle.loads, the time
                                         conversion; prints the number of sessions
     redis_bench.py latency URL STOP OUT pings the server every 5 ms until the file STOP exists; writes the round trips
@@ -23,10 +25,10 @@ import redis
 from beaker.session import Session
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_store import session_values  # noqa: E402
+from bench_store import realistic_lifetimes, realistic_values, session_values  # noqa: E402
 
 
-def write(url, count):
+def write(url, count, shape='realistic'):
     count = int(count)
     client = redis.StrictRedis.from_url(url)
     first = Session({}, type='ext:redis', url=url)
@@ -34,14 +36,20 @@ def write(url, count):
     first.save()
     if Session({'cookie': ''}, id=first.id, type='ext:redis', url=url).get('user_name') != 'first@example.com':
         sys.exit('Beaker cannot load the session it saved')
-    rng = random.Random(20261201)
     now = time.time()
+    if shape == 'realistic':
+        rng = random.Random(20261207)
+        sessions = (realistic_values(rng, i, created, accessed) for i, created, accessed in realistic_lifetimes(rng, count, now))
+    elif shape == 'uniform':
+        rng = random.Random(20261201)
+        sessions = (session_values(rng, i, now - 30 * 86400 * (i / count) - rng.uniform(0, 30)) for i in range(1, count))
+    else:
+        sys.exit('shape must be realistic or uniform, not %r' % shape)
     pipe = client.pipeline(transaction=False)
-    for i in range(1, count):
-        accessed = now - 30 * 86400 * (i / count) - rng.uniform(0, 30)
+    for n, values in enumerate(sessions, 1):
         key = 'beaker_cache:%s:session' % uuid.UUID(int=rng.getrandbits(128)).hex
-        pipe.set(key, pickle.dumps(session_values(rng, i, accessed)))
-        if i % 5000 == 0:
+        pipe.set(key, pickle.dumps(values))
+        if n % 5000 == 0:
             pipe.execute()
     pipe.execute()
 
