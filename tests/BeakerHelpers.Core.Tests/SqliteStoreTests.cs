@@ -113,6 +113,77 @@ public class SqliteStoreTests
     }
 
     [Fact]
+    public void RowsReadDirectlyAreTheRowsTheDataReaderGives()
+    {
+        // A listing reads its rows through SQLite's own interface (docs/sqlite.md#reading); a database in UTF-16 goes
+        // through the driver's data reader. The same rows, real Beaker's and odd ones a hand-edited or foreign table may
+        // hold, must come out alike both ways.
+        var fixtureRows = new List<object[]>();
+        using (var fixture = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=" + Path.Combine(FixtureStore.Directory, "sessions.db") + ";Mode=ReadOnly;Pooling=False"))
+        {
+            fixture.Open();
+            using var read = fixture.CreateCommand();
+            read.CommandText = "SELECT namespace, accessed, created, data FROM beaker_cache ORDER BY id";
+            using var rows = read.ExecuteReader();
+            while (rows.Read())
+            {
+                fixtureRows.Add(new[] { rows.GetValue(0), rows.GetValue(1), rows.GetValue(2), rows.GetValue(3) });
+            }
+        }
+
+        var folder = Directory.CreateTempSubdirectory("beakerhelpers-direct-").FullName;
+        try
+        {
+            var listings = new List<List<(string Id, DateTime Accessed, DateTime? Created, string Data)>>();
+            foreach (var encoding in new[] { "UTF-8", "UTF-16le" })
+            {
+                var db = Path.Combine(folder, encoding + ".db");
+                using (var connection = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=" + db + ";Pooling=False"))
+                {
+                    connection.Open();
+                    using var create = connection.CreateCommand();
+                    create.CommandText =
+                        $"PRAGMA encoding = '{encoding}'; " +
+                        "CREATE TABLE beaker_cache (id INTEGER PRIMARY KEY, namespace VARCHAR(255), accessed DATETIME, created DATETIME, data BLOB); " +
+                        "INSERT INTO beaker_cache (namespace, accessed, created, data) VALUES " +
+                        "(42, '2026-12-01 10:00:00', '2026-12-01 09:00:00.5', X'80'), " +
+                        "(NULL, '2026-12-01T10:00:01', NULL, 'text, not bytes: ž'), " +
+                        "('ž-ünïcode', 1764583202, 1764583202.5, NULL), " +
+                        "(X'C3BE', '2026-12-01 10:00:03.123456', 'not a time', X'')";
+                    create.ExecuteNonQuery();
+                    foreach (var row in fixtureRows)
+                    {
+                        using var insert = connection.CreateCommand();
+                        insert.CommandText = "INSERT INTO beaker_cache (namespace, accessed, created, data) VALUES ($n, $a, $c, $d)";
+                        insert.Parameters.AddWithValue("$n", row[0]);
+                        insert.Parameters.AddWithValue("$a", row[1]);
+                        insert.Parameters.AddWithValue("$c", row[2]);
+                        insert.Parameters.AddWithValue("$d", row[3]);
+                        insert.ExecuteNonQuery();
+                    }
+                }
+
+                using var store = SqliteDialect.Open(db, "beaker_cache", null);
+                listings.Add(store.ReadSessions(null, CancellationToken.None).Select(r => (r.Id, r.Accessed, r.Created, Data: Convert.ToHexString(r.Data))).ToList());
+            }
+
+            Assert.Equal(listings[0], listings[1]);
+            var odd = listings[0].Where(r => r.Id.Length != 32 && r.Id != "myapp.views.front_page").ToList();
+            Assert.Equal(4, odd.Count);
+            Assert.Equal(FixtureStore.Rows("sessions.db", "beaker_cache").Count() + 4, listings[0].Count);
+            Assert.Equal(("42", new DateTime(2026, 12, 1, 10, 0, 0), (DateTime?)new DateTime(2026, 12, 1, 9, 0, 0, 500), "80"), odd.Single(r => r.Id == "42"));
+            Assert.Equal(Convert.ToHexString(System.Text.Encoding.UTF8.GetBytes("text, not bytes: ž")), odd.Single(r => r.Id == string.Empty).Data);
+            Assert.Equal((string.Empty, default(DateTime)), (odd.Single(r => r.Id == "ž-ünïcode").Data, odd.Single(r => r.Id == "ž-ünïcode").Accessed));
+            Assert.Equal(new DateTime(2026, 12, 1, 10, 0, 3).AddTicks(1234560), odd.Single(r => r.Id == "System.Byte[]").Accessed);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void AListingStoppedEarlyFreesTheStoreForTheNextQuery()
     {
         // Sessions are read and decoded ahead on a thread of their own: stopping must stop that thread and end its transaction.

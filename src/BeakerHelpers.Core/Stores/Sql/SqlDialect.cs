@@ -57,6 +57,41 @@ public abstract class SqlDialect
     internal virtual DateTime ReadTimestamp(DbDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? default : reader.GetDateTime(ordinal);
 
+    /// <summary>
+    /// The rows of a command that selects namespace, accessed, created and data, as sessions, through the driver's
+    /// data reader (a dialect may read them a faster way). Lazy: the command runs at the first MoveNext.
+    /// </summary>
+    internal virtual IEnumerable<StoredSession> Rows(DbCommand command, CancellationToken cancellationToken)
+    {
+        using var reader = command.ExecuteReader();
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!reader.Read())
+            {
+                yield break;
+            }
+
+            // One GetValue per column (it tells NULL apart too): this loop runs once per session.
+            var id = reader.GetValue(0) switch
+            {
+                string text => text,
+                DBNull => string.Empty,
+                var other => Convert.ToString(other, CultureInfo.InvariantCulture)!,
+            };
+            var data = reader.GetValue(3) switch
+            {
+                byte[] bytes => bytes,
+                DBNull => Array.Empty<byte>(),
+
+                // Beaker's column is binary; a value of another type (SQLite keeps any) is read as its text, which then
+                // fails to decode as that session's error instead of ending the listing.
+                var other => System.Text.Encoding.UTF8.GetBytes(Convert.ToString(other, CultureInfo.InvariantCulture)!),
+            };
+            yield return new StoredSession(id, ReadTimestamp(reader, 1), ReadTimestamp(reader, 2), data);
+        }
+    }
+
     /// <summary>Starts the transaction a listing runs in: a consistent read that changes nothing.</summary>
     internal abstract DbTransaction BeginRead();
 

@@ -129,19 +129,10 @@ public sealed partial class SqlSessionStore : ISessionStore
         using var command = Guard("reading sessions", () => listing(transaction));
 
         using var registration = cancellationToken.Register(() => command.Cancel());
-        using var reader = Guard("reading sessions", () => command.ExecuteReader());
-        while (Guard("reading sessions", (reader, cancellationToken), static state => Read(state.reader, state.cancellationToken)))
+        using var rows = _dialect.Rows(command, cancellationToken).GetEnumerator();
+        while (Guard("reading sessions", rows, static rows => rows.MoveNext()))
         {
-            // One GetValue per column (it tells NULL apart too): this loop runs once per session.
-            var id = reader.GetValue(0) switch
-            {
-                string text => text,
-                DBNull => string.Empty,
-                var other => Convert.ToString(other, System.Globalization.CultureInfo.InvariantCulture)!,
-            };
-            var blob = reader.GetValue(3);
-            var data = blob is DBNull ? Array.Empty<byte>() : (byte[])blob;
-            yield return new StoredSession(id, _dialect.ReadTimestamp(reader, 1), _dialect.ReadTimestamp(reader, 2), data);
+            yield return rows.Current;
         }
     }
 
@@ -170,12 +161,6 @@ public sealed partial class SqlSessionStore : ISessionStore
     private DbCommand Command(DbTransaction? transaction, string text) => _dialect.Command(transaction, text);
 
     private static void Add(DbCommand command, string name, object value) => SqlDialect.Add(command, name, value);
-
-    private static bool Read(DbDataReader reader, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        return reader.Read();
-    }
 
     /// <summary>
     /// A driver error, a connection the server cut off mid-response (MySqlConnector reports that as an end of stream,
