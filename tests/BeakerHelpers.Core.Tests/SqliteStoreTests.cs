@@ -184,6 +184,42 @@ public class SqliteStoreTests
     }
 
     [Fact]
+    public async Task ARowReadingThatMeetsAWritersLockWaitsForIt()
+    {
+        // The direct reading's first statement takes the transaction's read lock; a writer holding the database (here
+        // for 0.4 s, a long commit) must hold it up, as the data reader's retries did, not fail it.
+        var copy = Path.Combine(Path.GetTempPath(), $"beakerhelpers-busy-{Guid.NewGuid():n}.db");
+        File.Copy(Path.Combine(FixtureStore.Directory, "sessions.db"), copy);
+        try
+        {
+            using var store = SqliteDialect.Open(copy, "beaker_cache", null);
+            using var writer = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=" + copy + ";Pooling=False");
+            writer.Open();
+            using (var exclusive = writer.CreateCommand())
+            {
+                exclusive.CommandText = "BEGIN EXCLUSIVE";
+                exclusive.ExecuteNonQuery();
+            }
+
+            var reading = Task.Run(() => store.ReadSessionsInAnyOrder(null, CancellationToken.None).Count());
+            await Task.Delay(400);
+            Assert.False(reading.IsCompleted);
+            using (var commit = writer.CreateCommand())
+            {
+                commit.CommandText = "COMMIT";
+                commit.ExecuteNonQuery();
+            }
+
+            Assert.Equal(FixtureStore.Rows("sessions.db", "beaker_cache").Count(), await reading);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            File.Delete(copy);
+        }
+    }
+
+    [Fact]
     public void AListingStoppedEarlyFreesTheStoreForTheNextQuery()
     {
         // Sessions are read and decoded ahead on a thread of their own: stopping must stop that thread and end its transaction.

@@ -434,19 +434,36 @@ public sealed class SqliteDialect : SqlDialect
     /// UTF-16, are read through the data reader.
     /// </summary>
     internal override IEnumerable<StoredSession> Rows(DbCommand command, CancellationToken cancellationToken) =>
-        command.Parameters.Count == 0 && _textIsUtf8 ? RowsDirectly(command.CommandText, cancellationToken) : base.Rows(command, cancellationToken);
+        command.Parameters.Count == 0 && _textIsUtf8 ? RowsDirectly(command.CommandText, command.CommandTimeout, cancellationToken) : base.Rows(command, cancellationToken);
 
-    private IEnumerable<StoredSession> RowsDirectly(string sql, CancellationToken cancellationToken)
+    /// <summary>How long the direct reading sleeps before it tries again a statement another process's lock held up.</summary>
+    private const int BusyRetryMilliseconds = 50;
+
+    private IEnumerable<StoredSession> RowsDirectly(string sql, int timeoutSeconds, CancellationToken cancellationToken)
     {
         var database = Sqlite.Handle!;
         var rc = raw.sqlite3_prepare_v2(database, sql, out var row);
         using (row)
         {
             SqliteException.ThrowExceptionForRC(rc, database);
+            var started = Stopwatch.GetTimestamp();
+            var first = true;
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 rc = raw.sqlite3_step(row);
+
+                // The statement that takes the transaction's read lock may meet a writer's commit (a journal-mode database):
+                // it is tried again until the command's timeout, as the data reader does. Once rows came, the lock is held.
+                while (first && (rc is raw.SQLITE_BUSY or raw.SQLITE_LOCKED) && (timeoutSeconds == 0 || Stopwatch.GetElapsedTime(started).TotalSeconds < timeoutSeconds))
+                {
+                    raw.sqlite3_reset(row);
+                    Thread.Sleep(BusyRetryMilliseconds);
+                    cancellationToken.ThrowIfCancellationRequested();
+                    rc = raw.sqlite3_step(row);
+                }
+
+                first = false;
                 if (rc == raw.SQLITE_DONE)
                 {
                     yield break;
