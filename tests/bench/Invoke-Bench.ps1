@@ -133,35 +133,6 @@ foreach ($backend in $backends | Where-Object { 'Listing' -in $Parts }) {
 
 $largest = ($Sizes | Measure-Object -Maximum).Maximum
 
-# (2b): the largest realistic listing again on servers given generous memory, as many sites run them: MariaDB's buffer
-# pool large enough for the whole table and a 64 MB sort buffer, PostgreSQL's work_mem 256 MB (its shared_buffers
-# needs a restart; the operating system's cache holds the table). One run of each side first, untimed, so that the
-# caches hold what a long-running server's would; the settings go back to the defaults afterwards.
-$generousSettings = @{
-    MariaDB = @{ Set = 'SET GLOBAL innodb_buffer_pool_size = 2147483648; SET GLOBAL sort_buffer_size = 67108864'; Reset = 'SET GLOBAL innodb_buffer_pool_size = 134217728; SET GLOBAL sort_buffer_size = 2097152'; Said = 'innodb_buffer_pool_size 2 GB, sort_buffer_size 64 MB' }
-    PostgreSQL = @{ Set = "ALTER SYSTEM SET work_mem = '256MB'"; Reset = 'ALTER SYSTEM RESET work_mem'; Said = 'work_mem 256 MB' }
-}
-function Invoke-AdminSql([string] $Backend, [string] $Sql) {
-    $admin = Get-ServerAdminUrl $Backend
-    if ($Backend -eq 'MariaDB') { $admin = $admin.TrimEnd('/') + '/mysql' }
-    foreach ($statement in $Sql -split '; ') { $null = Invoke-Cli $Backend $admin $statement 'settings' }
-    if ($Backend -eq 'PostgreSQL') { $null = Invoke-Cli $Backend $admin 'SELECT pg_reload_conf()' 'settings' }
-}
-$generous = [ordered]@{}
-foreach ($backend in $backends | Where-Object { 'Generous' -in $Parts -and $_ -in $generousSettings.Keys }) {
-    $url = $allStores["$backend/$($Shapes[0])/$largest"]
-    Invoke-AdminSql $backend $generousSettings[$backend].Set
-    try {
-        $null = Measure-Pwsh "warm $backend" "(Get-BeakerSession -Url '$url' -Timeout 0 | Measure-Object).Count"
-        $null = Measure-Native "warm reference $backend" /usr/bin/python3 @($reference, $url)
-        $ours = 1..$Runs | ForEach-Object { Measure-Pwsh "generous listing $backend" "(Get-BeakerSession -Url '$url' -Timeout 0 | Measure-Object).Count" }
-        $python = 1..$Runs | ForEach-Object { Measure-Native "generous reference $backend" /usr/bin/python3 @($reference, $url) }
-    }
-    finally { Invoke-AdminSql $backend $generousSettings[$backend].Reset }
-    $generous[$backend] = [pscustomobject]@{ Seconds = Get-Median $ours.Seconds; PeakMB = Get-Median $ours.PeakMB; Python = Get-Median $python.Seconds; Said = $generousSettings[$backend].Said }
-    Write-Host ("generous listing {0}: {1:0.00} s, {2:0} MB; Python {3:0.00} s" -f $backend, $generous[$backend].Seconds, $generous[$backend].PeakMB, $generous[$backend].Python)
-}
-
 # (3): removing about half of the largest store, against one raw DELETE with the same cutoff.
 $removal = @{}
 foreach ($backend in $backends | Where-Object { 'Removal' -in $Parts }) {
@@ -315,6 +286,36 @@ foreach ($backend in $backends | Where-Object { 'Empty' -in $Parts }) {
         Whole = Get-Median $samples.Whole; Removed = Get-Median $samples.Removed; Peak = Get-Median $samples.Peak; AgeWhole = Get-Median $samples.AgeWhole; AgeRemoved = Get-Median $samples.AgeRemoved
     }
     Write-Host ("empty removal {0}: {1:N0} in {2:0.00} s (peak {3:0} MB); age removal {4:N0} in {5:0.00} s" -f $backend, $emptyRemoval[$backend].Removed, $emptyRemoval[$backend].Whole, $emptyRemoval[$backend].Peak, $emptyRemoval[$backend].AgeRemoved, $emptyRemoval[$backend].AgeWhole)
+}
+
+# (8b): the largest realistic listing again on servers given generous memory, as many sites run them: MariaDB's buffer
+# pool large enough for the whole table and a 64 MB sort buffer, PostgreSQL's work_mem 256 MB (its shared_buffers
+# needs a restart; the operating system's cache holds the table). One run of each side first, untimed, so that the
+# caches hold what a long-running server's would; the settings go back to the defaults afterwards. Last of the SQL
+# parts, so that none of the others runs on a buffer pool InnoDB is still shrinking.
+$generousSettings = @{
+    MariaDB = @{ Set = 'SET GLOBAL innodb_buffer_pool_size = 2147483648; SET GLOBAL sort_buffer_size = 67108864'; Reset = 'SET GLOBAL innodb_buffer_pool_size = 134217728; SET GLOBAL sort_buffer_size = 2097152'; Said = 'innodb_buffer_pool_size 2 GB, sort_buffer_size 64 MB' }
+    PostgreSQL = @{ Set = "ALTER SYSTEM SET work_mem = '256MB'"; Reset = 'ALTER SYSTEM RESET work_mem'; Said = 'work_mem 256 MB' }
+}
+function Invoke-AdminSql([string] $Backend, [string] $Sql) {
+    $admin = Get-ServerAdminUrl $Backend
+    if ($Backend -eq 'MariaDB') { $admin = $admin.TrimEnd('/') + '/mysql' }
+    foreach ($statement in $Sql -split '; ') { $null = Invoke-Cli $Backend $admin $statement 'settings' }
+    if ($Backend -eq 'PostgreSQL') { $null = Invoke-Cli $Backend $admin 'SELECT pg_reload_conf()' 'settings' }
+}
+$generous = [ordered]@{}
+foreach ($backend in $backends | Where-Object { 'Generous' -in $Parts -and $_ -in $generousSettings.Keys }) {
+    $url = $allStores["$backend/$($Shapes[0])/$largest"]
+    Invoke-AdminSql $backend $generousSettings[$backend].Set
+    try {
+        $null = Measure-Pwsh "warm $backend" "(Get-BeakerSession -Url '$url' -Timeout 0 | Measure-Object).Count"
+        $null = Measure-Native "warm reference $backend" /usr/bin/python3 @($reference, $url)
+        $ours = 1..$Runs | ForEach-Object { Measure-Pwsh "generous listing $backend" "(Get-BeakerSession -Url '$url' -Timeout 0 | Measure-Object).Count" }
+        $python = 1..$Runs | ForEach-Object { Measure-Native "generous reference $backend" /usr/bin/python3 @($reference, $url) }
+    }
+    finally { Invoke-AdminSql $backend $generousSettings[$backend].Reset }
+    $generous[$backend] = [pscustomobject]@{ Seconds = Get-Median $ours.Seconds; PeakMB = Get-Median $ours.PeakMB; Python = Get-Median $python.Seconds; Said = $generousSettings[$backend].Said }
+    Write-Host ("generous listing {0}: {1:0.00} s, {2:0} MB; Python {3:0.00} s" -f $backend, $generous[$backend].Seconds, $generous[$backend].PeakMB, $generous[$backend].Python)
 }
 
 # (9): Redis (ext:redis): listing against redis-py's SCAN + GET + pickle.loads, removal of about half against deleting
