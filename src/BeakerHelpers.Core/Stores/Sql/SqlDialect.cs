@@ -73,24 +73,28 @@ public abstract class SqlDialect
             }
 
             // One GetValue per column (it tells NULL apart too): this loop runs once per session.
-            var id = reader.GetValue(0) switch
-            {
-                string text => text,
-                DBNull => string.Empty,
-                var other => Convert.ToString(other, CultureInfo.InvariantCulture)!,
-            };
-            var data = reader.GetValue(3) switch
-            {
-                byte[] bytes => bytes,
-                DBNull => Array.Empty<byte>(),
-
-                // Beaker's column is binary; a value of another type (SQLite keeps any) is read as its text, which then
-                // fails to decode as that session's error instead of ending the listing.
-                var other => System.Text.Encoding.UTF8.GetBytes(Convert.ToString(other, CultureInfo.InvariantCulture)!),
-            };
-            yield return new StoredSession(id, ReadTimestamp(reader, 1), ReadTimestamp(reader, 2), data);
+            yield return new StoredSession(IdOf(reader.GetValue(0)), ReadTimestamp(reader, 1), ReadTimestamp(reader, 2), PayloadOf(reader.GetValue(3)));
         }
     }
+
+    /// <summary>A session id as the namespace column holds it: its text, empty for NULL.</summary>
+    private protected static string IdOf(object value) => value switch
+    {
+        string text => text,
+        DBNull => string.Empty,
+        var other => Convert.ToString(other, CultureInfo.InvariantCulture)!,
+    };
+
+    /// <summary>
+    /// A payload as the data column holds it. Beaker's column is binary; a value of another type (SQLite keeps any) is
+    /// read as its text, which then fails to decode as that session's error instead of ending the listing.
+    /// </summary>
+    private protected static byte[] PayloadOf(object value) => value switch
+    {
+        byte[] bytes => bytes,
+        DBNull => Array.Empty<byte>(),
+        var other => System.Text.Encoding.UTF8.GetBytes(Convert.ToString(other, CultureInfo.InvariantCulture)!),
+    };
 
     /// <summary>Starts the transaction a listing runs in: a consistent read that changes nothing.</summary>
     internal abstract DbTransaction BeginRead();

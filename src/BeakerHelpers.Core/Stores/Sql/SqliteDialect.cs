@@ -476,18 +476,13 @@ public sealed class SqliteDialect : SqlDialect
                     SqliteException.ThrowExceptionForRC(rc, database);
                 }
 
-                var id = raw.sqlite3_column_type(row, 0) switch
-                {
-                    raw.SQLITE_TEXT => Encoding.UTF8.GetString(raw.sqlite3_column_blob(row, 0)),
-                    raw.SQLITE_NULL => string.Empty,
-                    var type => Convert.ToString(ValueOf(row, 0, type), CultureInfo.InvariantCulture)!,
-                };
-                var data = raw.sqlite3_column_type(row, 3) switch
-                {
-                    raw.SQLITE_BLOB => raw.sqlite3_column_blob(row, 3).ToArray(),
-                    raw.SQLITE_NULL => Array.Empty<byte>(),
-                    var type => Encoding.UTF8.GetBytes(Convert.ToString(ValueOf(row, 3, type), CultureInfo.InvariantCulture)!),
-                };
+                // The usual types read straight from SQLite's bytes; any other as the data reader's value would be.
+                var id = raw.sqlite3_column_type(row, 0) is var idType && idType == raw.SQLITE_TEXT
+                    ? Encoding.UTF8.GetString(raw.sqlite3_column_blob(row, 0))
+                    : IdOf(ValueOf(row, 0, idType));
+                var data = raw.sqlite3_column_type(row, 3) is var dataType && dataType == raw.SQLITE_BLOB
+                    ? raw.sqlite3_column_blob(row, 3).ToArray()
+                    : PayloadOf(ValueOf(row, 3, dataType));
                 yield return new StoredSession(id, TimestampOf(row, 1), TimestampOf(row, 2), data);
             }
         }
@@ -499,7 +494,7 @@ public sealed class SqliteDialect : SqlDialect
         return type == raw.SQLITE_TEXT && SqlAlchemyTimestamp(raw.sqlite3_column_blob(row, column)) is { } exact ? exact : TimestampOf(ValueOf(row, column, type));
     }
 
-    /// <summary>A column's value as the data reader gives it (GetValue), for the types the direct reading does not expect.</summary>
+    /// <summary>A column's value as the data reader gives it (GetValue): DBNull for NULL.</summary>
     private static object ValueOf(sqlite3_stmt row, int column, int type) => type switch
     {
         raw.SQLITE_INTEGER => raw.sqlite3_column_int64(row, column),
